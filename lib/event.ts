@@ -1,0 +1,118 @@
+import { type WaitOptions, TRUE, WaiterQueue, inspectAs, inspectSymbol, park } from './waiters.js';
+
+/**
+ * An event for one thread: a flag, false at first, and a queue of waiters. `set()` makes the flag true
+ * and releases every pending waiter; `clear()` makes it false; `wait()` resolves `true` once the flag is
+ * set, or `false` when its timeout runs out first.
+ *
+ * Like Python's `asyncio.Event`. Inside a module that imports it, `Event` shadows the global DOM/Node
+ * `Event`; import it as `{ Event as AsyncEvent }` where you need both.
+ *
+ * @example
+ * ```ts
+ * import { Event } from 'awaitable-event';
+ *
+ * const ready = new Event();
+ * connect().then(ready.set);
+ *
+ * await ready.wait();                   // until connected
+ * if (!(await ready.wait(5_000))) throw new Error('not connected within 5 s');
+ * ```
+ */
+export class Event {
+  #flag = false;
+  readonly #waiters = new WaiterQueue();
+
+  constructor() {
+    this.set = this.set.bind(this);
+    this.clear = this.clear.bind(this);
+  }
+
+  /**
+   * Whether the flag is set.
+   *
+   * @example
+   * ```ts
+   * while (!stop.isSet()) await work();
+   * ```
+   */
+  isSet(): boolean {
+    return this.#flag;
+  }
+
+  /**
+   * Sets the flag and releases every pending waiter with `true`, in the order they called `wait()`. Does
+   * nothing when the flag is already set. Bound to its event, so it can be passed as a callback.
+   *
+   * @example
+   * ```ts
+   * process.once('SIGTERM', stop.set);
+   * ```
+   */
+  set(): void {
+    if (this.#flag) return;
+    this.#flag = true;
+    this.#waiters.releaseAll(true);
+  }
+
+  /**
+   * Clears the flag; later `wait()` calls wait for the next `set()`. Waiters that `set()` already
+   * released stay released. Bound to its event, so it can be passed as a callback.
+   *
+   * @example
+   * ```ts
+   * ready.clear(); // connection lost: wait for the next set()
+   * ```
+   */
+  clear(): void {
+    this.#flag = false;
+  }
+
+  /**
+   * Waits until the flag is set. Resolves `true` at once when it is set already.
+   *
+   * Cancel safety: a wait that times out or is aborted leaves the queue at once, with no timer and no
+   * signal listener left behind.
+   *
+   * @example
+   * ```ts
+   * await ready.wait(); // true
+   * ```
+   */
+  wait(): Promise<true>;
+  /**
+   * Waits until the flag is set, or until `timeout` milliseconds pass.
+   *
+   * @param timeout - milliseconds; `Infinity` waits for ever, `0` or less answers at once with the flag.
+   * @returns `true` when the flag was set in time, `false` when the timeout ran out first.
+   * @throws never synchronously; the promise rejects with `TypeError` (not a number) or `RangeError` (NaN).
+   *
+   * @example
+   * ```ts
+   * const ok = await ready.wait(1_000); // false if not set within a second
+   * ```
+   */
+  wait(timeout: number): Promise<boolean>;
+  /**
+   * Waits until the flag is set, the timeout runs out (`false`), or the signal aborts (rejects with
+   * `signal.reason`).
+   *
+   * @example
+   * ```ts
+   * const ok = await ready.wait({ timeout: 1_000, signal: AbortSignal.timeout(500) });
+   * ```
+   */
+  wait(options: WaitOptions): Promise<boolean>;
+  wait(arg?: number | WaitOptions): Promise<boolean> {
+    if (this.#flag && arg === undefined) return TRUE;
+    return park(this.#flag, this.#waiters, arg);
+  }
+
+  get [Symbol.toStringTag](): string {
+    return 'Event';
+  }
+
+  [inspectSymbol](_depth: number, options: object, inspect: (value: unknown, options: object) => string): string {
+    return inspectAs('Event', { set: this.#flag, waiters: this.#waiters.size }, options, inspect);
+  }
+}

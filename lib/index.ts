@@ -1,0 +1,2 @@
+export { Event } from './event.js';
+export type { WaitOptions } from './waiters.js';

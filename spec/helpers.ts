@@ -1,0 +1,57 @@
+import { getEventListeners } from 'node:events';
+import { inspect } from 'node:util';
+import * as sinon from 'sinon';
+
+/** Lets every queued promise job run (fake timers leave microtasks alone). */
+export async function flush(): Promise<void> {
+  for (let i = 0; i < 20; i++) await null;
+}
+
+/** A promise's outcome as seen so far: updated by its own reactions, read after {@link flush}. */
+export interface Tracked<T> {
+  state: 'pending' | 'fulfilled' | 'rejected';
+  value?: T;
+  reason?: unknown;
+}
+
+export function track<T>(promise: Promise<T>): Tracked<T> {
+  const t: Tracked<T> = { state: 'pending' };
+  promise.then(
+    (value) => Object.assign(t, { state: 'fulfilled', value }),
+    (reason: unknown) => Object.assign(t, { state: 'rejected', reason }),
+  );
+  return t;
+}
+
+/** Number of waiters an event, lock or condition reports through `util.inspect`. */
+export function waiterCount(x: object): number {
+  const m = /waiters: (\d+)/.exec(inspect(x));
+  if (m === null) throw new Error(`no waiter count in ${inspect(x)}`);
+  return Number(m[1]);
+}
+
+/** Number of `abort` listeners on a signal. */
+export function abortListeners(signal: AbortSignal): number {
+  return getEventListeners(signal, 'abort').length;
+}
+
+/** What settles a promise: records the order of outcomes by label. */
+export function recorder(): { log: string[]; note(label: string, p: Promise<unknown>): void } {
+  const log: string[] = [];
+  return {
+    log,
+    note(label, p) {
+      p.then(
+        (v) => log.push(`${label}:${String(v)}`),
+        (e: unknown) => log.push(`${label}:rejected:${e instanceof Error ? e.message : String(e)}`),
+      );
+    },
+  };
+}
+
+/** A fake clock for everything but nextTick and queueMicrotask, which the test runner's own output uses. */
+export function fakeClock(): sinon.SinonFakeTimers {
+  return sinon.useFakeTimers({
+    toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'setImmediate', 'clearImmediate', 'Date'],
+  });
+}
