@@ -8,7 +8,8 @@ import { join, resolve } from 'node:path';
 
 const root = resolve(import.meta.dirname, '../..');
 const bin = (name) => join(root, 'node_modules', '.bin', name);
-const run = (cmd, args, cwd) => execFileSync(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
+const run = (cmd, args, cwd) =>
+  execFileSync(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
 
 const scratch = mkdtempSync(join(tmpdir(), 'awaitable-event-smoke-'));
 try {
@@ -43,7 +44,10 @@ const wrong: Promise<true> = e.wait(5);
 export { plain, timed, wrong };
 `;
   writeFileSync(join(scratch, 'typed.mts'), `import { Event } from 'awaitable-event';\n${typed}`);
-  writeFileSync(join(scratch, 'typed.cts'), `import lib = require('awaitable-event');\nconst { Event } = lib;\n${typed}`);
+  writeFileSync(
+    join(scratch, 'typed.cts'),
+    `import lib = require('awaitable-event');\nconst { Event } = lib;\n${typed}`,
+  );
   writeFileSync(
     join(scratch, 'tsconfig.json'),
     JSON.stringify({

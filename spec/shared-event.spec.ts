@@ -1,0 +1,364 @@
+import { expect } from 'chai';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { SharedEvent } from '../lib/index.js';
+import { eventSuite } from './event-suite.js';
+import { fakeClock, flush, track, waiterCount } from './helpers.js';
+import { type Agent, startAgent, within } from './workers/agents.js';
+
+const realWaitAsync = Atomics.waitAsync;
+
+/** Runs `body`'s tests with `Atomics.waitAsync` removed from this thread, as on a runtime without it. */
+function withoutWaitAsync(body: () => void): void {
+  describe('without Atomics.waitAsync (the polling fallback)', () => {
+    before(() => {
+      delete (Atomics as { waitAsync?: unknown }).waitAsync;
+    });
+    after(() => {
+      Atomics.waitAsync = realWaitAsync;
+    });
+    body();
+  });
+}
+
+/** Engine waiters pending on an event's word, counted by waking them (they re-arm by themselves). */
+function engineWaiters(e: SharedEvent): number {
+  return Atomics.notify(new Int32Array(e.buffer, e.byteOffset, 1), 0);
+}
+
+eventSuite('SharedEvent', () => new SharedEvent(), { inspectName: 'SharedEvent', polls: false });
+withoutWaitAsync(() => eventSuite('SharedEvent', () => new SharedEvent(), { inspectName: 'SharedEvent', polls: true }));
+
+describe('SharedEvent: memory and arguments', () => {
+  it('SharedEvent: a new event allocates its own buffer of SharedEvent.BYTES bytes, flag clear', () => {
+    const e = new SharedEvent();
+    expect(SharedEvent.BYTES).to.equal(4);
+    expect(e.buffer).to.be.instanceOf(SharedArrayBuffer);
+    expect(e.buffer.byteLength).to.equal(SharedEvent.BYTES);
+    expect(e.byteOffset).to.equal(0);
+    expect(e.isSet()).to.equal(false);
+  });
+
+  it('SharedEvent: two objects over the same word are one event', async () => {
+    const a = new SharedEvent();
+    const b = new SharedEvent(a.buffer, a.byteOffset);
+    const p = track(b.wait());
+    a.set();
+    expect(b.isSet()).to.equal(true);
+    await within(
+      (async () => {
+        while (p.state === 'pending') await new Promise((r) => setImmediate(r));
+      })(),
+      5_000,
+      'the other object seeing set()',
+    );
+    expect(p.value).to.equal(true);
+    b.clear();
+    expect(a.isSet()).to.equal(false);
+  });
+
+  it('SharedEvent: events at different offsets of one buffer do not disturb each other', async () => {
+    const buffer = new SharedArrayBuffer(4 * SharedEvent.BYTES);
+    const events = [0, 1, 2, 3].map((i) => new SharedEvent(buffer, i * SharedEvent.BYTES));
+    const waits = events.map((e) => track(e.wait()));
+    events[2]!.set();
+    await flush();
+    expect(waits.map((w) => w.state)).to.deep.equal(['pending', 'pending', 'fulfilled', 'pending']);
+    expect(events.map((e) => e.isSet())).to.deep.equal([false, false, true, false]);
+    events[0]!.set();
+    events[2]!.clear();
+    expect(events.map((e) => e.isSet())).to.deep.equal([true, false, false, false]);
+    events[1]!.set();
+    events[3]!.set();
+    await flush();
+    expect(waits.map((w) => w.value)).to.deep.equal([true, true, true, true]);
+  });
+
+  it('SharedEvent: a buffer that is not shared is refused with a TypeError that asks for a SharedArrayBuffer', () => {
+    for (const bad of [new ArrayBuffer(8), new Int32Array(new SharedArrayBuffer(8)), {}, 'buffer', null]) {
+      expect(() => new SharedEvent(bad as SharedArrayBuffer)).to.throw(TypeError, /SharedArrayBuffer.*COOP\/COEP/);
+    }
+  });
+
+  it('SharedEvent: a byteOffset that is not a multiple of 4, negative or out of range is a RangeError', () => {
+    const buffer = new SharedArrayBuffer(8);
+    for (const bad of [2, -4, 1.5, NaN, Infinity]) {
+      expect(() => new SharedEvent(buffer, bad)).to.throw(
+        RangeError,
+        /byteOffset must be a non-negative multiple of 4/,
+      );
+    }
+    expect(() => new SharedEvent(buffer, 8)).to.throw(RangeError, /byteOffset 8 leaves no room/);
+    expect(() => new SharedEvent(buffer, '4' as unknown as number)).to.throw(TypeError, /byteOffset must be a number/);
+    expect(new SharedEvent(buffer, 4).byteOffset).to.equal(4);
+  });
+
+  it('SharedEvent: with no SharedArrayBuffer in this context, new SharedEvent() says cross-origin isolation is needed', () => {
+    const real = globalThis.SharedArrayBuffer;
+    delete (globalThis as { SharedArrayBuffer?: unknown }).SharedArrayBuffer;
+    try {
+      expect(() => new SharedEvent()).to.throw(TypeError, /SharedArrayBuffer.*cross-origin isolated/);
+    } finally {
+      globalThis.SharedArrayBuffer = real;
+    }
+  });
+
+  it('SharedEvent: a word that was set before the object was made reads as set', async () => {
+    const a = new SharedEvent();
+    a.set();
+    const b = new SharedEvent(a.buffer);
+    expect(b.isSet()).to.equal(true);
+    expect(await b.wait()).to.equal(true);
+  });
+});
+
+describe('SharedEvent.waitSync on the main thread', () => {
+  it('SharedEvent.waitSync() returns true at once when the flag is set', () => {
+    const e = new SharedEvent();
+    e.set();
+    expect(e.waitSync()).to.equal(true);
+    expect(e.waitSync(0)).to.equal(true);
+  });
+
+  it('SharedEvent.waitSync(0) and negative timeouts answer with the flag without blocking', () => {
+    const e = new SharedEvent();
+    expect(e.waitSync(0)).to.equal(false);
+    expect(e.waitSync(-10)).to.equal(false);
+  });
+
+  it('SharedEvent.waitSync(ms) returns false when nobody sets the flag in time', () => {
+    const e = new SharedEvent();
+    expect(e.waitSync(5)).to.equal(false);
+  });
+
+  it('SharedEvent.waitSync() refuses a timeout that is not a number (TypeError) or NaN (RangeError)', () => {
+    const e = new SharedEvent();
+    expect(() => e.waitSync('5' as unknown as number)).to.throw(TypeError, /timeout must be a number/);
+    expect(() => e.waitSync(NaN)).to.throw(RangeError, /timeout.*NaN/);
+  });
+});
+
+describe('SharedEvent: engine waiters', () => {
+  it('SharedEvent: 100,000 timed-out waits leave at most one engine waiter on the word', async () => {
+    const clock = fakeClock();
+    try {
+      const e = new SharedEvent();
+      for (let batch = 0; batch < 100; batch++) {
+        const waits = Array.from({ length: 1_000 }, () => e.wait(1));
+        clock.tick(1);
+        expect(await Promise.all(waits)).to.satisfy((r: boolean[]) => r.every((v) => v === false));
+      }
+      expect(waiterCount(e)).to.equal(0);
+      expect(engineWaiters(e)).to.be.at.most(1);
+      expect(clock.countTimers()).to.equal(0);
+    } finally {
+      clock.restore();
+    }
+  });
+
+  it('SharedEvent: 100,000 aborted waits leave at most one engine waiter on the word', async () => {
+    const e = new SharedEvent();
+    for (let batch = 0; batch < 100; batch++) {
+      const ac = new AbortController();
+      const waits = Array.from({ length: 1_000 }, () => e.wait({ signal: ac.signal }).catch(() => 'aborted'));
+      ac.abort();
+      await Promise.all(waits);
+    }
+    expect(engineWaiters(e)).to.be.at.most(1);
+  });
+
+  it('SharedEvent: a spurious engine wake-up releases no waiter', async () => {
+    const e = new SharedEvent();
+    const p = track(e.wait());
+    await flush();
+    expect(engineWaiters(e)).to.equal(1);
+    await new Promise((r) => setImmediate(r));
+    expect(p.state).to.equal('pending');
+    expect(engineWaiters(e)).to.equal(1);
+    e.set();
+    await flush();
+    expect(p.value).to.equal(true);
+  });
+});
+
+function crossThread(noWaitAsync: boolean): void {
+  describe(`SharedEvent across threads${noWaitAsync ? ' (polling fallback in the worker and here)' : ''}`, () => {
+    let buffer: SharedArrayBuffer;
+    let events: SharedEvent[];
+    let agent: Agent;
+    before(async () => {
+      if (noWaitAsync) delete (Atomics as { waitAsync?: unknown }).waitAsync;
+      buffer = new SharedArrayBuffer(8 * SharedEvent.BYTES);
+      events = Array.from({ length: 8 }, (_, i) => new SharedEvent(buffer, i * SharedEvent.BYTES));
+      agent = await startAgent(buffer, { noWaitAsync });
+    });
+    after(async () => {
+      Atomics.waitAsync = realWaitAsync;
+      await agent.terminate();
+    });
+    afterEach(() => {
+      for (const e of events) e.clear();
+    });
+
+    it('SharedEvent: set() in a worker wakes a wait() on the main thread', async () => {
+      const p = events[0]!.wait();
+      await agent.call({ op: 'set', event: 0 });
+      expect(await within(p, 5_000, 'main wait')).to.equal(true);
+    });
+
+    it('SharedEvent: set() on the main thread wakes a wait() in a worker', async () => {
+      const p = agent.call({ op: 'wait', event: 1 });
+      await agent.call({ op: 'isSet', event: 1 }); // the wait is queued in the worker by now
+      events[1]!.set();
+      expect(await within(p, 5_000, 'worker wait')).to.equal(true);
+    });
+
+    it('SharedEvent: set() then clear() at once on the main thread still releases the worker', async () => {
+      const p = agent.call({ op: 'wait', event: 1 });
+      await agent.call({ op: 'isSet', event: 1 });
+      events[1]!.set();
+      events[1]!.clear();
+      expect(await within(p, 5_000, 'worker wait')).to.equal(true);
+    });
+
+    it('SharedEvent.waitSync() in a worker returns true when the main thread sets the flag', async () => {
+      const p = agent.call({ op: 'waitSync', event: 2, timeout: 10_000 });
+      // Counting the blocked worker wakes it spuriously: it must go back to waiting.
+      await within(
+        (async () => {
+          while (engineWaiters(events[2]!) === 0) await new Promise((r) => setImmediate(r));
+        })(),
+        5_000,
+        'the worker blocking',
+      );
+      events[2]!.set();
+      expect(await within(p, 5_000, 'worker waitSync')).to.equal(true);
+    });
+
+    it('SharedEvent.waitSync(ms) in a worker returns false when nobody sets the flag', async () => {
+      expect(await agent.call({ op: 'waitSync', event: 3, timeout: 20 })).to.equal(false);
+    });
+
+    it('SharedEvent.wait(ms) in a worker resolves false when nobody sets the flag', async () => {
+      expect(await agent.call({ op: 'wait', event: 3, timeout: 20 })).to.equal(false);
+    });
+
+    it('SharedEvent: aborting a wait in a worker rejects it with the reason', async () => {
+      expect(await agent.call({ op: 'wait', event: 3, abortAfter: 5 })).to.equal('rejected: aborted in worker');
+    });
+
+    it('SharedEvent: events of one buffer are independent across threads', async () => {
+      const p4 = agent.call({ op: 'wait', event: 4 });
+      const p5 = agent.call({ op: 'wait', event: 5 });
+      const t5 = track(p5);
+      await agent.call({ op: 'isSet', event: 4 });
+      events[4]!.set();
+      expect(await within(p4, 5_000, 'worker wait on event 4')).to.equal(true);
+      expect(await agent.call({ op: 'isSet', event: 5 })).to.equal(false);
+      expect(t5.state).to.equal('pending');
+      events[5]!.set();
+      expect(await within(p5, 5_000, 'worker wait on event 5')).to.equal(true);
+    });
+
+    const rounds = noWaitAsync ? 500 : 10_000;
+    it(`SharedEvent: a set(); clear() pulse releases a worker's pending wait, ${rounds} times of ${rounds}`, async () => {
+      const [armed, target, done] = [events[5]!, events[6]!, events[7]!];
+      const lost = agent.call({ op: 'race', rounds, armed: 5, target: 6, done: 7 });
+      const run = (async () => {
+        for (let r = 0; r < rounds; r++) {
+          await armed.wait();
+          armed.clear();
+          target.set();
+          target.clear();
+          done.set();
+        }
+      })();
+      await within(run, 60_000, 'the race');
+      expect(await within(lost, 60_000, 'the race result')).to.equal(0);
+    });
+  });
+}
+
+crossThread(false);
+crossThread(true);
+
+describe('SharedEvent: four workers passing a turn through two events', () => {
+  it('SharedEvent: 20,000 turns among 4 workers complete in order, with no hang', async () => {
+    const buffer = new SharedArrayBuffer(3 * SharedEvent.BYTES);
+    const agents = await Promise.all([0, 1, 2, 3].map(() => startAgent(buffer)));
+    try {
+      const rounds = 20_000;
+      const runs = agents.map((a, me) => a.call({ op: 'ring', me, workers: 4, rounds, counter: 2, timeout: 10_000 }));
+      new SharedEvent(buffer, 0).set();
+      await within(Promise.all(runs), 120_000, 'the ring');
+      expect(Atomics.load(new Int32Array(buffer), 2)).to.equal(rounds);
+    } finally {
+      await Promise.all(agents.map((a) => a.terminate()));
+    }
+  });
+});
+
+describe('SharedEvent: what a pending wait keeps alive (child processes)', () => {
+  const fixture = new URL('./fixtures/lifetime.ts', import.meta.url);
+  const run = (kind: string) =>
+    new Promise<{ code: number | null; lines: string[] }>((resolve, reject) => {
+      const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(fixture), kind], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      child.on('error', reject);
+      child.on('exit', (code) => resolve({ code, lines: out.split('\n').filter(Boolean) }));
+    });
+
+  it('SharedEvent: on the main thread, a pending wait() without a timeout keeps nothing alive, like Event', async () => {
+    expect(await within(run('main-pending'), 30_000, 'the child')).to.deep.equal({ code: 0, lines: [] });
+  });
+
+  it('SharedEvent: on the main thread, a pending wait(ms) keeps the process alive until it times out', async () => {
+    expect(await within(run('main-timeout'), 30_000, 'the child')).to.deep.equal({
+      code: 0,
+      lines: ['main timed out: true'],
+    });
+  });
+
+  it('SharedEvent: in a worker, a pending wait() keeps the worker alive until another thread sets the event', async () => {
+    expect(await within(run('worker-pending'), 30_000, 'the child')).to.deep.equal({
+      code: 0,
+      lines: ['worker waiting', 'worker still alive', 'worker released: true', 'worker exit 0'],
+    });
+  });
+
+  it('SharedEvent: in a worker, a pending wait(ms) keeps the worker alive until it times out, then lets it exit', async () => {
+    expect(await within(run('worker-timeout'), 30_000, 'the child')).to.deep.equal({
+      code: 0,
+      lines: ['worker waiting', 'worker timed out: true', 'worker exit 0'],
+    });
+  });
+
+  it('SharedEvent: in a worker, an aborted wait lets the worker exit', async () => {
+    expect(await within(run('worker-aborted'), 30_000, 'the child')).to.deep.equal({
+      code: 0,
+      lines: ['worker waiting', 'worker aborted', 'worker exit 0'],
+    });
+  });
+});
+
+describe('SharedEvent.waitSync where blocking is not allowed', () => {
+  it('SharedEvent.waitSync() throws an Error that names wait() where Atomics.wait may not block', async () => {
+    const worker = new Worker(new URL('./workers/boot.mjs', import.meta.url), {
+      workerData: { entry: '../fixtures/no-blocking.ts' },
+    });
+    const answer = await within(
+      new Promise<string>((resolve, reject) => {
+        worker.once('message', resolve);
+        worker.once('error', reject);
+      }),
+      30_000,
+      'the worker',
+    );
+    await worker.terminate();
+    expect(answer).to.match(/^Error: SharedEvent\.waitSync\(\) cannot block this thread.*use await event\.wait\(\)/);
+  });
+});

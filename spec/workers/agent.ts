@@ -1,0 +1,80 @@
+/**
+ * A worker that does what the main thread asks with the SharedEvents of one buffer, and answers each
+ * request `{ id, op, ... }` with `{ id, result }` or `{ id, error }`.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { SharedEvent } from '../../lib/index.js';
+
+export type Request =
+  | { id: number; op: 'set' | 'clear' | 'isSet'; event: number }
+  | { id: number; op: 'wait'; event: number; timeout?: number; abortAfter?: number }
+  | { id: number; op: 'waitSync'; event: number; timeout?: number }
+  | { id: number; op: 'race'; rounds: number; armed: number; target: number; done: number }
+  | { id: number; op: 'ring'; me: number; workers: number; rounds: number; counter: number; timeout: number };
+
+const { buffer } = workerData as { buffer: SharedArrayBuffer };
+const events = new Map<number, SharedEvent>();
+const at = (i: number) => {
+  let e = events.get(i);
+  if (e === undefined) events.set(i, (e = new SharedEvent(buffer, i * SharedEvent.BYTES)));
+  return e;
+};
+
+async function handle(req: Request): Promise<unknown> {
+  switch (req.op) {
+    case 'set':
+      return at(req.event).set();
+    case 'clear':
+      return at(req.event).clear();
+    case 'isSet':
+      return at(req.event).isSet();
+    case 'wait': {
+      if (req.abortAfter === undefined) return at(req.event).wait({ timeout: req.timeout });
+      const ac = new AbortController();
+      const p = at(req.event).wait({ timeout: req.timeout, signal: ac.signal });
+      setTimeout(() => ac.abort(new Error('aborted in worker')), req.abortAfter);
+      return p.catch((e: Error) => `rejected: ${e.message}`);
+    }
+    case 'waitSync':
+      return at(req.event).waitSync(req.timeout);
+    case 'race': {
+      // Each round: wait on `target` (pending), say so through `armed`, and count the round lost if the
+      // main thread's set(); clear() pulse does not release the wait.
+      const armed = at(req.armed);
+      const target = at(req.target);
+      const done = at(req.done);
+      let lost = 0;
+      for (let r = 0; r < req.rounds; r++) {
+        const p = target.wait(5_000);
+        armed.set();
+        if (!(await p)) lost++;
+        await done.wait();
+        done.clear();
+      }
+      return lost;
+    }
+    case 'ring': {
+      // Turn r belongs to worker r % workers; turns alternate between events 0 and 1 of `ring`.
+      const counter = new Int32Array(buffer, req.counter * SharedEvent.BYTES, 1);
+      for (let r = req.me; r < req.rounds; r += req.workers) {
+        const mine = at(r % 2);
+        while (Atomics.load(counter, 0) !== r) {
+          if (!(await mine.wait(req.timeout))) throw new Error(`worker ${req.me} timed out at turn ${r}`);
+          if (Atomics.load(counter, 0) !== r) await Promise.resolve();
+        }
+        mine.clear();
+        Atomics.store(counter, 0, r + 1);
+        at((r + 1) % 2).set();
+      }
+      return req.rounds;
+    }
+  }
+}
+
+parentPort!.on('message', (req: Request) => {
+  handle(req).then(
+    (result) => parentPort!.postMessage({ id: req.id, result }),
+    (error: Error) => parentPort!.postMessage({ id: req.id, error: `${error.name}: ${error.message}` }),
+  );
+});
+parentPort!.postMessage({ ready: true });
