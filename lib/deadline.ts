@@ -50,7 +50,6 @@ export function describe(value: unknown): string {
   switch (typeof value) {
     case 'string':
       return `string ${JSON.stringify(value.length > 20 ? value.slice(0, 20) + '…' : value)}`;
-    case 'number':
     case 'boolean':
     case 'bigint':
       return `${typeof value} ${String(value)}`;

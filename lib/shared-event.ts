@@ -54,7 +54,7 @@ const isSetWord = (word: number) => (word & SET) !== 0;
 const withoutFlag = (word: number) => word & ~SET;
 
 /** The word after a `set()` of `word` (clear): next generation, flag set. Wraps as Int32 does. */
-const nextSet = (word: number) => ((word + 2) | SET) | 0;
+const nextSet = (word: number) => (word + 2) | SET | 0;
 
 /** The longest and shortest polling delays of the fallback, in ms. */
 const POLL_MIN = 1;

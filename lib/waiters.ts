@@ -18,7 +18,7 @@ export interface WaitOptions {
 }
 
 /** The value a waiter is released with. */
-type Resolve = (value: boolean) => void;
+export type Resolve = (value: boolean) => void;
 type Entry = Resolve | Waiter;
 
 /** Resolved promises shared by every fast path: awaiting them costs no allocation. */
@@ -35,7 +35,8 @@ export class Waiter implements Timed, Abortable {
     readonly resolve: Resolve,
     readonly reject: (reason: unknown) => void,
     readonly deadline: number,
-    readonly signal: AbortSignal | undefined,
+    /** The signal it watches, until it stops watching. */
+    public signal: AbortSignal | undefined,
   ) {}
 
   /** Its owner releases it: it has already been taken out of the queue. */
@@ -53,6 +54,7 @@ export class Waiter implements Timed, Abortable {
   }
 
   abort(reason: unknown): void {
+    this.signal = undefined; // the signal let go of every waiter as it aborted
     this.leave();
     this.stopTimer();
     this.reject(reason);
@@ -70,7 +72,10 @@ export class Waiter implements Timed, Abortable {
   }
 
   protected stopWatching(): void {
-    if (this.signal !== undefined) unwatch(this.signal, this);
+    if (this.signal !== undefined) {
+      unwatch(this.signal, this);
+      this.signal = undefined;
+    }
   }
 }
 
@@ -95,7 +100,7 @@ export class WaiterQueue {
     if (--this.size === 0) {
       this.items = [];
       this.head = 0;
-      this.onEmpty?.();
+      this.emptied();
     } else if (this.items.length - this.head > 2 * this.size + 32) {
       this.items = this.items.slice(this.head).filter((e) => typeof e === 'function' || e!.queue === this);
       this.head = 0;
@@ -114,7 +119,7 @@ export class WaiterQueue {
           this.head = 0;
         }
         release(e, value);
-        if (this.size === 0) this.onEmpty?.();
+        if (this.size === 0) this.emptied();
         return true;
       }
     }
@@ -134,6 +139,10 @@ export class WaiterQueue {
       if (typeof e === 'function') e(value);
       else if (e.queue === this) e.grant(value);
     }
+    this.emptied();
+  }
+
+  private emptied(): void {
     this.onEmpty?.();
   }
 }
@@ -149,7 +158,7 @@ function release(e: Entry, value: boolean): void {
  * something on success, like a lock, checks for that identity), `false` at once for a timeout of 0 or
  * less, and otherwise queues a waiter with its deadline and signal.
  */
-export function park(ready: boolean, queue: WaiterQueue, arg: unknown): Promise<boolean> {
+export function park(ready: boolean, queue: WaiterQueue, arg: unknown, make: MakeWaiter = newWaiter): Promise<boolean> {
   let timeout = Infinity;
   let signal: AbortSignal | undefined;
   try {
@@ -161,18 +170,32 @@ export function park(ready: boolean, queue: WaiterQueue, arg: unknown): Promise<
   if (signal?.aborted) return Promise.reject(signal.reason);
   if (ready) return TRUE;
   if (timeout <= 0) return FALSE;
-  if (timeout === Infinity && signal === undefined) return new Promise<boolean>((resolve) => queue.push(resolve));
+  if (make === newWaiter && timeout === Infinity && signal === undefined) {
+    return new Promise<boolean>((resolve) => queue.push(resolve));
+  }
   return new Promise<boolean>((resolve, reject) => {
-    const w = new Waiter(resolve, reject, Date.now() + timeout, signal);
+    const w = make(resolve, reject, Date.now() + timeout, signal);
     queue.push(w);
-    enroll(w);
+    if (w.deadline !== Infinity) schedule(w);
+    if (signal !== undefined) watch(signal, w);
   });
 }
 
-/** Starts `w`'s timer and signal watch, as its deadline and signal ask. */
-export function enroll(w: Waiter): void {
-  if (w.deadline !== Infinity) schedule(w);
-  if (w.signal !== undefined) watch(w.signal, w);
+/** Makes the waiter `park` queues, for owners whose waiters do more than resolve. */
+export type MakeWaiter = (
+  resolve: Resolve,
+  reject: (reason: unknown) => void,
+  deadline: number,
+  signal: AbortSignal | undefined,
+) => Waiter;
+
+const newWaiter: MakeWaiter = (resolve, reject, deadline, signal) => new Waiter(resolve, reject, deadline, signal);
+
+/** Reads a `timeout | options` argument; throws TypeError/RangeError naming the bad argument. */
+export function readWaitArg(arg: unknown): { timeout: number; signal: AbortSignal | undefined } {
+  if (arg === undefined) return { timeout: Infinity, signal: undefined };
+  if (typeof arg === 'number') return { timeout: readTimeout(arg, 'timeout'), signal: undefined };
+  return readOptions(arg);
 }
 
 /** Reads `{ timeout, signal }`; throws TypeError/RangeError naming the bad field. */

@@ -10,6 +10,23 @@ import { inspect } from 'node:util';
 import type { WaitOptions } from '../lib/index.js';
 import { abortListeners, fakeClock, flush, recorder, track, waiterCount } from './helpers.js';
 
+/** Arguments every wait-like method refuses, with the error each must reject with. */
+export const badWaitArguments: [string, unknown, typeof TypeError | typeof RangeError, RegExp][] = [
+  ['NaN', NaN, RangeError, /timeout.*NaN/],
+  ['a string', '100', TypeError, /timeout must be a number.*string "100"/],
+  ['null', null, TypeError, /options object.*null/],
+  ['a boolean', true, TypeError, /options object.*boolean true/],
+  ['a bigint', 10n, TypeError, /options object.*bigint 10/],
+  ['options.timeout NaN', { timeout: NaN }, RangeError, /options\.timeout.*NaN/],
+  ['options.timeout a string', { timeout: '1' }, TypeError, /options\.timeout must be a number/],
+  ['options.signal not a signal', { signal: {} }, TypeError, /options\.signal must be an AbortSignal/],
+  ['options.signal null', { signal: null }, TypeError, /options\.signal must be an AbortSignal, got null/],
+  ['a symbol', Symbol('s'), TypeError, /options object.*got symbol/],
+  ['a function', () => 1, TypeError, /options object.*got function/],
+  ['a long string', 'x'.repeat(50), TypeError, /got string "x{20}…"$/],
+  ['options.timeout an object', { timeout: new Date(0) }, TypeError, /options\.timeout .*got Date object/],
+];
+
 export interface EventLike {
   isSet(): boolean;
   set(): void;
@@ -390,22 +407,7 @@ export function eventSuite(name: string, create: () => EventLike, options: Suite
     });
 
     describe('bad input', () => {
-      const bad: [string, unknown, typeof TypeError | typeof RangeError, RegExp][] = [
-        ['NaN', NaN, RangeError, /timeout.*NaN/],
-        ['a string', '100', TypeError, /timeout must be a number.*string "100"/],
-        ['null', null, TypeError, /options object.*null/],
-        ['a boolean', true, TypeError, /options object.*boolean true/],
-        ['a bigint', 10n, TypeError, /options object.*bigint 10/],
-        ['options.timeout NaN', { timeout: NaN }, RangeError, /options\.timeout.*NaN/],
-        ['options.timeout a string', { timeout: '1' }, TypeError, /options\.timeout must be a number/],
-        ['options.signal not a signal', { signal: {} }, TypeError, /options\.signal must be an AbortSignal/],
-        ['options.signal null', { signal: null }, TypeError, /options\.signal must be an AbortSignal, got null/],
-        ['a symbol', Symbol('s'), TypeError, /options object.*got symbol/],
-        ['a function', () => 1, TypeError, /options object.*got function/],
-        ['a long string', 'x'.repeat(50), TypeError, /got string "x{20}…"$/],
-        ['options.timeout an object', { timeout: new Date(0) }, TypeError, /options\.timeout .*got Date object/],
-      ];
-      for (const [label, arg, type, message] of bad) {
+      for (const [label, arg, type, message] of badWaitArguments) {
         it(`${name}.wait(${label}) rejects with a ${type.name} naming the argument, and never throws`, async () => {
           const e = create();
           let p: Promise<boolean> | undefined;

@@ -113,6 +113,33 @@ describe('SharedEvent: memory and arguments', () => {
   });
 });
 
+describe('SharedEvent.set() under contention', () => {
+  it('SharedEvent.set() retries when another thread changes the word between its read and its compare-exchange', async () => {
+    const e = new SharedEvent();
+    const word = new Int32Array(e.buffer);
+    const p = track(e.wait());
+    const real = Atomics.compareExchange;
+    let raced = false;
+    Atomics.compareExchange = ((...args: Parameters<typeof real>) => {
+      if (!raced) {
+        raced = true;
+        Atomics.store(word, 0, 2); // another thread's set(); clear() got in first
+      }
+      return real(...args);
+    }) as typeof real;
+    try {
+      e.set();
+    } finally {
+      Atomics.compareExchange = real;
+    }
+    expect(raced).to.equal(true);
+    expect(e.isSet()).to.equal(true);
+    expect(Atomics.load(word, 0)).to.equal(5); // two sets: generation 2, flag set
+    await flush();
+    expect(p.value).to.equal(true);
+  });
+});
+
 describe('SharedEvent.waitSync on the main thread', () => {
   it('SharedEvent.waitSync() returns true at once when the flag is set', () => {
     const e = new SharedEvent();

@@ -1,0 +1,131 @@
+import { TimeoutError } from './errors.js';
+import { describe } from './deadline.js';
+import { type WaitOptions, TRUE, WaiterQueue, inspectAs, inspectSymbol, park } from './waiters.js';
+
+/**
+ * A lock for async code on one thread: at most one holder at a time, the others queue and get it in the
+ * order they asked (FIFO). `release()` hands it straight to the first in line, so a later `acquire()`
+ * never barges in ahead of a queued waiter. Like Python's `asyncio.Lock`, it does not track which task
+ * holds it: whoever acquired it releases it.
+ *
+ * @example
+ * ```ts
+ * import { Lock } from 'awaitable-event';
+ *
+ * const lock = new Lock();
+ * await lock.runExclusive(async () => {
+ *   await writeConfig(); // never two at once
+ * });
+ * ```
+ */
+export class Lock {
+  #locked = false;
+  readonly #waiters = new WaiterQueue();
+
+  /**
+   * Whether someone holds the lock.
+   *
+   * @example
+   * ```ts
+   * if (!lock.locked()) console.log('free');
+   * ```
+   */
+  locked(): boolean {
+    return this.#locked;
+  }
+
+  /**
+   * Takes the lock: at once when it is free (and nobody is queued), else in turn.
+   *
+   * Cancel safety: a waiter that times out or is aborted leaves the queue at once and never holds the
+   * lock afterwards; once `acquire()` has resolved `true`, the caller holds the lock and must release it.
+   *
+   * @example
+   * ```ts
+   * await lock.acquire();
+   * try {
+   *   await work();
+   * } finally {
+   *   lock.release();
+   * }
+   * ```
+   */
+  acquire(): Promise<true>;
+  /**
+   * Takes the lock, or gives up after `timeout` milliseconds (`false`: not acquired). `0` or less only
+   * takes a free lock.
+   *
+   * @example
+   * ```ts
+   * if (await lock.acquire(100)) {
+   *   try { await work(); } finally { lock.release(); }
+   * }
+   * ```
+   */
+  acquire(timeout: number): Promise<boolean>;
+  /**
+   * Takes the lock, unless the timeout runs out first (`false`) or the signal aborts (rejects with
+   * `signal.reason`).
+   *
+   * @example
+   * ```ts
+   * await lock.acquire({ signal: shutdown.signal });
+   * ```
+   */
+  acquire(options: WaitOptions): Promise<boolean>;
+  acquire(arg?: number | WaitOptions): Promise<boolean> {
+    // A free lock has nobody queued: release() hands a held lock straight to the first waiter.
+    const free = !this.#locked;
+    const result = free && arg === undefined ? TRUE : park(free, this.#waiters, arg);
+    if (result === TRUE) this.#locked = true;
+    return result;
+  }
+
+  /**
+   * Releases the lock, handing it to the longest-waiting waiter if there is one.
+   *
+   * @throws `Error` when the lock is not held.
+   *
+   * @example
+   * ```ts
+   * lock.release();
+   * ```
+   */
+  release(): void {
+    if (!this.#locked) throw new Error('Lock.release() called on a lock that is not held');
+    if (!this.#waiters.releaseOne(true)) this.#locked = false;
+  }
+
+  /**
+   * Runs `fn` holding the lock and releases it afterwards, however `fn` ends.
+   *
+   * @param options - `timeout` (ms) and `signal` for acquiring the lock.
+   * @returns what `fn` returns (awaited).
+   * @throws rejects with {@link TimeoutError} when the timeout passes before the lock is acquired, with
+   *   `signal.reason` when the signal aborts first, with `TypeError` when `fn` is not a function.
+   *
+   * @example
+   * ```ts
+   * const total = await lock.runExclusive(() => account.balance + 1, { timeout: 1_000 });
+   * ```
+   */
+  async runExclusive<T>(fn: () => T | PromiseLike<T>, options?: WaitOptions): Promise<T> {
+    if (typeof fn !== 'function') throw new TypeError(`fn must be a function, got ${describe(fn)}`);
+    if (!(await this.acquire(options ?? {}))) {
+      throw new TimeoutError(`Lock.runExclusive() timed out after ${options!.timeout} ms waiting for the lock`);
+    }
+    try {
+      return await fn();
+    } finally {
+      this.release();
+    }
+  }
+
+  get [Symbol.toStringTag](): string {
+    return 'Lock';
+  }
+
+  [inspectSymbol](_depth: number, options: object, inspect: (value: unknown, options: object) => string): string {
+    return inspectAs('Lock', { locked: this.#locked, waiters: this.#waiters.size }, options, inspect);
+  }
+}
