@@ -1,0 +1,118 @@
+// The browser suite: runs on a cross-origin isolated page with the built ESM bundle and a module Web
+// Worker, and leaves its results in globalThis.__results for the driver (run.mjs) to report.
+import { SharedEvent } from '/dist/index.js';
+
+const results = [];
+const tests = [];
+const test = (name, fn) => tests.push({ name, fn });
+const assert = (ok, message) => {
+  if (!ok) throw new Error(message);
+};
+
+/** Starts the worker with `count` events of one buffer; `fallback` removes Atomics.waitAsync there. */
+async function startWorker(count, fallback = false) {
+  const buffer = new SharedArrayBuffer(count * SharedEvent.BYTES);
+  const events = Array.from({ length: count }, (_, i) => new SharedEvent(buffer, i * SharedEvent.BYTES));
+  const worker = new Worker('/worker.js', { type: 'module' });
+  const replies = [];
+  let wake;
+  worker.onmessage = ({ data }) => {
+    replies.push(data);
+    wake?.();
+  };
+  worker.onerror = (e) => replies.push({ error: e.message });
+  const reply = async () => {
+    while (replies.length === 0) await new Promise((r) => (wake = r));
+    const data = replies.shift();
+    if (data.error) throw new Error(`worker: ${data.error}`);
+    return data;
+  };
+  worker.postMessage({ buffer, fallback });
+  await reply(); // ready
+  return { events, worker, ask: (msg) => (worker.postMessage(msg), reply()) };
+}
+
+test('the page is cross-origin isolated, so SharedArrayBuffer exists', () => {
+  assert(globalThis.crossOriginIsolated === true, 'crossOriginIsolated is not true');
+  assert(typeof SharedArrayBuffer === 'function', 'no SharedArrayBuffer');
+});
+
+test('SharedEvent: set() in a Web Worker wakes wait() on the page', async () => {
+  const { events, worker, ask } = await startWorker(2);
+  const woken = events[1].wait(5_000);
+  await ask({ op: 'set', event: 1 });
+  assert((await woken) === true, 'the page was not woken');
+  worker.terminate();
+});
+
+test('SharedEvent: set() on the page wakes wait() in a Web Worker', async () => {
+  const { events, worker, ask } = await startWorker(2);
+  const answer = ask({ op: 'wait', event: 0, timeout: 5_000 });
+  await new Promise((r) => setTimeout(r, 20));
+  events[0].set();
+  const { result } = await answer;
+  assert(result === true, `the worker's wait resolved ${result}`);
+  worker.terminate();
+});
+
+test('SharedEvent.waitSync() in a Web Worker returns true when the page sets the event', async () => {
+  const { events, worker, ask } = await startWorker(1);
+  const answer = ask({ op: 'waitSync', event: 0, timeout: 5_000 });
+  await new Promise((r) => setTimeout(r, 20));
+  events[0].set();
+  const { result } = await answer;
+  assert(result === true, `waitSync returned ${result}`);
+  worker.terminate();
+});
+
+test('SharedEvent: a set(); clear() pulse on the page releases the worker, 1,000 times of 1,000', async () => {
+  const { events, worker, ask } = await startWorker(3);
+  const [armed, target, done] = events;
+  const answer = ask({ op: 'race', rounds: 1_000 });
+  for (let r = 0; r < 1_000; r++) {
+    assert(await armed.wait(5_000), `round ${r}: the worker never armed`);
+    armed.clear();
+    target.set();
+    target.clear();
+    done.set();
+  }
+  const { result } = await answer;
+  assert(result === 0, `${result} wake-ups lost`);
+  worker.terminate();
+});
+
+test('SharedEvent: wait() works both ways without Atomics.waitAsync (the polling fallback)', async () => {
+  const { events, worker, ask } = await startWorker(2, true);
+  const answer = ask({ op: 'wait', event: 0, timeout: 5_000 });
+  await new Promise((r) => setTimeout(r, 20));
+  events[0].set();
+  assert((await answer).result === true, 'the fallback worker was not woken');
+  const woken = events[1].wait(5_000);
+  await ask({ op: 'set', event: 1 });
+  assert((await woken) === true, 'the page was not woken');
+  worker.terminate();
+});
+
+test('SharedEvent.wait(ms) on the page resolves false when nobody sets the event', async () => {
+  assert((await new SharedEvent().wait(30)) === false, 'did not time out');
+});
+
+test("SharedEvent.waitSync() on the page's main thread throws an Error that names wait()", () => {
+  let message = 'no error';
+  try {
+    new SharedEvent().waitSync(10);
+  } catch (error) {
+    message = `${error.name}: ${error.message}`;
+  }
+  assert(/^Error: SharedEvent\.waitSync\(\) cannot block this thread.*await event\.wait\(\)/.test(message), message);
+});
+
+for (const { name, fn } of tests) {
+  try {
+    await fn();
+    results.push({ name, ok: true });
+  } catch (error) {
+    results.push({ name, ok: false, error: String(error?.stack ?? error) });
+  }
+}
+globalThis.__results = results;
