@@ -11,8 +11,6 @@ export interface Abortable {
   abort(reason: unknown): void;
 }
 
-const watchers = new WeakMap<AbortSignal, Set<Abortable>>();
-
 /** Whether `value` can serve as an AbortSignal (signals from other realms included). */
 export function isAbortSignal(value: unknown): value is AbortSignal {
   return (
@@ -24,29 +22,34 @@ export function isAbortSignal(value: unknown): value is AbortSignal {
   );
 }
 
+/** The waiters of each watched signal: one waiter alone (the common case) or a set of them. */
+const watchers = new WeakMap<AbortSignal, Abortable | Set<Abortable>>();
+
 /** Calls `w.abort(signal.reason)` when `signal` aborts, until {@link unwatch}. */
 export function watch(signal: AbortSignal, w: Abortable): void {
-  let set = watchers.get(signal);
-  if (set === undefined) {
-    watchers.set(signal, (set = new Set()));
+  const current = watchers.get(signal);
+  if (current === undefined) {
+    watchers.set(signal, w);
     signal.addEventListener('abort', onAbort);
-  }
-  set.add(w);
+  } else if (current instanceof Set) current.add(w);
+  else watchers.set(signal, new Set([current, w]));
 }
 
 /** Stops watching for `w`, which settled another way. */
 export function unwatch(signal: AbortSignal, w: Abortable): void {
-  const set = watchers.get(signal)!;
-  set.delete(w);
-  if (set.size === 0) {
-    watchers.delete(signal);
-    signal.removeEventListener('abort', onAbort);
+  const current = watchers.get(signal)!;
+  if (current instanceof Set) {
+    current.delete(w);
+    if (current.size > 0) return;
   }
+  watchers.delete(signal);
+  signal.removeEventListener('abort', onAbort);
 }
 
 function onAbort(this: AbortSignal): void {
-  const set = watchers.get(this)!;
+  const current = watchers.get(this)!;
   watchers.delete(this);
   this.removeEventListener('abort', onAbort);
-  for (const w of set) w.abort(this.reason);
+  if (current instanceof Set) for (const w of current) w.abort(this.reason);
+  else current.abort(this.reason);
 }

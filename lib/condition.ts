@@ -4,6 +4,7 @@ import {
   type MakeWaiter,
   type Resolve,
   type WaitOptions,
+  QUEUED,
   Waiter,
   WaiterQueue,
   inspectAs,
@@ -49,8 +50,9 @@ import {
 export class Condition {
   readonly #lock: Lock;
   readonly #waiters = new WaiterQueue();
-  readonly #makeWaiter: MakeWaiter = (resolve, reject, deadline, signal) =>
-    new ConditionWaiter(this.#lock, () => this.#wake(1), resolve, reject, deadline, signal);
+  readonly #makeWaiter: MakeWaiter = (queue, resolve, reject, deadline, signal) =>
+    new ConditionWaiter(this.#lock, this.#passOn, queue, resolve, reject, deadline, signal);
+  readonly #passOn = () => this.#wake(1);
 
   /**
    * @param lock - the lock to use; several conditions may share one. Omitted, a new {@link Lock}.
@@ -268,16 +270,17 @@ class ConditionWaiter extends Waiter {
   constructor(
     private readonly lock: Lock,
     private readonly passOn: () => void,
+    queue: WaiterQueue,
     resolve: Resolve,
-    reject: (reason: unknown) => void,
+    reject: ((reason: unknown) => void) | undefined,
     deadline: number,
     signal: AbortSignal | undefined,
   ) {
-    super(resolve, reject, deadline, signal);
+    super(queue, resolve, reject, deadline, signal);
   }
 
   override grant(): void {
-    this.queue = undefined;
+    this.state &= ~QUEUED; // the queue took it out; its deadline and signal stay armed
     this.#notified = true;
     this.#reacquire();
   }
@@ -295,7 +298,7 @@ class ConditionWaiter extends Waiter {
 
   #cancel(outcome: { value: boolean } | { reason: unknown }): void {
     this.#outcome = outcome;
-    if (this.queue !== undefined) this.leave();
+    if (this.queued) this.leave();
     else if (this.#notified) this.passOn();
     this.#reacquire();
   }
@@ -307,7 +310,7 @@ class ConditionWaiter extends Waiter {
       this.stopTimer();
       this.stopWatching();
       if ('value' in this.#outcome) this.resolve(this.#outcome.value);
-      else this.reject(this.#outcome.reason);
+      else this.reject!(this.#outcome.reason);
     });
   }
 }

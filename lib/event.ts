@@ -104,7 +104,7 @@ export class Event {
    */
   wait(options: WaitOptions): Promise<boolean>;
   wait(arg?: number | WaitOptions): Promise<boolean> {
-    if (this.#flag && arg === undefined) return TRUE;
+    if (arg === undefined) return this.#flag ? TRUE : this.#waiters.wait();
     return park(this.#flag, this.#waiters, arg);
   }
 

@@ -4,12 +4,22 @@
  * A queue entry is either a bare resolve function (a waiter with no timeout and no signal: nothing but
  * its owner can end it, so it needs no more) or a {@link Waiter}, which a timeout or an abort can take
  * out early. Taking one out is O(1): it is marked gone and skipped later; the array is compacted when
- * gone entries outnumber the live ones, so memory follows the number of live waiters.
+ * gone entries outnumber the live ones, so memory follows the number of live waiters. The queue also
+ * holds the deadlines of its timed waiters (deadline.ts).
  */
 import { type Abortable, isAbortSignal, unwatch, watch } from './abort.js';
-import { type Timed, describe, readTimeout, schedule, unschedule } from './deadline.js';
+import { Deadlines, TIMED, type Timed, describe, readTimeout } from './deadline.js';
 
-/** Options accepted by every `wait`-like method. */
+/**
+ * Options accepted by every `wait`-like method (`Event.wait`, `SharedEvent.wait`, `Lock.acquire`,
+ * `Condition.wait`, ...).
+ *
+ * @example
+ * ```ts
+ * const options: WaitOptions = { timeout: 5_000, signal: AbortSignal.timeout(1_000) };
+ * const ok = await ready.wait(options); // true, false after 5 s, or rejects after 1 s
+ * ```
+ */
 export interface WaitOptions {
   /** Milliseconds to wait at most; `undefined` or `Infinity` waits for ever, `0` or less does not wait. */
   timeout?: number | undefined;
@@ -25,24 +35,29 @@ type Entry = Resolve | Waiter;
 export const TRUE: Promise<true> = Promise.resolve(true);
 export const FALSE: Promise<boolean> = Promise.resolve(false);
 
+/** The bit of `Waiter.state` that says the waiter is still in its queue (TIMED is the other). */
+export const QUEUED = 1;
+
 /** A waiter that a deadline or a signal can end before its owner releases it. */
 export class Waiter implements Timed, Abortable {
-  /** The queue holding this waiter, until it leaves it. */
-  queue: WaiterQueue | undefined = undefined;
-  timed = false;
+  /** QUEUED while in its queue, TIMED while its deadline counts. */
+  state = QUEUED;
 
   constructor(
+    /** The queue it joined; its deadlines live there too. */
+    readonly queue: WaiterQueue,
     readonly resolve: Resolve,
-    readonly reject: (reason: unknown) => void,
+    /** Only a waiter with a signal can fail: one without keeps no reject function alive. */
+    readonly reject: ((reason: unknown) => void) | undefined,
     readonly deadline: number,
     /** The signal it watches, until it stops watching. */
     public signal: AbortSignal | undefined,
   ) {}
 
-  /** Its owner releases it: it has already been taken out of the queue. */
+  /** Its owner releases it, having taken it out of the queue. */
   grant(value: boolean): void {
-    this.queue = undefined;
     this.stopTimer();
+    this.state = 0;
     this.stopWatching();
     this.resolve(value);
   }
@@ -55,19 +70,27 @@ export class Waiter implements Timed, Abortable {
 
   abort(reason: unknown): void {
     this.signal = undefined; // the signal let go of every waiter as it aborted
-    this.leave();
     this.stopTimer();
-    this.reject(reason);
+    this.leave();
+    this.reject!(reason);
+  }
+
+  /** Whether it is still in its queue. */
+  get queued(): boolean {
+    return (this.state & QUEUED) !== 0;
   }
 
   protected leave(): void {
-    if (this.queue !== undefined) this.queue.remove(this);
+    if (this.queued) {
+      this.state &= ~QUEUED;
+      this.queue.remove();
+    }
   }
 
   protected stopTimer(): void {
-    if (this.timed) {
-      this.timed = false;
-      unschedule();
+    if ((this.state & TIMED) !== 0) {
+      this.state &= ~TIMED;
+      this.queue.deadlines!.forget();
     }
   }
 
@@ -81,28 +104,43 @@ export class Waiter implements Timed, Abortable {
 
 /** A FIFO queue of waiters: O(1) push, O(1) removal of a waiter, release in order. */
 export class WaiterQueue {
-  private items: (Entry | undefined)[] = [];
+  private readonly items: (Entry | undefined)[] = [];
   private head = 0;
   /** Number of live waiters. */
   size = 0;
+  /** The deadlines of its timed waiters, from the first one on. */
+  deadlines: Deadlines | undefined = undefined;
   /** Called whenever the last live waiter leaves, however it left. */
   onEmpty: (() => void) | undefined = undefined;
 
-  push(entry: Entry): void {
-    if (typeof entry !== 'function') entry.queue = this;
-    this.items.push(entry);
-    this.size++;
+  /** A promise for a waiter with no timeout and no signal, queued. */
+  wait(): Promise<boolean> {
+    return new Promise<boolean>((resolve) => {
+      this.items.push(resolve);
+      this.size++;
+    });
   }
 
-  /** Takes a waiter out early (timeout, abort). */
-  remove(w: Waiter): void {
-    w.queue = undefined;
+  /** Queues `w` and starts its deadline. */
+  push(w: Waiter): void {
+    this.items.push(w);
+    this.size++;
+    if (w.deadline !== Infinity) (this.deadlines ??= new Deadlines()).add(w);
+  }
+
+  /** One waiter left early (timeout, abort); it already cleared its QUEUED bit. */
+  remove(): void {
     if (--this.size === 0) {
-      this.items = [];
-      this.head = 0;
+      this.clear();
       this.emptied();
     } else if (this.items.length - this.head > 2 * this.size + 32) {
-      this.items = this.items.slice(this.head).filter((e) => typeof e === 'function' || e!.queue === this);
+      const items = this.items;
+      let kept = 0;
+      for (let i = this.head; i < items.length; i++) {
+        const e = items[i]!;
+        if (typeof e === 'function' || e.queued) items[kept++] = e;
+      }
+      items.length = kept;
       this.head = 0;
     }
   }
@@ -113,12 +151,10 @@ export class WaiterQueue {
     while (this.head < items.length) {
       const e = items[this.head]!;
       items[this.head++] = undefined;
-      if (typeof e === 'function' || e.queue === this) {
-        if (--this.size === 0) {
-          this.items = [];
-          this.head = 0;
-        }
-        release(e, value);
+      if (typeof e === 'function' || e.queued) {
+        if (--this.size === 0) this.clear();
+        if (typeof e === 'function') e(value);
+        else e.grant(value);
         if (this.size === 0) this.emptied();
         return true;
       }
@@ -126,30 +162,38 @@ export class WaiterQueue {
     return false;
   }
 
-  /** Releases every live waiter with `value`, in the order they joined. */
+  /**
+   * Releases every live waiter with `value`, in the order they joined, and drops all deadlines at once.
+   * Only for owners whose waiters are done once released (events; not a condition's, which go on).
+   */
   releaseAll(value: boolean): void {
     if (this.size === 0) return;
     const items = this.items;
-    const head = this.head;
-    this.items = [];
-    this.head = 0;
     this.size = 0;
-    for (let i = head; i < items.length; i++) {
+    // Releasing runs no user code (promise reactions run later), so nothing joins while this runs.
+    for (let i = this.head; i < items.length; i++) {
       const e = items[i]!;
       if (typeof e === 'function') e(value);
-      else if (e.queue === this) e.grant(value);
+      else if (e.queued) {
+        e.state = 0;
+        if (e.signal !== undefined) unwatch(e.signal, e);
+        e.resolve(value);
+      }
     }
+    this.clear();
+    this.deadlines?.clear();
     this.emptied();
+  }
+
+  /** Forgets every entry; the array is kept, so its field never changes (V8 optimizes on that). */
+  private clear(): void {
+    this.items.length = 0;
+    this.head = 0;
   }
 
   private emptied(): void {
     this.onEmpty?.();
   }
-}
-
-function release(e: Entry, value: boolean): void {
-  if (typeof e === 'function') e(value);
-  else e.grant(value);
 }
 
 /**
@@ -170,26 +214,35 @@ export function park(ready: boolean, queue: WaiterQueue, arg: unknown, make: Mak
   if (signal?.aborted) return Promise.reject(signal.reason);
   if (ready) return TRUE;
   if (timeout <= 0) return FALSE;
-  if (make === newWaiter && timeout === Infinity && signal === undefined) {
-    return new Promise<boolean>((resolve) => queue.push(resolve));
-  }
+  if (make === newWaiter && timeout === Infinity && signal === undefined) return queue.wait();
   return new Promise<boolean>((resolve, reject) => {
-    const w = make(resolve, reject, Date.now() + timeout, signal);
+    const w = make(queue, resolve, signal === undefined ? undefined : reject, Date.now() + timeout, signal);
     queue.push(w);
-    if (w.deadline !== Infinity) schedule(w);
     if (signal !== undefined) watch(signal, w);
   });
 }
 
 /** Makes the waiter `park` queues, for owners whose waiters do more than resolve. */
 export type MakeWaiter = (
+  queue: WaiterQueue,
   resolve: Resolve,
-  reject: (reason: unknown) => void,
+  reject: ((reason: unknown) => void) | undefined,
   deadline: number,
   signal: AbortSignal | undefined,
 ) => Waiter;
 
-const newWaiter: MakeWaiter = (resolve, reject, deadline, signal) => new Waiter(resolve, reject, deadline, signal);
+const newWaiter: MakeWaiter = (queue, resolve, reject, deadline, signal) =>
+  new Waiter(queue, resolve, reject, deadline, signal);
+
+/**
+ * V8 drops the hidden class of a class whose every instance died in a full GC, and with it the code
+ * optimized for it: a burst of timed waits after an idle GC then runs unoptimized. One idle waiter,
+ * made as a timed wait makes one and never queued, keeps both alive.
+ */
+const keepShape: Waiter[] = [];
+void new Promise<boolean>((resolve) =>
+  keepShape.push(new Waiter(new WaiterQueue(), resolve, undefined, Date.now() + 0.5, undefined)),
+);
 
 /** Reads a `timeout | options` argument; throws TypeError/RangeError naming the bad argument. */
 export function readWaitArg(arg: unknown): { timeout: number; signal: AbortSignal | undefined } {

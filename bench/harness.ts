@@ -1,0 +1,75 @@
+/**
+ * The measuring part of `npm run bench`: runs every contender of a case in turn (round-robin, so drift
+ * hits all alike), several times after a warm-up, with a full GC before each run, and keeps the median
+ * and the spread of each.
+ */
+
+export interface Contender {
+  name: string;
+  /** Runs the work once; returns how many units (waiters, operations, rounds) it did. */
+  run(): Promise<number> | number;
+}
+
+export interface Measured {
+  name: string;
+  /** Median nanoseconds per unit. */
+  ns: number;
+  /** Fastest and slowest run, ns per unit. */
+  min: number;
+  max: number;
+}
+
+export interface Settings {
+  runs: number;
+  warmup: number;
+}
+
+const gc: () => void =
+  (globalThis as { gc?: () => void }).gc ??
+  (() => {
+    throw new Error('run the benchmarks with node --expose-gc (npm run bench does)');
+  });
+
+export async function measure(contenders: Contender[], { runs, warmup }: Settings): Promise<Measured[]> {
+  const samples = contenders.map(() => [] as number[]);
+  for (let r = 0; r < warmup + runs; r++) {
+    for (const [i, c] of contenders.entries()) {
+      gc();
+      const start = process.hrtime.bigint();
+      const units = await c.run();
+      const ns = Number(process.hrtime.bigint() - start) / units;
+      if (r >= warmup) samples[i]!.push(ns);
+    }
+  }
+  return contenders.map((c, i) => {
+    const s = samples[i]!.sort((a, b) => a - b);
+    return { name: c.name, ns: median(s), min: s[0]!, max: s.at(-1)! };
+  });
+}
+
+export function median(sorted: number[]): number {
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+export function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!;
+}
+
+/** Heap bytes held per item by `make(n)`'s result, measured after full GCs. */
+export async function heapPerItem(
+  n: number,
+  make: (n: number) => unknown,
+  release: () => Promise<void>,
+): Promise<number> {
+  gc();
+  gc();
+  const before = process.memoryUsage().heapUsed;
+  const kept = make(n);
+  gc();
+  gc();
+  const after = process.memoryUsage().heapUsed;
+  await release();
+  void kept;
+  return (after - before) / n;
+}

@@ -1,0 +1,64 @@
+/**
+ * `npm run bench`: every case, every contender, in one run; prints one table and the goals, and writes
+ * bench/results.json. `-- --svg` also draws docs/release.svg; `-- --quick` is a smoke run with tiny
+ * sizes that writes nothing (npm test uses it to check that the harness still runs).
+ */
+import { writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { type Case, aborts, memory, pingPong, release, timeouts, waitOnSetEvent } from './events.js';
+import { type Settings } from './harness.js';
+import { conditionRoundTrip, lockHandOff } from './locks.js';
+import { LIMIT } from './peers.js';
+import { goals, printCase, printGoals, releaseChart } from './report.js';
+import { roundTrips } from './threads.js';
+
+const quick = process.argv.includes('--quick');
+const svg = process.argv.includes('--svg');
+const s: Settings = quick ? { runs: 1, warmup: 0 } : { runs: 7, warmup: 2 };
+const sizes = quick ? [100, 1_000] : [1_000, 10_000, 100_000, 1_000_000];
+const scale = (n: number) => (quick ? Math.min(n, 1_000) : n);
+
+const header = `Node ${process.version}, ${cpus()[0]?.model ?? 'unknown CPU'} x${cpus().length}, ${new Date().toISOString().slice(0, 10)}`;
+console.log(`awaitable-event benchmarks: ${header}`);
+console.log(
+  `median of ${s.runs} runs after ${s.warmup} warm-up runs; spread = fastest..slowest run; ratio = to "${LIMIT}"\n`,
+);
+
+// Peers that add a listener per waiter trip Node's MaxListenersExceededWarning: count it, don't print it.
+const warnings = new Set<string>();
+process.removeAllListeners('warning');
+process.on('warning', (w) => warnings.add(w.name));
+
+const cases: Case[] = [];
+const add = (c: Case) => {
+  cases.push(c);
+  printCase(c);
+};
+
+add(await waitOnSetEvent(scale(1_000_000), s));
+for (const n of sizes) add(await release(n, false, s));
+for (const n of sizes) add(await release(n, true, s));
+add(await timeouts(scale(100_000), s));
+add(await aborts(scale(10_000), true, s));
+add(await aborts(scale(10_000), false, s));
+add(await pingPong(scale(100_000), s));
+for (const kind of ['plain', 'timeout'] as const) add(await memory(scale(100_000), kind));
+// Peers add one abort listener per waiter, and removing each is a linear search: 10,000 keeps it in seconds.
+add(await memory(scale(10_000), 'signal'));
+add(await lockHandOff(scale(100_000), s));
+add(await conditionRoundTrip(scale(100_000), s));
+for (const c of await roundTrips(quick ? 200 : 20_000)) add(c);
+
+const verdicts = goals(cases);
+printGoals(verdicts);
+if (warnings.size > 0) console.log(`\nwarnings Node raised during the run (from peers): ${[...warnings].join(', ')}`);
+
+if (!quick) {
+  const results = { header, node: process.version, cpu: cpus()[0]?.model, settings: s, cases, goals: verdicts };
+  writeFileSync(new URL('./results.json', import.meta.url), JSON.stringify(results, null, 2) + '\n');
+  console.log('\nwrote bench/results.json');
+}
+if (svg) {
+  writeFileSync(new URL('../docs/release.svg', import.meta.url), releaseChart(cases, header));
+  console.log('wrote docs/release.svg');
+}

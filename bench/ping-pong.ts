@@ -1,0 +1,96 @@
+/**
+ * One round trip between two threads, written once per variant: side A pings and times the round, side
+ * B answers. The raw variants drive one Int32 word directly (A writes odd values, B even ones); the
+ * SharedEvent variants use two events, ping and pong, in the same buffer.
+ */
+import type { SharedEvent as SharedEventClass } from '../lib/index.js';
+
+export type Variant =
+  | 'SharedEvent wait <-> wait'
+  | 'raw waitAsync <-> waitAsync'
+  | 'SharedEvent wait <-> waitSync'
+  | 'raw waitAsync <-> Atomics.wait'
+  | 'SharedEvent waitSync <-> waitSync'
+  | 'raw Atomics.wait <-> Atomics.wait'
+  | 'postMessage';
+
+type Side = 'async' | 'sync';
+
+/** How each side of a variant waits (A first). */
+const sides: Record<Exclude<Variant, 'postMessage'>, [Side, Side, boolean]> = {
+  'SharedEvent wait <-> wait': ['async', 'async', true],
+  'raw waitAsync <-> waitAsync': ['async', 'async', false],
+  'SharedEvent wait <-> waitSync': ['async', 'sync', true],
+  'raw waitAsync <-> Atomics.wait': ['async', 'sync', false],
+  'SharedEvent waitSync <-> waitSync': ['sync', 'sync', true],
+  'raw Atomics.wait <-> Atomics.wait': ['sync', 'sync', false],
+};
+
+/** Waits, without the library, until the word is no longer `value`. */
+async function rawAwait(word: Int32Array, value: number, side: Side): Promise<void> {
+  while (Atomics.load(word, 0) === value) {
+    if (side === 'sync') Atomics.wait(word, 0, value);
+    else {
+      const r = Atomics.waitAsync(word, 0, value);
+      if (r.async) await r.value;
+    }
+  }
+}
+
+export async function pingPongA(
+  variant: Variant,
+  buffer: SharedArrayBuffer,
+  rounds: number,
+  SharedEvent: typeof SharedEventClass,
+): Promise<number[]> {
+  const [side, , library] = sides[variant as keyof typeof sides];
+  const times: number[] = [];
+  if (library) {
+    const ping = new SharedEvent(buffer, 0);
+    const pong = new SharedEvent(buffer, SharedEvent.BYTES);
+    for (let r = 0; r < rounds; r++) {
+      const t0 = performance.now();
+      ping.set();
+      if (side === 'sync') pong.waitSync();
+      else await pong.wait();
+      pong.clear();
+      times.push(performance.now() - t0);
+    }
+  } else {
+    const word = new Int32Array(buffer, 0, 1);
+    for (let r = 0; r < rounds; r++) {
+      const t0 = performance.now();
+      Atomics.store(word, 0, 2 * r + 1);
+      Atomics.notify(word, 0);
+      await rawAwait(word, 2 * r + 1, side);
+      times.push(performance.now() - t0);
+    }
+  }
+  return times;
+}
+
+export async function pingPongB(
+  variant: Variant,
+  buffer: SharedArrayBuffer,
+  rounds: number,
+  SharedEvent: typeof SharedEventClass,
+): Promise<void> {
+  const [, side, library] = sides[variant as keyof typeof sides];
+  if (library) {
+    const ping = new SharedEvent(buffer, 0);
+    const pong = new SharedEvent(buffer, SharedEvent.BYTES);
+    for (let r = 0; r < rounds; r++) {
+      if (side === 'sync') ping.waitSync();
+      else await ping.wait();
+      ping.clear();
+      pong.set();
+    }
+  } else {
+    const word = new Int32Array(buffer, 0, 1);
+    for (let r = 0; r < rounds; r++) {
+      await rawAwait(word, 2 * r, side);
+      Atomics.store(word, 0, 2 * r + 2);
+      Atomics.notify(word, 0);
+    }
+  }
+}

@@ -1,0 +1,164 @@
+/** Printing the table, judging the goals, drawing the chart. */
+import type { Case } from './events.js';
+import { LIMIT, OURS } from './peers.js';
+
+const ESFX = /^@esfx\//;
+const fmt = (x: number) => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
+const title = (c: Case) => `${c.title}${c.n === undefined ? '' : ` (N = ${c.n.toLocaleString('en')})`}`;
+
+export function printCase(c: Case): void {
+  const limit = c.rows.find((r) => r.name === LIMIT);
+  console.log(`${title(c)}  [${c.unit}]`);
+  for (const r of c.rows) {
+    const ratio = limit && r !== limit ? `${(r.ns / limit.ns).toFixed(2)}x` : '';
+    const spread = r.min === r.max ? '' : `${fmt(r.min)}..${fmt(r.max)}`;
+    console.log(`  ${r.name.padEnd(36)} ${fmt(r.ns).padStart(9)} ${ratio.padStart(8)}   ${spread}`);
+  }
+  for (const note of c.skipped ?? []) console.log(`  (${note})`);
+  console.log('');
+}
+
+export interface Verdict {
+  goal: string;
+  measured: string;
+  met: boolean;
+}
+
+function value(cases: Case[], id: string, name: string, n?: number): number | undefined {
+  return cases.find((c) => c.id === id && c.n === n)?.rows.find((r) => r.name === name)?.ns;
+}
+
+export function goals(cases: Case[]): Verdict[] {
+  const out: Verdict[] = [];
+  const ratio = (goal: string, limit: number, a: number | undefined, b: number | undefined) => {
+    if (a === undefined || b === undefined) return;
+    out.push({ goal, measured: `${(a / b).toFixed(2)}x`, met: a / b <= limit });
+  };
+  const sizes = cases.filter((c) => c.id === 'release').map((c) => c.n!);
+  for (const n of sizes) {
+    ratio(
+      `release of ${n} waiters <= 1.5x bare promises`,
+      1.5,
+      value(cases, 'release', OURS, n),
+      value(cases, 'release', LIMIT, n),
+    );
+  }
+  const perWaiter = sizes.map((n) => value(cases, 'release', OURS, n)!);
+  if (perWaiter.length > 1) {
+    const spread = Math.max(...perWaiter) / Math.min(...perWaiter);
+    out.push({
+      goal: `release cost per waiter stays flat from N = ${sizes[0]} to ${sizes.at(-1)} (linear; <= 2x apart)`,
+      measured: `${spread.toFixed(2)}x apart`,
+      met: spread <= 2,
+    });
+  }
+  for (const n of sizes) {
+    ratio(
+      `release of ${n} waiters with wait(60_000) <= 2x bare promises without timeout`,
+      2,
+      value(cases, 'release-timeout', OURS, n),
+      value(cases, 'release', LIMIT, n),
+    );
+  }
+  ratio(
+    'wait() on a set event <= 1.3x awaiting a resolved promise',
+    1.3,
+    value(cases, 'set-wait', OURS),
+    value(cases, 'set-wait', LIMIT),
+  );
+  ratio(
+    'ping-pong round trip <= 2x bare promise hand-off',
+    2,
+    value(cases, 'ping-pong', OURS),
+    value(cases, 'ping-pong', LIMIT),
+  );
+  const heapN = cases.find((c) => c.id === 'heap-plain')?.n;
+  const bare = value(cases, 'heap-plain', LIMIT, heapN);
+  ratio('heap per plain pending waiter <= 1.2x a bare deferred', 1.2, value(cases, 'heap-plain', OURS, heapN), bare);
+  ratio(
+    'heap per pending waiter with a timeout <= 1.6x a bare deferred',
+    1.6,
+    value(cases, 'heap-timeout', OURS, heapN),
+    bare,
+  );
+
+  const lost: string[] = [];
+  let compared = 0;
+  for (const c of cases) {
+    const ours = c.rows.find((r) => r.name === OURS);
+    const esfx = c.rows.find((r) => ESFX.test(r.name));
+    if (ours === undefined || esfx === undefined) continue;
+    compared++;
+    if (ours.ns >= esfx.ns) lost.push(`${c.id}${c.n === undefined ? '' : `@${c.n}`}`);
+  }
+  out.push({
+    goal: 'faster than (and smaller than) @esfx in every case',
+    measured: lost.length === 0 ? `ahead in all ${compared}` : `behind in ${lost.join(', ')}`,
+    met: lost.length === 0,
+  });
+
+  for (const [id, ours, raw] of [
+    ['threads-async', 'SharedEvent wait <-> wait', 'raw waitAsync <-> waitAsync'],
+    ['threads-sync-worker', 'SharedEvent wait <-> waitSync', 'raw waitAsync <-> Atomics.wait'],
+    ['threads-sync', 'SharedEvent waitSync <-> waitSync', 'raw Atomics.wait <-> Atomics.wait'],
+  ] as const) {
+    ratio(`${ours} <= 1.15x ${raw} (median)`, 1.15, value(cases, id, ours), value(cases, id, raw));
+  }
+  return out;
+}
+
+export function printGoals(verdicts: Verdict[]): void {
+  console.log('Goals (ratios from this run)');
+  for (const v of verdicts) console.log(`  ${v.met ? 'met   ' : 'MISSED'}  ${v.measured.padEnd(18)} ${v.goal}`);
+}
+
+/** ns per waiter against N for the release case: one line per contender. */
+export function releaseChart(cases: Case[], header: string): string {
+  const release = cases.filter((c) => c.id === 'release');
+  const names = release[0]!.rows.map((r) => r.name);
+  const W = 760;
+  const H = 420;
+  const left = 70;
+  const right = 250;
+  const top = 50;
+  const bottom = 60;
+  const xs = release.map((c) => Math.log10(c.n!));
+  const ymax = Math.max(...release.flatMap((c) => c.rows.map((r) => r.ns))) * 1.1;
+  const x = (v: number) => left + ((v - xs[0]!) / (xs.at(-1)! - xs[0]! || 1)) * (W - left - right);
+  const y = (v: number) => H - bottom - (v / ymax) * (H - top - bottom);
+  const colors = ['#d62728', '#1f77b4', '#2ca02c', '#9467bd', '#7f7f7f'];
+  const parts: string[] = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif" font-size="12">`,
+    `<rect width="${W}" height="${H}" fill="white"/>`,
+    `<text x="${left}" y="22" font-size="15">set() releasing N pending waiters: ns per waiter (lower is better)</text>`,
+    `<text x="${left}" y="40" fill="#555">${header}</text>`,
+    `<line x1="${left}" y1="${H - bottom}" x2="${W - right}" y2="${H - bottom}" stroke="black"/>`,
+    `<line x1="${left}" y1="${top}" x2="${left}" y2="${H - bottom}" stroke="black"/>`,
+  ];
+  for (const c of release) {
+    const px = x(Math.log10(c.n!));
+    parts.push(`<text x="${px}" y="${H - bottom + 18}" text-anchor="middle">${c.n!.toLocaleString('en')}</text>`);
+  }
+  parts.push(`<text x="${(left + W - right) / 2}" y="${H - 15}" text-anchor="middle">N (waiters)</text>`);
+  for (let i = 0; i <= 4; i++) {
+    const v = (ymax / 4) * i;
+    parts.push(`<text x="${left - 8}" y="${y(v) + 4}" text-anchor="end">${v.toFixed(0)}</text>`);
+    parts.push(`<line x1="${left}" y1="${y(v)}" x2="${W - right}" y2="${y(v)}" stroke="#eee"/>`);
+  }
+  names.forEach((name, i) => {
+    const pts = release.flatMap((c) => {
+      const row = c.rows.find((r) => r.name === name);
+      return row === undefined ? [] : [`${x(Math.log10(c.n!)).toFixed(1)},${y(row.ns).toFixed(1)}`];
+    });
+    const color = colors[i % colors.length];
+    const dash = name === LIMIT ? ' stroke-dasharray="6 4"' : '';
+    parts.push(`<polyline points="${pts.join(' ')}" fill="none" stroke="${color}" stroke-width="2"${dash}/>`);
+    const ly = top + 10 + i * 20;
+    parts.push(
+      `<line x1="${W - right + 15}" y1="${ly}" x2="${W - right + 40}" y2="${ly}" stroke="${color}" stroke-width="2"${dash}/>`,
+    );
+    parts.push(`<text x="${W - right + 46}" y="${ly + 4}">${name}</text>`);
+  });
+  parts.push('</svg>');
+  return parts.join('\n') + '\n';
+}

@@ -1,0 +1,86 @@
+/** Cross-thread round trips: main thread <-> worker, and worker <-> worker. Median and p99 per variant. */
+import { Worker } from 'node:worker_threads';
+import { SharedEvent } from '../lib/index.js';
+import type { Case } from './events.js';
+import { median, percentile } from './harness.js';
+import { type Variant, pingPongA } from './ping-pong.js';
+
+const boot = new URL('../spec/workers/boot.mjs', import.meta.url);
+
+function start(variant: Variant, role: 'a' | 'b', buffer: SharedArrayBuffer, rounds: number): Worker {
+  return new Worker(boot, { workerData: { entry: '../../bench/thread-worker.ts', variant, role, buffer, rounds } });
+}
+
+const reply = <T>(w: Worker) =>
+  new Promise<T>((resolve, reject) => {
+    w.once('message', resolve);
+    w.once('error', reject);
+  });
+
+/** Per-round times in µs, warm-up rounds dropped. */
+async function run(variant: Variant, rounds: number, between: 'main-worker' | 'worker-worker'): Promise<number[]> {
+  if (process.env.BENCH_DEBUG) console.log(`  [${variant}]`);
+  const buffer = new SharedArrayBuffer(2 * SharedEvent.BYTES);
+  let times: number[];
+  if (variant === 'postMessage') {
+    const w = start(variant, 'b', buffer, rounds);
+    let answered: () => void = () => {};
+    w.on('message', () => answered());
+    times = [];
+    for (let r = 0; r < rounds; r++) {
+      const t0 = performance.now();
+      const answer = new Promise<void>((resolve) => (answered = resolve));
+      w.postMessage(r);
+      await answer;
+      times.push(performance.now() - t0);
+    }
+    await w.terminate();
+  } else if (between === 'main-worker') {
+    const b = start(variant, 'b', buffer, rounds);
+    const done = reply(b);
+    await new Promise((r) => b.once('online', r));
+    times = await pingPongA(variant, buffer, rounds, SharedEvent);
+    await done;
+    await b.terminate();
+  } else {
+    const b = start(variant, 'b', buffer, rounds);
+    const a = start(variant, 'a', buffer, rounds);
+    const [aTimes] = await Promise.all([reply<number[]>(a), reply(b)]);
+    times = aTimes;
+    await Promise.all([a.terminate(), b.terminate()]);
+  }
+  return times.slice(Math.floor(rounds / 10)).map((ms) => ms * 1000);
+}
+
+export async function roundTrips(rounds: number): Promise<Case[]> {
+  const groups: [string, string, Variant[], 'main-worker' | 'worker-worker'][] = [
+    [
+      'threads-async',
+      'main thread <-> worker round trip, both awaiting',
+      ['SharedEvent wait <-> wait', 'raw waitAsync <-> waitAsync', 'postMessage'],
+      'main-worker',
+    ],
+    [
+      'threads-sync-worker',
+      'main thread awaiting <-> worker blocking',
+      ['SharedEvent wait <-> waitSync', 'raw waitAsync <-> Atomics.wait'],
+      'main-worker',
+    ],
+    [
+      'threads-sync',
+      'worker <-> worker round trip, both blocking',
+      ['SharedEvent waitSync <-> waitSync', 'raw Atomics.wait <-> Atomics.wait'],
+      'worker-worker',
+    ],
+  ];
+  const cases: Case[] = [];
+  for (const [id, title, variants, between] of groups) {
+    const rows = [];
+    for (const variant of variants) {
+      const t = (await run(variant, rounds, between)).sort((x, y) => x - y);
+      rows.push({ name: variant, ns: median(t) * 1000, min: t[0]! * 1000, max: percentile(t, 0.99) * 1000 });
+    }
+    cases.push({ id, title, unit: 'ns/round trip (spread: p99)', rows });
+  }
+  return cases;
+}
