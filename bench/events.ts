@@ -145,13 +145,16 @@ export async function aborts(n: number, shared: boolean, s: Settings): Promise<C
         };
       },
       async () => {
+        // The least: one listener per signal, rejecting that signal's deferreds.
         const controllers = Array.from({ length: shared ? 1 : n }, () => new AbortController());
+        const rejecters: ((reason: unknown) => void)[][] = controllers.map((c) => {
+          const list: ((reason: unknown) => void)[] = [];
+          c.signal.addEventListener('abort', () => list.forEach((reject) => reject(c.signal.reason)));
+          return list;
+        });
         const all: Promise<unknown>[] = [];
         for (let i = 0; i < n; i++) {
-          const signal = controllers[shared ? 0 : i]!.signal;
-          all.push(
-            new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason))).catch(swallow),
-          );
+          all.push(new Promise((_, reject) => rejecters[shared ? 0 : i]!.push(reject)).catch(swallow));
         }
         for (const c of controllers) c.abort();
         await Promise.all(all);
@@ -227,7 +230,7 @@ export type WaiterKind = 'plain' | 'timeout' | 'signal';
 export async function memory(n: number, kind: WaiterKind): Promise<Case> {
   const rows: Measured[] = [];
   const signal = new AbortController().signal;
-  for (const p of peers) {
+  for (const p of peers.filter((p) => n <= (p.maxWaiters ?? Infinity))) {
     const e = p.create();
     const bytes = await heapPerItem(
       n,
@@ -259,5 +262,12 @@ export async function memory(n: number, kind: WaiterKind): Promise<Case> {
   );
   rows.push({ name: LIMIT, ns: bytes, min: bytes, max: bytes });
   const label = { plain: 'plain', timeout: 'with wait(60_000)', signal: 'with a shared signal' }[kind];
-  return { id: `heap-${kind}`, title: `heap bytes per pending waiter, ${label}`, unit: 'bytes/waiter', n, rows };
+  return {
+    id: `heap-${kind}`,
+    title: `heap bytes per pending waiter, ${label}`,
+    unit: 'bytes/waiter',
+    n,
+    rows,
+    skipped: skipped(n),
+  };
 }

@@ -3,14 +3,31 @@
  * bench/results.json. `-- --svg` also draws docs/release.svg; `-- --quick` is a smoke run with tiny
  * sizes that writes nothing (npm test uses it to check that the harness still runs).
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { type Case, aborts, memory, pingPong, release, timeouts, waitOnSetEvent } from './events.js';
 import { type Settings } from './harness.js';
 import { conditionRoundTrip, lockHandOff } from './locks.js';
 import { LIMIT } from './peers.js';
-import { goals, printCase, printGoals, releaseChart } from './report.js';
+import { goals, markdown, printCase, printGoals, releaseChart } from './report.js';
 import { roundTrips } from './threads.js';
+
+if (process.argv.includes('--render')) {
+  // Redraws bench/results.md and docs/release.svg from the last run's bench/results.json, measuring nothing.
+  const last = JSON.parse(readFileSync(new URL('./results.json', import.meta.url), 'utf8')) as {
+    header: string;
+    cases: Case[];
+  };
+  const verdicts = goals(last.cases);
+  printGoals(verdicts);
+  writeFileSync(new URL('./results.md', import.meta.url), markdown(last.cases, verdicts, last.header));
+  writeFileSync(new URL('../docs/release.svg', import.meta.url), releaseChart(last.cases, last.header));
+  writeFileSync(
+    new URL('./results.json', import.meta.url),
+    JSON.stringify({ ...last, goals: verdicts }, null, 2) + '\n',
+  );
+  process.exit(0);
+}
 
 const quick = process.argv.includes('--quick');
 const svg = process.argv.includes('--svg');
@@ -51,12 +68,14 @@ for (const c of await roundTrips(quick ? 200 : 20_000)) add(c);
 
 const verdicts = goals(cases);
 printGoals(verdicts);
+if (quick) console.log('(a smoke run: the sizes are too small for these ratios to mean anything)');
 if (warnings.size > 0) console.log(`\nwarnings Node raised during the run (from peers): ${[...warnings].join(', ')}`);
 
 if (!quick) {
   const results = { header, node: process.version, cpu: cpus()[0]?.model, settings: s, cases, goals: verdicts };
   writeFileSync(new URL('./results.json', import.meta.url), JSON.stringify(results, null, 2) + '\n');
-  console.log('\nwrote bench/results.json');
+  writeFileSync(new URL('./results.md', import.meta.url), markdown(cases, verdicts, header));
+  console.log('\nwrote bench/results.json and bench/results.md');
 }
 if (svg) {
   writeFileSync(new URL('../docs/release.svg', import.meta.url), releaseChart(cases, header));
