@@ -112,7 +112,8 @@ export class Deadlines {
   }
 
   #disarm(): void {
-    if (this.#cancel !== undefined) this.#cancel(this.#handle as never);
+    // Called on globalThis: browsers throw "Illegal invocation" for a clearTimeout called on another object.
+    if (this.#cancel !== undefined) this.#cancel.call(globalThis, this.#handle as never);
     this.#cancel = this.#handle = undefined;
     this.#wakeAt = Infinity;
   }

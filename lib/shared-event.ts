@@ -360,7 +360,7 @@ export class SharedEvent {
   /** The last local waiter left: stop polling and let the thread go. */
   #idle(): void {
     if (this.#poll !== undefined) {
-      this.#poll.cancel(this.#poll.handle as never);
+      this.#poll.cancel.call(globalThis, this.#poll.handle as never);
       this.#poll = undefined;
     }
     if (this.#holdsThread) {

@@ -274,6 +274,35 @@ export function eventSuite(name: string, create: () => EventLike, options: Suite
       });
     });
 
+    describe('timers called as browsers require', () => {
+      it(`${name} calls setTimeout and clearTimeout on globalThis, as browsers require (else "Illegal invocation")`, async () => {
+        const { setTimeout: set, clearTimeout: clear } = globalThis;
+        const strict = <F extends (...args: never[]) => unknown>(f: F) =>
+          function (this: unknown, ...args: Parameters<F>) {
+            if (this !== undefined && this !== globalThis) throw new TypeError('Illegal invocation');
+            return f(...args);
+          };
+        globalThis.setTimeout = strict(set) as typeof set;
+        globalThis.clearTimeout = strict(clear) as typeof clear;
+        try {
+          const e = create();
+          const released = track(e.wait(100));
+          const pending = track(e.wait());
+          e.set();
+          e.clear();
+          const timedOut = track(e.wait(50));
+          await clock.tickAsync(50);
+          const plain = track(e.wait());
+          e.set();
+          await flush();
+          expect([released.value, pending.value, timedOut.value, plain.value]).to.deep.equal([true, true, false, true]);
+        } finally {
+          globalThis.setTimeout = set;
+          globalThis.clearTimeout = clear;
+        }
+      });
+    });
+
     describe('abort', () => {
       it(`${name}.wait() with an already aborted signal rejects with signal.reason`, async () => {
         const e = create();
