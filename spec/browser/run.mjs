@@ -1,7 +1,7 @@
 // `npm run test:browser`: serves the browser suite from 127.0.0.1 with COOP/COEP headers (so the page is
 // cross-origin isolated and has SharedArrayBuffer), opens it in headless Chromium through
 // playwright-core, and reports each test and a closing "N passed, N failed" line. Exits 1 on any failure.
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { resolve } from 'node:path';
@@ -76,5 +76,7 @@ try {
   await browser.close();
   server.close();
 }
-console.log(`\n${passed} passed, ${failed} failed`);
+mkdirSync(resolve(root, '.tmp/results'), { recursive: true });
+writeFileSync(resolve(root, '.tmp/results/browser.json'), JSON.stringify({ passed, failed }));
+console.log(`\nbrowser: ${passed} passed, ${failed} failed`);
 process.exit(failed === 0 ? 0 : 1);
