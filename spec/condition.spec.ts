@@ -4,7 +4,7 @@ import type * as sinon from 'sinon';
 import { inspect } from 'node:util';
 import { Condition, Event, Lock } from '../lib/index.js';
 import { badWaitArguments } from './event-suite.js';
-import { abortListeners, fakeClock, flush, track, waiterCount } from './helpers.js';
+import { abortListeners, fakeClock, withFakeClock, flush, track, waiterCount } from './helpers.js';
 import { within } from './workers/agents.js';
 
 /** Starts a task that takes the lock, waits on the condition as `wait` says, and records how it ends. */
@@ -21,15 +21,8 @@ function waiter(cond: Condition, log: string[], name: string, wait: (c: Conditio
 }
 
 describe('Condition', () => {
-  let clock: sinon.SinonFakeTimers;
-  beforeEach(() => {
-    clock = fakeClock();
-  });
-  afterEach(() => {
-    const left = clock.countTimers();
-    clock.restore();
-    expect(left, 'timers left pending after the test').to.equal(0);
-  });
+  let clock!: sinon.SinonFakeTimers;
+  withFakeClock((c) => (clock = c));
 
   it('Condition.wait() releases the lock while waiting and holds it again when it resolves', async () => {
     const cond = new Condition();

@@ -8,7 +8,7 @@ import { expect } from 'chai';
 import type * as sinon from 'sinon';
 import { inspect } from 'node:util';
 import type { WaitOptions } from '../lib/index.js';
-import { abortListeners, fakeClock, flush, recorder, track, waiterCount } from './helpers.js';
+import { abortListeners, withFakeClock, flush, recorder, track, waiterCount } from './helpers.js';
 
 /** Arguments every wait-like method refuses, with the error each must reject with. */
 export const badWaitArguments: [string, unknown, typeof TypeError | typeof RangeError, RegExp][] = [
@@ -49,15 +49,8 @@ export interface SuiteOptions {
 
 export function eventSuite(name: string, create: () => EventLike, options: SuiteOptions): void {
   describe(`${name}: the behaviour every event promises`, () => {
-    let clock: sinon.SinonFakeTimers;
-    beforeEach(() => {
-      clock = fakeClock();
-    });
-    afterEach(() => {
-      const left = clock.countTimers();
-      clock.restore();
-      expect(left, 'timers left pending after the test').to.equal(0);
-    });
+    let clock!: sinon.SinonFakeTimers;
+    withFakeClock((c) => (clock = c));
 
     describe('set, clear, isSet', () => {
       it(`${name}: a new event is not set`, () => {

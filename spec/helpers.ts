@@ -55,3 +55,20 @@ export function fakeClock(): sinon.SinonFakeTimers {
     toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'setImmediate', 'clearImmediate', 'Date'],
   });
 }
+
+/**
+ * Installs a fake clock before each test of the enclosing suite (handed to `use`) and removes it after,
+ * failing the test if it left a timer pending.
+ */
+export function withFakeClock(use: (clock: sinon.SinonFakeTimers) => void): void {
+  let clock: sinon.SinonFakeTimers;
+  beforeEach(() => {
+    clock = fakeClock();
+    use(clock);
+  });
+  afterEach(() => {
+    const left = clock.countTimers();
+    clock.restore();
+    if (left !== 0) throw new Error(`${left} timer(s) left pending after the test`);
+  });
+}

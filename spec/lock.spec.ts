@@ -4,18 +4,11 @@ import type * as sinon from 'sinon';
 import { inspect } from 'node:util';
 import { Lock, TimeoutError } from '../lib/index.js';
 import { badWaitArguments } from './event-suite.js';
-import { abortListeners, fakeClock, flush, recorder, track, waiterCount } from './helpers.js';
+import { abortListeners, withFakeClock, flush, recorder, track, waiterCount } from './helpers.js';
 
 describe('Lock', () => {
-  let clock: sinon.SinonFakeTimers;
-  beforeEach(() => {
-    clock = fakeClock();
-  });
-  afterEach(() => {
-    const left = clock.countTimers();
-    clock.restore();
-    expect(left, 'timers left pending after the test').to.equal(0);
-  });
+  let clock!: sinon.SinonFakeTimers;
+  withFakeClock((c) => (clock = c));
 
   it('Lock: a new lock is free, acquire() takes it at once and release() frees it', async () => {
     const lock = new Lock();
