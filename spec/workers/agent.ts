@@ -58,12 +58,17 @@ async function handle(req: Request): Promise<unknown> {
       const counter = new Int32Array(buffer, req.counter * SharedEvent.BYTES, 1);
       for (let r = req.me; r < req.rounds; r += req.workers) {
         const mine = at(r % 2);
-        while (Atomics.load(counter, 0) !== r) {
-          if (!(await mine.wait(req.timeout))) throw new Error(`worker ${req.me} timed out at turn ${r}`);
-          if (Atomics.load(counter, 0) !== r) await Promise.resolve();
+        for (let seen = Atomics.load(counter, 0); seen !== r; seen = Atomics.load(counter, 0)) {
+          if (mine.isSet()) {
+            // Still set from the turn before last, until its owner clears it: sleep until the turn moves
+            // rather than spin (a spinning worker starves the one it waits for on a busy machine).
+            const moved = Atomics.waitAsync(counter, 0, seen, req.timeout);
+            if (moved.async && (await moved.value) === 'timed-out') throw new Error(`worker ${req.me} stuck at ${r}`);
+          } else if (!(await mine.wait(req.timeout))) throw new Error(`worker ${req.me} timed out at turn ${r}`);
         }
         mine.clear();
         Atomics.store(counter, 0, r + 1);
+        Atomics.notify(counter, 0);
         at((r + 1) % 2).set();
       }
       return req.rounds;
