@@ -1,5 +1,5 @@
 import { describe } from './deadline.js';
-import { Lock } from './lock.js';
+import { Lock, enterLock } from './lock.js';
 import {
   type MakeWaiter,
   type Resolve,
@@ -306,7 +306,7 @@ class ConditionWaiter extends Waiter {
   #reacquire(): void {
     if (this.#reacquiring) return;
     this.#reacquiring = true;
-    void this.lock.acquire().then(() => {
+    enterLock(this.lock, () => {
       this.stopTimer();
       this.stopWatching();
       if ('value' in this.#outcome) this.resolve(this.#outcome.value);

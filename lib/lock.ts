@@ -3,6 +3,13 @@ import { describe } from './deadline.js';
 import { type WaitOptions, TRUE, WaiterQueue, inspectAs, inspectSymbol, park } from './waiters.js';
 
 /**
+ * Internal (not exported by the package): takes `lock` for `then`, calling it at once when the lock is
+ * free, else when the lock is handed to it in turn. What a condition's waiter uses to get its lock back
+ * without a promise of its own.
+ */
+export let enterLock: (lock: Lock, then: () => void) => void;
+
+/**
  * A lock for async code on one thread: at most one holder at a time, the others queue and get it in the
  * order they asked (FIFO). `release()` hands it straight to the first in line, so a later `acquire()`
  * never barges in ahead of a queued waiter. Like Python's `asyncio.Lock`, it does not track which task
@@ -21,6 +28,16 @@ import { type WaitOptions, TRUE, WaiterQueue, inspectAs, inspectSymbol, park } f
 export class Lock {
   #locked = false;
   readonly #waiters = new WaiterQueue();
+
+  static {
+    enterLock = (lock, then) => {
+      if (lock.#locked) lock.#waiters.add(then);
+      else {
+        lock.#locked = true;
+        then();
+      }
+    };
+  }
 
   /**
    * Whether someone holds the lock.

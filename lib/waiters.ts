@@ -115,10 +115,13 @@ export class WaiterQueue {
 
   /** A promise for a waiter with no timeout and no signal, queued. */
   wait(): Promise<boolean> {
-    return new Promise<boolean>((resolve) => {
-      this.items.push(resolve);
-      this.size++;
-    });
+    return new Promise<boolean>((resolve) => this.add(resolve));
+  }
+
+  /** Queues a bare waiter: it is called with the value it is released with. */
+  add(then: Resolve): void {
+    this.items.push(then);
+    this.size++;
   }
 
   /** Queues `w` and starts its deadline. */
