@@ -30,7 +30,7 @@ export function watch(signal: AbortSignal, w: Abortable): void {
   const current = watchers.get(signal);
   if (current === undefined) {
     watchers.set(signal, w);
-    signal.addEventListener('abort', onAbort);
+    signal.addEventListener('abort', onAbort, { once: true });
   } else if (current instanceof Set) current.add(w);
   else watchers.set(signal, new Set([current, w]));
 }
@@ -48,8 +48,7 @@ export function unwatch(signal: AbortSignal, w: Abortable): void {
 
 function onAbort(this: AbortSignal): void {
   const current = watchers.get(this)!;
-  watchers.delete(this);
-  this.removeEventListener('abort', onAbort);
+  watchers.delete(this); // the listener, added with once, is gone already
   if (current instanceof Set) for (const w of current) w.abort(this.reason);
   else current.abort(this.reason);
 }
