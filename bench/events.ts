@@ -243,6 +243,7 @@ export async function memory(n: number, kind: WaiterKind): Promise<Case> {
       },
       async () => {
         e.set();
+        e.clear();
         await new Promise((r) => setImmediate(r));
       },
     );
@@ -255,7 +256,7 @@ export async function memory(n: number, kind: WaiterKind): Promise<Case> {
       const resolvers: ((v: boolean) => void)[] = [];
       const all: Promise<boolean>[] = [];
       for (let i = 0; i < n; i++) all.push(new Promise<boolean>((resolve) => resolvers.push(resolve)));
-      release = () => resolvers.forEach((r) => r(true));
+      release = () => resolvers.splice(0).forEach((r) => r(true));
       return all;
     },
     async () => release(),
