@@ -5,7 +5,7 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { Event } from '../lib/index.js';
-import { fakeClock, flush, track, type Tracked, waiterCount } from './helpers.js';
+import { type Outcome, fakeClock, flush, outcomeOf, track, type Tracked, waiterCount } from './helpers.js';
 
 type Step =
   | { op: 'set' }
@@ -28,18 +28,10 @@ const step: fc.Arbitrary<Step> = fc.oneof(
   fc.record({ op: fc.constant('tick' as const), ms: fc.integer({ min: 0, max: 60 }) }),
 );
 
-type Outcome = 'pending' | true | false | 'aborted';
-
 interface ModelWaiter {
   deadline: number;
   signal: number | undefined;
   outcome: Outcome;
-}
-
-function outcomeOf(t: Tracked<boolean>): Outcome {
-  if (t.state === 'pending') return 'pending';
-  if (t.state === 'rejected') return 'aborted';
-  return t.value!;
 }
 
 describe('Event: agrees with a reference model', () => {

@@ -14,6 +14,15 @@ export interface Tracked<T> {
   reason?: unknown;
 }
 
+/** A wait's outcome as the model tests compare it: still pending, resolved true/false, or rejected. */
+export type Outcome = 'pending' | true | false | 'aborted';
+
+export function outcomeOf(t: Tracked<boolean>): Outcome {
+  if (t.state === 'pending') return 'pending';
+  if (t.state === 'rejected') return 'aborted';
+  return t.value!;
+}
+
 export function track<T>(promise: Promise<T>): Tracked<T> {
   const t: Tracked<T> = { state: 'pending' };
   promise.then(

@@ -5,7 +5,7 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { Lock } from '../lib/index.js';
-import { fakeClock, flush, track, type Tracked, waiterCount } from './helpers.js';
+import { type Outcome, fakeClock, flush, outcomeOf, track, type Tracked, waiterCount } from './helpers.js';
 
 type Step =
   | { op: 'acquire'; timeout: number | undefined; signal: number | undefined }
@@ -28,14 +28,6 @@ const step: fc.Arbitrary<Step> = fc.oneof(
   { arbitrary: fc.record({ op: fc.constant('abort' as const), signal: fc.nat(SIGNALS - 1) }), weight: 1 },
   { arbitrary: fc.record({ op: fc.constant('tick' as const), ms: fc.integer({ min: 0, max: 50 }) }), weight: 2 },
 );
-
-type Outcome = 'pending' | true | false | 'aborted';
-
-function outcomeOf(t: Tracked<boolean>): Outcome {
-  if (t.state === 'pending') return 'pending';
-  if (t.state === 'rejected') return 'aborted';
-  return t.value!;
-}
 
 describe('Lock: agrees with a reference model', () => {
   it('Lock: random acquire / release / timeout / abort / tick sequences keep one holder, FIFO, and lose no lock', async () => {
