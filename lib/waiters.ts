@@ -255,7 +255,7 @@ export function readWaitArg(arg: unknown): { timeout: number; signal: AbortSigna
 }
 
 /** Reads `{ timeout, signal }`; throws TypeError/RangeError naming the bad field. */
-export function readOptions(arg: unknown): { timeout: number; signal: AbortSignal | undefined } {
+function readOptions(arg: unknown): { timeout: number; signal: AbortSignal | undefined } {
   if (typeof arg !== 'object' || arg === null) {
     throw new TypeError(
       `timeout must be a number of milliseconds or an options object { timeout, signal }, got ${describe(arg)}`,
