@@ -9,7 +9,7 @@ import { type Case, aborts, memory, pingPong, release, timeouts, waitOnSetEvent 
 import { type Settings } from './harness.js';
 import { conditionRoundTrip, lockHandOff } from './locks.js';
 import { LIMIT } from './peers.js';
-import { goals, markdown, printCase, printGoals, releaseChart } from './report.js';
+import { goals, markdown, printCase, printGoals, releaseChart, summary } from './report.js';
 import { roundTrips } from './threads.js';
 
 if (process.argv.includes('--render')) {
@@ -66,6 +66,8 @@ add(await lockHandOff(scale(100_000), s));
 add(await conditionRoundTrip(scale(100_000), s));
 for (const c of await roundTrips(quick ? 200 : 20_000)) add(c);
 
+console.log(`All cases, one column per contender (${header}):\n`);
+console.log(summary(cases));
 const verdicts = goals(cases);
 printGoals(verdicts);
 if (quick) console.log('(a smoke run: the sizes are too small for these ratios to mean anything)');
