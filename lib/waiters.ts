@@ -240,11 +240,12 @@ const newWaiter: MakeWaiter = (queue, resolve, reject, deadline, signal) =>
 /**
  * V8 drops the hidden class of a class whose every instance died in a full GC, and with it the code
  * optimized for it: a burst of timed waits after an idle GC then runs unoptimized. One idle waiter,
- * made as a timed wait makes one and never queued, keeps both alive.
+ * made as a timed wait makes one (a fractional deadline: the same field kind) and never queued, keeps
+ * both alive. Its deadline is never armed or read, so no clock is read at import.
  */
 const keepShape: Waiter[] = [];
 void new Promise<boolean>((resolve) =>
-  keepShape.push(new Waiter(new WaiterQueue(), resolve, undefined, Date.now() + 0.5, undefined)),
+  keepShape.push(new Waiter(new WaiterQueue(), resolve, undefined, 0.5, undefined)),
 );
 
 /** Reads a `timeout | options` argument; throws TypeError/RangeError naming the bad argument. */
