@@ -1,17 +1,9 @@
-import { describe } from './deadline.js';
-import { Lock, enterLock } from './lock.js';
-import {
-  type MakeWaiter,
-  type Resolve,
-  type WaitOptions,
-  QUEUED,
-  Waiter,
-  WaiterQueue,
-  inspectAs,
-  inspectSymbol,
-  park,
-  readWaitArg,
-} from './waiters.js';
+import { type WaitOptions, checkFunction, describe, readCount, readWaitArg } from './core/arguments.js';
+import { currentClock } from './core/clock.js';
+import { type Inspect, inspectAs, inspectSymbol } from './core/inspect.js';
+import { type MakeWaiter, park } from './core/park.js';
+import { QUEUED, type Resolve, Waiter, WaiterQueue } from './core/queue.js';
+import { ENTER, Lock, isLock } from './lock.js';
 
 /**
  * A condition variable: a {@link Lock} plus a queue of tasks waiting to be notified. The answer to
@@ -50,13 +42,17 @@ import {
 export class Condition {
   readonly #lock: Lock;
   readonly #waiters = new WaiterQueue();
-  readonly #makeWaiter: MakeWaiter = (queue, resolve, reject, deadline, signal) =>
-    new ConditionWaiter(this.#lock, this.#passOn, queue, resolve, reject, deadline, signal);
+  readonly #makeWaiter: MakeWaiter = (queue, resolve, reject, signal) =>
+    new ConditionWaiter(this.#lock, this.#passOn, queue, resolve, reject, signal);
   readonly #passOn = () => this.#wake(1);
+  readonly #mustHold = () => {
+    if (!this.#lock.locked()) throw notHeld('wait');
+    return false;
+  };
 
   /**
    * @param lock - the lock to use; several conditions may share one. Omitted, a new {@link Lock}.
-   * @throws `TypeError` when `lock` is not a `Lock`.
+   * @throws `TypeError` when `lock` is not a `Lock` (of either build, ESM or CommonJS).
    *
    * @example
    * ```ts
@@ -66,7 +62,7 @@ export class Condition {
    * ```
    */
   constructor(lock?: Lock) {
-    if (lock !== undefined && !(lock instanceof Lock)) {
+    if (lock !== undefined && !isLock(lock)) {
       throw new TypeError(`lock must be a Lock, got ${describe(lock)}`);
     }
     this.#lock = lock ?? new Lock();
@@ -111,8 +107,17 @@ export class Condition {
    * ```
    */
   acquire(options: WaitOptions): Promise<boolean>;
+  /**
+   * Acquires the condition's lock, with an optional timeout or options: see {@link Lock.acquire}.
+   *
+   * @example
+   * ```ts
+   * const take = (timeout?: number) => cond.acquire(timeout);
+   * ```
+   */
+  acquire(arg?: number | WaitOptions): Promise<boolean>;
   acquire(arg?: number | WaitOptions): Promise<boolean> {
-    return this.#lock.acquire(arg as number);
+    return this.#lock.acquire(arg);
   }
 
   /**
@@ -163,10 +168,19 @@ export class Condition {
    * ```
    */
   wait(options: WaitOptions): Promise<boolean>;
+  /**
+   * Like `wait()`, with an optional timeout or options: the form to forward an argument that may be
+   * either, or absent.
+   *
+   * @example
+   * ```ts
+   * const next = (timeout?: number) => cond.wait(timeout);
+   * ```
+   */
+  wait(arg?: number | WaitOptions): Promise<boolean>;
   wait(arg?: number | WaitOptions): Promise<boolean> {
-    if (!this.#lock.locked()) return Promise.reject(notHeld('wait'));
     const before = this.#waiters.size;
-    const result = park(false, this.#waiters, arg, this.#makeWaiter);
+    const result = park(this.#waiters, arg, this.#mustHold, this.#makeWaiter);
     if (this.#waiters.size > before) this.#lock.release();
     return result;
   }
@@ -187,15 +201,14 @@ export class Condition {
    * ```
    */
   async waitFor<T>(predicate: () => T, options?: number | WaitOptions): Promise<T> {
-    if (typeof predicate !== 'function') {
-      throw new TypeError(`predicate must be a function, got ${describe(predicate)}`);
-    }
-    if (!this.#lock.locked()) throw notHeld('waitFor');
+    checkFunction(predicate, 'predicate');
     const { timeout, signal } = readWaitArg(options);
-    const deadline = Date.now() + timeout;
+    if (!this.#lock.locked()) throw notHeld('waitFor');
+    const clock = currentClock();
+    const start = clock.now();
     let result = predicate();
     while (!result) {
-      const notified = await this.wait({ timeout: deadline - Date.now(), signal });
+      const notified = await this.wait({ timeout: timeout - (clock.now() - start), signal });
       result = predicate();
       if (!notified) break;
     }
@@ -216,10 +229,7 @@ export class Condition {
    * ```
    */
   notify(n: number = 1): void {
-    if (typeof n !== 'number') throw new TypeError(`n must be a number, got ${describe(n)}`);
-    if (!(n >= 0 && (Number.isInteger(n) || n === Infinity))) {
-      throw new RangeError(`n must be a whole number of waiters (0 or more), got ${n}`);
-    }
+    readCount(n, 'n', 0, true);
     if (!this.#lock.locked()) throw notHeld('notify');
     this.#wake(n);
   }
@@ -244,7 +254,7 @@ export class Condition {
     return 'Condition';
   }
 
-  [inspectSymbol](_depth: number, options: object, inspect: (value: unknown, options: object) => string): string {
+  [inspectSymbol](_depth: number, options: object, inspect: Inspect): string {
     return inspectAs('Condition', { locked: this.locked(), waiters: this.#waiters.size }, options, inspect);
   }
 
@@ -273,10 +283,9 @@ class ConditionWaiter extends Waiter {
     queue: WaiterQueue,
     resolve: Resolve,
     reject: ((reason: unknown) => void) | undefined,
-    deadline: number,
     signal: AbortSignal | undefined,
   ) {
-    super(queue, resolve, reject, deadline, signal);
+    super(queue, resolve, reject, signal);
   }
 
   override grant(): void {
@@ -306,7 +315,7 @@ class ConditionWaiter extends Waiter {
   #reacquire(): void {
     if (this.#reacquiring) return;
     this.#reacquiring = true;
-    enterLock(this.lock, () => {
+    this.lock[ENTER](() => {
       this.stopTimer();
       this.stopWatching();
       if ('value' in this.#outcome) this.resolve(this.#outcome.value);

@@ -1,4 +1,7 @@
-import { type WaitOptions, TRUE, WaiterQueue, inspectAs, inspectSymbol, park } from './waiters.js';
+import type { WaitOptions } from './core/arguments.js';
+import { type Inspect, inspectAs, inspectSymbol } from './core/inspect.js';
+import { park } from './core/park.js';
+import { TRUE, WaiterQueue } from './core/queue.js';
 
 /**
  * An event for one thread: a flag, false at first, and a queue of waiters. `set()` makes the flag true
@@ -22,11 +25,7 @@ import { type WaitOptions, TRUE, WaiterQueue, inspectAs, inspectSymbol, park } f
 export class Event {
   #flag = false;
   readonly #waiters = new WaiterQueue();
-
-  constructor() {
-    this.set = this.set.bind(this);
-    this.clear = this.clear.bind(this);
-  }
+  readonly #isSet = () => this.#flag;
 
   /**
    * Whether the flag is set.
@@ -49,11 +48,11 @@ export class Event {
    * process.once('SIGTERM', stop.set);
    * ```
    */
-  set(): void {
+  readonly set: (this: void) => void = () => {
     if (this.#flag) return;
     this.#flag = true;
     this.#waiters.releaseAll(true);
-  }
+  };
 
   /**
    * Clears the flag; later `wait()` calls wait for the next `set()`. Waiters that `set()` already
@@ -64,9 +63,9 @@ export class Event {
    * ready.clear(); // connection lost: wait for the next set()
    * ```
    */
-  clear(): void {
+  readonly clear: (this: void) => void = () => {
     this.#flag = false;
-  }
+  };
 
   /**
    * Waits until the flag is set. Resolves `true` at once when it is set already.
@@ -103,16 +102,28 @@ export class Event {
    * ```
    */
   wait(options: WaitOptions): Promise<boolean>;
+  /**
+   * Waits until the flag is set, with an optional timeout (ms) or options: the form to forward an
+   * argument that may be either, or absent.
+   *
+   * @example
+   * ```ts
+   * function waitReady(timeout?: number): Promise<boolean> {
+   *   return ready.wait(timeout);
+   * }
+   * ```
+   */
+  wait(arg?: number | WaitOptions): Promise<boolean>;
   wait(arg?: number | WaitOptions): Promise<boolean> {
     if (arg === undefined) return this.#flag ? TRUE : this.#waiters.wait();
-    return park(this.#flag, this.#waiters, arg);
+    return park(this.#waiters, arg, this.#isSet);
   }
 
   get [Symbol.toStringTag](): string {
     return 'Event';
   }
 
-  [inspectSymbol](_depth: number, options: object, inspect: (value: unknown, options: object) => string): string {
+  [inspectSymbol](_depth: number, options: object, inspect: Inspect): string {
     return inspectAs('Event', { set: this.#flag, waiters: this.#waiters.size }, options, inspect);
   }
 }

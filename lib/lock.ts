@@ -1,13 +1,21 @@
+import { type WaitOptions, checkFunction, readWaitArg } from './core/arguments.js';
+import { type Inspect, inspectAs, inspectSymbol } from './core/inspect.js';
+import { park } from './core/park.js';
+import { TRUE, WaiterQueue } from './core/queue.js';
 import { TimeoutError } from './errors.js';
-import { describe } from './deadline.js';
-import { type WaitOptions, TRUE, WaiterQueue, inspectAs, inspectSymbol, park } from './waiters.js';
 
 /**
- * Internal (not exported by the package): takes `lock` for `then`, calling it at once when the lock is
- * free, else when the lock is handed to it in turn. What a condition's waiter uses to get its lock back
- * without a promise of its own.
+ * The key of a lock's internal `enter(then)`: takes the lock for `then`, calling it at once when the lock
+ * is free, else when the lock is handed to it in turn. What a condition's waiter uses to get its lock
+ * back without a promise of its own. Registered, so that the ESM and CommonJS builds (and two copies of
+ * the package) recognise each other's locks; versioned, so that another protocol never matches.
  */
-export let enterLock: (lock: Lock, then: () => void) => void;
+export const ENTER: unique symbol = /*#__PURE__*/ Symbol.for('awaitable-event/Lock.enter@1') as never;
+
+/** Whether `value` is a {@link Lock} of any build of this package. */
+export function isLock(value: unknown): value is Lock {
+  return typeof value === 'object' && value !== null && typeof (value as Lock)[ENTER] === 'function';
+}
 
 /**
  * A lock for async code on one thread: at most one holder at a time, the others queue and get it in the
@@ -28,16 +36,7 @@ export let enterLock: (lock: Lock, then: () => void) => void;
 export class Lock {
   #locked = false;
   readonly #waiters = new WaiterQueue();
-
-  static {
-    enterLock = (lock, then) => {
-      if (lock.#locked) lock.#waiters.add(then);
-      else {
-        lock.#locked = true;
-        then();
-      }
-    };
-  }
+  readonly #take = () => !this.#locked && (this.#locked = true);
 
   /**
    * Whether someone holds the lock.
@@ -90,12 +89,23 @@ export class Lock {
    * ```
    */
   acquire(options: WaitOptions): Promise<boolean>;
+  /**
+   * Takes the lock, with an optional timeout (ms) or options: the form to forward an argument that may
+   * be either, or absent.
+   *
+   * @example
+   * ```ts
+   * const take = (timeout?: number) => lock.acquire(timeout);
+   * ```
+   */
+  acquire(arg?: number | WaitOptions): Promise<boolean>;
   acquire(arg?: number | WaitOptions): Promise<boolean> {
     // A free lock has nobody queued: release() hands a held lock straight to the first waiter.
-    const free = !this.#locked;
-    const result = free && arg === undefined ? TRUE : park(free, this.#waiters, arg);
-    if (result === TRUE) this.#locked = true;
-    return result;
+    if (arg === undefined && !this.#locked) {
+      this.#locked = true;
+      return TRUE;
+    }
+    return park(this.#waiters, arg, this.#take);
   }
 
   /**
@@ -116,20 +126,21 @@ export class Lock {
   /**
    * Runs `fn` holding the lock and releases it afterwards, however `fn` ends.
    *
-   * @param options - `timeout` (ms) and `signal` for acquiring the lock.
+   * @param options - a timeout (ms), or `{ timeout, signal }`, for acquiring the lock.
    * @returns what `fn` returns (awaited).
    * @throws rejects with {@link TimeoutError} when the timeout passes before the lock is acquired, with
    *   `signal.reason` when the signal aborts first, with `TypeError` when `fn` is not a function.
    *
    * @example
    * ```ts
-   * const total = await lock.runExclusive(() => account.balance + 1, { timeout: 1_000 });
+   * const total = await lock.runExclusive(() => account.balance + 1, 1_000);
    * ```
    */
-  async runExclusive<T>(fn: () => T | PromiseLike<T>, options?: WaitOptions): Promise<T> {
-    if (typeof fn !== 'function') throw new TypeError(`fn must be a function, got ${describe(fn)}`);
-    if (!(await this.acquire(options ?? {}))) {
-      throw new TimeoutError(`Lock.runExclusive() timed out after ${options!.timeout} ms waiting for the lock`);
+  async runExclusive<T>(fn: () => T | PromiseLike<T>, options?: number | WaitOptions): Promise<T> {
+    checkFunction(fn, 'fn');
+    const { timeout, signal } = readWaitArg(options);
+    if (!(await this.acquire({ timeout, signal }))) {
+      throw new TimeoutError(`Lock.runExclusive() timed out after ${timeout} ms waiting for the lock`);
     }
     try {
       return await fn();
@@ -138,11 +149,20 @@ export class Lock {
     }
   }
 
+  /** @internal */
+  [ENTER](then: () => void): void {
+    if (this.#locked) this.#waiters.add(then);
+    else {
+      this.#locked = true;
+      then();
+    }
+  }
+
   get [Symbol.toStringTag](): string {
     return 'Lock';
   }
 
-  [inspectSymbol](_depth: number, options: object, inspect: (value: unknown, options: object) => string): string {
+  [inspectSymbol](_depth: number, options: object, inspect: Inspect): string {
     return inspectAs('Lock', { locked: this.#locked, waiters: this.#waiters.size }, options, inspect);
   }
 }

@@ -41,8 +41,11 @@
  * in a Node worker thread a ref'd handle keeps the thread alive while it has waiters; on the main thread
  * none is held, so a pending wait keeps the process alive exactly as the same wait on `Event` would.
  */
-import { describe, readTimeout } from './deadline.js';
-import { type WaitOptions, TRUE, WaiterQueue, inspectAs, inspectSymbol, park } from './waiters.js';
+import { type WaitOptions, describe, readTimeout } from '../core/arguments.js';
+import { monotonic } from '../core/clock.js';
+import { type Inspect, inspectAs, inspectSymbol } from '../core/inspect.js';
+import { park } from '../core/park.js';
+import { TRUE, WaiterQueue } from '../core/queue.js';
 
 /** Bit 0 of the word: the flag. */
 const SET = 1;
@@ -129,6 +132,7 @@ export class SharedEvent {
   #watching = false;
   #poll: { handle: unknown; cancel: (handle: never) => void; delay: number } | undefined;
   #holdsThread = false;
+  readonly #isSet = () => this.isSet();
   readonly #onWake = () => {
     this.#watching = false;
     this.#catchUp();
@@ -164,7 +168,7 @@ export class SharedEvent {
         );
       }
       buffer = new SharedArrayBuffer(SharedEvent.BYTES);
-    } else if (Object.prototype.toString.call(buffer) !== '[object SharedArrayBuffer]') {
+    } else if (!isSharedArrayBuffer(buffer)) {
       throw new TypeError(
         `buffer must be a SharedArrayBuffer, got ${describe(buffer)} ` +
           '(in a browser, shared memory needs a cross-origin isolated page: COOP/COEP headers)',
@@ -188,8 +192,6 @@ export class SharedEvent {
     this.#index = byteOffset / 4;
     this.#seen = withoutFlag(Atomics.load(this.#words, this.#index));
     this.#waiters.onEmpty = () => this.#idle();
-    this.set = this.set.bind(this);
-    this.clear = this.clear.bind(this);
   }
 
   /**
@@ -213,7 +215,7 @@ export class SharedEvent {
    * ready.set(); // in any thread
    * ```
    */
-  set(): void {
+  readonly set: (this: void) => void = () => {
     const words = this.#words;
     const i = this.#index;
     let word = Atomics.load(words, i);
@@ -226,7 +228,7 @@ export class SharedEvent {
       word = found;
     }
     this.#catchUp();
-  }
+  };
 
   /**
    * Clears the flag, for every thread. Waiters that a `set()` already released stay released. Bound to
@@ -237,9 +239,9 @@ export class SharedEvent {
    * ready.clear();
    * ```
    */
-  clear(): void {
+  readonly clear: (this: void) => void = () => {
     Atomics.and(this.#words, this.#index, ~SET);
-  }
+  };
 
   /**
    * Waits until the flag is set, by any thread. Resolves `true` at once when it is set already.
@@ -272,12 +274,22 @@ export class SharedEvent {
    * ```
    */
   wait(options: WaitOptions): Promise<boolean>;
+  /**
+   * Waits until the flag is set, with an optional timeout (ms) or options: the form to forward an
+   * argument that may be either, or absent.
+   *
+   * @example
+   * ```ts
+   * const waitReady = (timeout?: number) => ready.wait(timeout);
+   * ```
+   */
+  wait(arg?: number | WaitOptions): Promise<boolean>;
   wait(arg?: number | WaitOptions): Promise<boolean> {
     const word = Atomics.load(this.#words, this.#index);
     if (isSetWord(word) && arg === undefined) return TRUE;
     if (word !== this.#seen) this.#catchUp();
     const before = this.#waiters.size;
-    const promise = park(isSetWord(word), this.#waiters, arg);
+    const promise = park(this.#waiters, arg, this.#isSet);
     if (this.#waiters.size > before) {
       this.#watch();
       this.#holdThread();
@@ -307,9 +319,10 @@ export class SharedEvent {
     const i = this.#index;
     const word = Atomics.load(words, i);
     if (isSetWord(word)) return true;
-    const deadline = Date.now() + ms;
-    for (let left = ms; left > 0; left = deadline - Date.now()) {
-      Atomics.wait(words, i, word, left);
+    const deadline = monotonic() + ms;
+    for (let left = ms; left > 0; left = deadline - monotonic()) {
+      // 'timed-out' is the engine's word that `left` ms have elapsed on its own (monotonic) clock.
+      if (Atomics.wait(words, i, word, left) === 'timed-out') return Atomics.load(words, i) !== word;
       if (Atomics.load(words, i) !== word) return true;
     }
     return false;
@@ -319,7 +332,7 @@ export class SharedEvent {
     return 'SharedEvent';
   }
 
-  [inspectSymbol](_depth: number, options: object, inspect: (value: unknown, options: object) => string): string {
+  [inspectSymbol](_depth: number, options: object, inspect: Inspect): string {
     return inspectAs('SharedEvent', { set: this.isSet(), waiters: this.#waiters.size }, options, inspect);
   }
 
@@ -395,7 +408,10 @@ function assertMayBlock(): void {
  * only (its pending `Atomics.waitAsync` would not keep it alive).
  */
 const keepAlive = {
-  needed: isNodeWorker(),
+  get needed(): boolean {
+    return (this.isWorker ??= isNodeWorker());
+  },
+  isWorker: undefined as boolean | undefined,
   holders: 0,
   handle: undefined as unknown,
   hold(): void {
@@ -410,4 +426,15 @@ function isNodeWorker(): boolean {
   const node = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
   const threads = node?.getBuiltinModule?.('node:worker_threads') as { isMainThread?: boolean } | undefined;
   return threads?.isMainThread === false;
+}
+
+/** Whether `value` is a real SharedArrayBuffer (the platform's `byteLength` getter checks its receiver). */
+function isSharedArrayBuffer(value: unknown): value is SharedArrayBuffer {
+  if (typeof SharedArrayBuffer !== 'function') return false;
+  try {
+    Object.getOwnPropertyDescriptor(SharedArrayBuffer.prototype, 'byteLength')!.get!.call(value);
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -1,0 +1,123 @@
+/*
+ * What callers pass: the `timeout | { timeout, signal }` argument of every wait, counts, and the error
+ * messages that name a bad argument and show its value. Every rule lives here, once.
+ *
+ * An options object is read exactly once, field by field, before the primitive looks at its own state:
+ * a getter may run user code (even code that changes the primitive), and what it returns is what counts.
+ */
+
+/**
+ * Options accepted by every `wait`-like method (`Event.wait`, `SharedEvent.wait`, `Lock.acquire`,
+ * `Condition.wait`, ...).
+ *
+ * @example
+ * ```ts
+ * const options: WaitOptions = { timeout: 5_000, signal: AbortSignal.timeout(1_000) };
+ * const ok = await ready.wait(options); // true, false after 5 s, or rejects after 1 s
+ * ```
+ */
+export interface WaitOptions {
+  /** Milliseconds to wait at most; `undefined` or `Infinity` waits for ever, `0` or less does not wait. */
+  timeout?: number | undefined;
+  /** Aborting it ends the wait: the promise rejects with `signal.reason`. */
+  signal?: AbortSignal | undefined;
+}
+
+/** A wait argument once read: the timeout in ms (`Infinity` for none) and the signal, if any. */
+export interface WaitArgs {
+  readonly timeout: number;
+  readonly signal: AbortSignal | undefined;
+}
+
+const FOREVER: WaitArgs = { timeout: Infinity, signal: undefined };
+
+/**
+ * Reads a timeout argument: a number of milliseconds, `Infinity` for none. Throws `TypeError` for a
+ * non-number and `RangeError` for `NaN`, naming the argument.
+ */
+export function readTimeout(value: unknown, name: string): number {
+  if (typeof value !== 'number') {
+    throw new TypeError(`${name} must be a number of milliseconds, got ${describe(value)}`);
+  }
+  if (value !== value) throw new RangeError(`${name} must be a number of milliseconds, got NaN`);
+  return value;
+}
+
+/** Reads a `timeout | options` argument once; throws TypeError/RangeError naming the bad argument. */
+export function readWaitArg(arg: unknown): WaitArgs {
+  if (arg === undefined) return FOREVER;
+  if (typeof arg === 'number') return { timeout: readTimeout(arg, 'timeout'), signal: undefined };
+  if (typeof arg !== 'object' || arg === null || Object.prototype.toString.call(arg) !== '[object Object]') {
+    throw new TypeError(
+      `timeout must be a number of milliseconds or an options object { timeout, signal }, got ${describe(arg)}`,
+    );
+  }
+  const { timeout, signal } = arg as WaitOptions;
+  if (signal !== undefined && !isAbortSignal(signal)) {
+    throw new TypeError(`options.signal must be an AbortSignal, got ${describe(signal)}`);
+  }
+  return { timeout: timeout === undefined ? Infinity : readTimeout(timeout, 'options.timeout'), signal };
+}
+
+/**
+ * Reads a count (permits, waiters, parties): a whole number of at least `min`; `Infinity` only where
+ * `infinite` allows it. `TypeError` for a non-number, `RangeError` otherwise, naming the argument.
+ */
+export function readCount(value: unknown, name: string, min: number, infinite = false): number {
+  if (typeof value !== 'number') throw new TypeError(`${name} must be a number, got ${describe(value)}`);
+  if (!(value >= min && (Number.isInteger(value) || (infinite && value === Infinity)))) {
+    throw new RangeError(`${name} must be a whole number, ${min} or more, got ${describe(value)}`);
+  }
+  return value;
+}
+
+/** Throws a `TypeError` naming `name` unless `fn` is a function. */
+export function checkFunction(fn: unknown, name: string): void {
+  if (typeof fn !== 'function') throw new TypeError(`${name} must be a function, got ${describe(fn)}`);
+}
+
+/**
+ * Whether `value` can serve as an AbortSignal: a real one, from any realm (an object that only looks
+ * like one is not: the platform's `aborted` getter checks its receiver), or, where the host has no
+ * `AbortSignal`, anything with its shape.
+ */
+export function isAbortSignal(value: unknown): value is AbortSignal {
+  if (typeof value !== 'object' || value === null) return false;
+  if (abortedGetter === undefined) {
+    const s = value as AbortSignal;
+    return (
+      typeof s.aborted === 'boolean' &&
+      typeof s.addEventListener === 'function' &&
+      typeof s.removeEventListener === 'function'
+    );
+  }
+  try {
+    abortedGetter.call(value);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const abortedGetter: (() => boolean) | undefined = /*#__PURE__*/ (() =>
+  typeof AbortSignal === 'function'
+    ? Object.getOwnPropertyDescriptor(AbortSignal.prototype, 'aborted')?.get
+    : undefined)();
+
+/** A short, safe description of a bad argument, for error messages: its type and, where short, its value. */
+export function describe(value: unknown): string {
+  if (value === null) return 'null';
+  switch (typeof value) {
+    case 'string':
+      return `string ${JSON.stringify(value.length > 20 ? value.slice(0, 20) + '…' : value)}`;
+    case 'number':
+      return Object.is(value, -0) ? '-0' : String(value);
+    case 'boolean':
+    case 'bigint':
+      return `${typeof value} ${String(value)}`;
+    case 'object':
+      return `${Object.prototype.toString.call(value).slice(8, -1)} object`;
+    default:
+      return typeof value;
+  }
+}

@@ -1,0 +1,146 @@
+/*
+ * The deadlines of a waiter queue.
+ *
+ * Each waiter queue (of an event, a lock, a condition, ...) keeps its timed waiters in a binary min-heap
+ * per clock (clock.ts: normally one), and arms one host timer for the earliest, so releasing every waiter
+ * of an event drops its deadlines with one clearTimeout, whatever their number. Deadlines of equal
+ * timeouts arrive in increasing order, so a push is O(1) in the common case.
+ *
+ * A waiter that settles another way is not taken out, only marked (its TIMED bit cleared): O(1). The heap
+ * is rebuilt when dead entries outnumber live ones, and dropped whole, with its timer, when no live one is
+ * left. A delay above 2^31-1 ms is armed in steps.
+ */
+import type { Clock } from './clock.js';
+
+/** A waiter with a deadline, as the heap sees it. */
+export interface Timed {
+  /** The clock time, on its heap's clock, at which the waiter times out. */
+  deadline: number;
+  /** Bit {@link TIMED} is set while the waiter counts on its heap. */
+  state: number;
+  /** The heap that counts for it, while TIMED is set. */
+  deadlines: Deadlines | undefined;
+  /** Called once when the deadline passes while TIMED is set (the heap has already cleared it). */
+  expire(): void;
+}
+
+/** The bit of `Timed.state` that says the waiter still counts on its deadline. */
+export const TIMED = 2;
+
+/** The longest delay `setTimeout` honours; above it, Node and browsers fire after 1 ms. */
+const MAX_DELAY = 2 ** 31 - 1;
+
+/** The pending deadlines of one waiter queue on one clock, with one host timer armed for the earliest. */
+export class Deadlines {
+  #heap: Timed[] = [];
+  #live = 0;
+  #handle: unknown = undefined;
+  /** The clock time the armed host timer stands for (Infinity: none armed). */
+  #wakeAt = Infinity;
+  readonly #onTimer = () => this.#fire();
+
+  constructor(readonly clock: Clock) {}
+
+  /** Whether a waiter still counts on it. */
+  get live(): boolean {
+    return this.#live > 0;
+  }
+
+  /** Starts counting down `timeout` ms (finite, above 0) for `w`. */
+  add(w: Timed, timeout: number): void {
+    const deadline = this.clock.now() + timeout;
+    w.deadline = deadline;
+    w.deadlines = this;
+    w.state |= TIMED;
+    this.#live++;
+    const heap = this.#heap;
+    let i = heap.push(w) - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (heap[parent]!.deadline <= deadline) break;
+      heap[i] = heap[parent]!;
+      i = parent;
+    }
+    heap[i] = w;
+    if (deadline < this.#wakeAt) this.#arm(deadline);
+  }
+
+  /** A waiter of the heap settled another way; its TIMED bit was just cleared. */
+  forget(): void {
+    if (--this.#live === 0) this.clear();
+    else if (this.#heap.length > 2 * this.#live + 64) {
+      this.#heap = this.#heap.filter((w) => (w.state & TIMED) !== 0);
+      for (let i = (this.#heap.length >> 1) - 1; i >= 0; i--) this.#siftDown(i);
+    }
+  }
+
+  /** Every waiter of the heap settled: drops them all and the timer. */
+  clear(): void {
+    this.#heap = [];
+    this.#live = 0;
+    this.#disarm();
+  }
+
+  #arm(deadline: number): void {
+    this.#disarm();
+    const now = this.clock.now();
+    const delay = Math.min(Math.max(deadline - now, 0), MAX_DELAY);
+    this.#wakeAt = now + delay;
+    this.#handle = this.clock.setTimeout.call(globalThis, this.#onTimer, delay);
+  }
+
+  #disarm(): void {
+    // Called on globalThis: browsers throw "Illegal invocation" for a clearTimeout called on another object.
+    if (this.#handle !== undefined) this.clock.clearTimeout.call(globalThis, this.#handle as never);
+    this.#handle = undefined;
+    this.#wakeAt = Infinity;
+  }
+
+  #fire(): void {
+    const clock = this.clock;
+    const now = clock.trustsTimer ? Math.max(clock.now(), this.#wakeAt) : clock.now();
+    this.#handle = undefined;
+    this.#wakeAt = Infinity;
+    const heap = this.#heap;
+    const due: Timed[] = [];
+    while (heap.length > 0) {
+      const top = heap[0]!;
+      if ((top.state & TIMED) !== 0 && top.deadline > now) break;
+      this.#pop();
+      if ((top.state & TIMED) !== 0) {
+        top.state &= ~TIMED;
+        this.#live--;
+        due.push(top);
+      }
+    }
+    if (this.#live === 0) this.clear();
+    else this.#arm(heap[0]!.deadline);
+    // Expiring may settle other waiters of this heap (a condition passes a notification on): the heap is
+    // whole again before any of it runs.
+    for (const w of due) w.expire();
+  }
+
+  #pop(): void {
+    const heap = this.#heap;
+    const last = heap.pop()!;
+    if (heap.length > 0) {
+      heap[0] = last;
+      this.#siftDown(0);
+    }
+  }
+
+  #siftDown(i: number): void {
+    const heap = this.#heap;
+    const w = heap[i]!;
+    const n = heap.length;
+    for (;;) {
+      let child = 2 * i + 1;
+      if (child >= n) break;
+      if (child + 1 < n && heap[child + 1]!.deadline < heap[child]!.deadline) child++;
+      if (heap[child]!.deadline >= w.deadline) break;
+      heap[i] = heap[child]!;
+      i = child;
+    }
+    heap[i] = w;
+  }
+}

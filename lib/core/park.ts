@@ -1,0 +1,52 @@
+/*
+ * The whole `wait(timeout | options)` contract, once, for every primitive.
+ */
+import { watch } from './abort.js';
+import { readTimeout, readWaitArg } from './arguments.js';
+import { currentClock } from './clock.js';
+import { Deadlines } from './deadline.js';
+import { FALSE, type Resolve, TRUE, Waiter, type WaiterQueue } from './queue.js';
+
+/** Makes the waiter `park` queues, for owners whose waiters do more than resolve. */
+export type MakeWaiter = (
+  queue: WaiterQueue,
+  resolve: Resolve,
+  reject: ((reason: unknown) => void) | undefined,
+  signal: AbortSignal | undefined,
+) => Waiter;
+
+const newWaiter: MakeWaiter = (queue, resolve, reject, signal) => new Waiter(queue, resolve, reject, signal);
+const newDeadlines = (clock: Deadlines['clock']) => new Deadlines(clock);
+
+/**
+ * Waits on `queue`: reads `arg` once (rejecting, never throwing, on a bad one), honours an already
+ * aborted signal, then asks the owner `tryNow()` whether the wait is over at once (an owner that must
+ * take something on success, like a lock, takes it there; one that throws rejects the wait), answers
+ * `false` at once for a timeout of 0 or less, and otherwise queues a waiter with its deadline and signal.
+ * `tryNow` runs after every getter of the options, so what it sees is the state the wait starts from.
+ */
+export function park(
+  queue: WaiterQueue,
+  arg: unknown,
+  tryNow: () => boolean,
+  make: MakeWaiter = newWaiter,
+): Promise<boolean> {
+  let timeout: number;
+  let signal: AbortSignal | undefined;
+  try {
+    if (typeof arg === 'number') timeout = readTimeout(arg, 'timeout');
+    else ({ timeout, signal } = readWaitArg(arg));
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    if (tryNow()) return TRUE;
+  } catch (error) {
+    return Promise.reject(error);
+  }
+  if (timeout <= 0) return FALSE;
+  if (make === newWaiter && timeout === Infinity && signal === undefined) return queue.wait();
+  return new Promise<boolean>((resolve, reject) => {
+    const w = make(queue, resolve, signal === undefined ? undefined : reject, signal);
+    if (signal !== undefined) watch(signal, w); // throws, rejecting this promise, before anything is queued
+    queue.add(w);
+    if (timeout !== Infinity) queue.deadlinesOn(currentClock(), newDeadlines).add(w, timeout);
+  });
+}
