@@ -1,0 +1,236 @@
+/**
+ * The package as a user gets it: a fresh clone of this repository (its tracked files as they are in the
+ * work tree), `npm ci`, `npm pack` (which builds through `prepack`), the tarball installed into a scratch
+ * project and used from there: through `import` and `require`, type-checked under both, checked by
+ * publint and arethetypeswrong, bundled by esbuild, rollup and vite. Run by `npm test` as its own suite.
+ */
+import { expect } from 'chai';
+import { build, transform } from 'esbuild';
+import { execFileSync } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { rollup } from 'rollup';
+import { build as vite } from 'vite';
+
+const root = resolve(import.meta.dirname, '../..');
+const bin = (name: string) => join(root, 'node_modules', '.bin', name);
+
+/** Runs a command; on failure, throws with everything it printed. */
+function run(cmd: string, args: string[], cwd: string): string {
+  try {
+    return execFileSync(cmd, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  } catch (error) {
+    const { stdout, stderr } = error as { stdout?: string; stderr?: string };
+    throw new Error(`${cmd} ${args.join(' ')} failed:\n${stdout ?? ''}${stderr ?? ''}`);
+  }
+}
+
+/**
+ * The oldest browsers whose engines run dist as shipped: class static blocks (Chrome 91, Edge 94,
+ * Firefox 93, Safari 16.4 in esbuild's tables) and `AbortSignal.reason` (Chrome and Edge 98, Firefox 97,
+ * Safari 15.4). README's Install section states the same.
+ */
+const TARGETS = { chrome: '98', edge: '98', firefox: '97', safari: '16.4', node: '20' };
+
+/** At most this many bytes of gzip for a bundle of `import { Event }`. */
+const EVENT_BUDGET = 2_560;
+
+describe('the packed package', () => {
+  let scratch: string;
+  let app: string; // a scratch project with the tarball installed
+  let pkg: string; // the installed package
+  let files: string[];
+  let tarball: string;
+
+  before(async function () {
+    this.timeout(300_000);
+    scratch = mkdtempSync(join(tmpdir(), 'awaitable-event-package-'));
+    const repo = join(scratch, 'repo');
+    // `git stash create` records the tracked files as they are in the work tree (nothing when unchanged).
+    const commit = run('git', ['stash', 'create'], root).trim() || 'HEAD';
+    run('git', ['clone', '--quiet', '--no-checkout', root, repo], scratch);
+    run('git', ['checkout', '--quiet', commit], repo);
+    run('npm', ['ci', '--no-audit', '--no-fund', '--prefer-offline'], repo);
+    const [packed] = JSON.parse(run('npm', ['pack', '--json', '--pack-destination', scratch], repo)) as {
+      filename: string;
+      files: { path: string }[];
+    }[];
+    files = packed!.files.map((f) => f.path);
+    tarball = join(scratch, packed!.filename);
+
+    app = join(scratch, 'app');
+    mkdirSync(app);
+    writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', private: true, type: 'module' }));
+    run('npm', ['install', '--no-audit', '--no-fund', '--offline', tarball], app);
+    pkg = join(app, 'node_modules', 'awaitable-event');
+  });
+
+  after(() => {
+    if (scratch !== undefined) rmSync(scratch, { recursive: true, force: true });
+  });
+
+  it('the tarball of a fresh clone ships both builds and both declaration files', () => {
+    expect(files).to.include.members(['dist/index.js', 'dist/index.cjs', 'dist/index.d.ts', 'dist/index.d.cts']);
+    expect(files.filter((f) => f.startsWith('lib/') || f.startsWith('spec/'))).to.deep.equal([]);
+  });
+
+  it('every shipped source map resolves: each source is embedded or shipped', () => {
+    const maps = files.filter((f) => f.endsWith('.map'));
+    for (const map of maps) {
+      const { sources, sourcesContent } = JSON.parse(readFileSync(join(pkg, map), 'utf8')) as {
+        sources: string[];
+        sourcesContent?: (string | null)[];
+      };
+      sources.forEach((source, i) => {
+        const shipped = files.includes(join(dirname(map), source));
+        expect(shipped || typeof sourcesContent?.[i] === 'string', `${map}: ${source}`).to.equal(true);
+      });
+    }
+  });
+
+  it('import and require give the same exports, and an Event works through both', () => {
+    const body = (load: string) => `${load}
+const e = new lib.Event();
+const later = e.wait(1000);
+e.set();
+Promise.all([later, e.wait()]).then(([a, b]) => {
+  if (a !== true || b !== true) throw new Error('wait() did not resolve true');
+  console.log(Object.keys(lib).sort().join(','));
+});
+`;
+    writeFileSync(join(app, 'esm.mjs'), body("import * as lib from 'awaitable-event';"));
+    writeFileSync(join(app, 'cjs.cjs'), body("const lib = require('awaitable-event');"));
+    const esm = run('node', ['esm.mjs'], app).trim();
+    expect(esm).to.include('Event');
+    expect(run('node', ['cjs.cjs'], app).trim()).to.equal(esm);
+  });
+
+  it('a Condition of the ESM build accepts a Lock made by the CommonJS build', () => {
+    writeFileSync(
+      join(app, 'dual.mjs'),
+      `import { createRequire } from 'node:module';
+import { Condition } from 'awaitable-event';
+const { Lock } = createRequire(import.meta.url)('awaitable-event');
+const cond = new Condition(new Lock());
+await cond.acquire();
+cond.release();
+console.log('ok');
+`,
+    );
+    expect(run('node', ['dual.mjs'], app).trim()).to.equal('ok');
+  });
+
+  it('the declarations type-check under import and require', () => {
+    const typed = `
+const e = new Event();
+const plain: Promise<true> = e.wait();
+const timed: Promise<boolean> = e.wait(5);
+// @ts-expect-error wait(5) may resolve false
+const wrong: Promise<true> = e.wait(5);
+export { plain, timed, wrong };
+`;
+    writeFileSync(join(app, 'typed.mts'), `import { Event } from 'awaitable-event';\n${typed}`);
+    writeFileSync(join(app, 'typed.cts'), `import lib = require('awaitable-event');\nconst { Event } = lib;\n${typed}`);
+    writeFileSync(
+      join(app, 'tsconfig.json'),
+      JSON.stringify({
+        compilerOptions: { strict: true, noEmit: true, module: 'nodenext', lib: ['es2024', 'dom'], types: [] },
+        files: ['typed.mts', 'typed.cts'],
+      }),
+    );
+    run(bin('tsc'), ['-p', app], app);
+  });
+
+  it('publint and arethetypeswrong find nothing wrong', () => {
+    run(bin('publint'), ['run', '--strict', tarball], root);
+    run(bin('attw'), [tarball, '--format', 'table-flipped'], root);
+  });
+
+  it(`dist runs unchanged on ${Object.entries(TARGETS)
+    .map(([b, v]) => b + v)
+    .join(', ')} (as README states)`, async () => {
+    const readme = readFileSync(join(root, 'README.md'), 'utf8');
+    expect(readme).to.include(
+      `Chrome and Edge ${TARGETS.chrome}, Firefox ${TARGETS.firefox}, Safari ${TARGETS.safari}`,
+    );
+    const target = Object.entries(TARGETS).map(([b, v]) => b + v);
+    for (const file of ['dist/index.js', 'dist/index.cjs']) {
+      const code = readFileSync(join(pkg, file), 'utf8');
+      const format = file.endsWith('.cjs') ? 'cjs' : 'esm';
+      // esbuild lowers (or refuses) what a target lacks: unchanged output means nothing was missing.
+      const asIs = (await transform(code, { format, target: 'esnext' })).code;
+      expect((await transform(code, { format, target })).code === asIs, file).to.equal(true);
+    }
+  });
+
+  describe('tree-shaking', () => {
+    const entry = "import { Event } from 'awaitable-event';\nglobalThis.AsyncEvent = Event;\n";
+    const bundlers = {
+      esbuild: async (input: string, dir: string, minify: boolean) => {
+        const out = await build({
+          entryPoints: [input],
+          absWorkingDir: dir,
+          bundle: true,
+          format: 'esm',
+          minify,
+          write: false,
+          logLevel: 'silent',
+        });
+        return out.outputFiles[0]!.text;
+      },
+      rollup: async (input: string, _dir: string, minify: boolean) => {
+        const bundle = await rollup({
+          input,
+          onwarn: () => {},
+          plugins: [
+            { name: 'package', resolveId: (id) => (id === 'awaitable-event' ? join(pkg, 'dist/index.js') : null) },
+          ],
+        });
+        const { code } = (await bundle.generate({ format: 'es' })).output[0];
+        await bundle.close();
+        return minify ? (await transform(code, { minify: true, format: 'esm' })).code : code;
+      },
+      vite: async (input: string, dir: string, minify: boolean) => {
+        const out = (await vite({
+          root: dir,
+          configFile: false,
+          logLevel: 'silent',
+          build: { write: false, minify, modulePreload: false, rollupOptions: { input } },
+        })) as { output: { type: string; code?: string }[] };
+        return out.output.find((o) => o.type === 'chunk')!.code!;
+      },
+    };
+
+    for (const [name, bundle] of Object.entries(bundlers)) {
+      it(`${name}: import { Event } bundles to at most 2.5 KB gzip, without SharedEvent, Lock, Condition or Atomics`, async () => {
+        const input = join(app, 'event-entry.js');
+        writeFileSync(input, entry);
+        const plain = await bundle(input, app, false);
+        const size = gzipSync(await bundle(input, app, true)).length;
+        const others = plain.match(/\b(SharedEvent|Lock|Condition|Atomics)\b/g) ?? [];
+        expect({
+          size: size <= EVENT_BUDGET ? 'within budget' : `${size} B gzip`,
+          others: [...new Set(others)],
+        }).to.deep.equal({
+          size: 'within budget',
+          others: [],
+        });
+      });
+
+      it(`${name}: importing dist for its side effects alone bundles to nothing`, async () => {
+        // A copy outside the package, so that its "sideEffects": false cannot hide what the code does.
+        const bare = join(app, 'bare');
+        mkdirSync(bare, { recursive: true });
+        cpSync(join(pkg, 'dist/index.js'), join(bare, 'index.js'));
+        writeFileSync(join(bare, 'package.json'), '{"type":"module"}');
+        const input = join(app, 'bare-entry.js');
+        writeFileSync(input, "import './bare/index.js';\n");
+        const code = (await bundle(input, app, true)).replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, '').trim();
+        const left = code === '' ? 'nothing' : `${code.length} bytes: ${code.slice(0, 120)}…`;
+        expect(left).to.equal('nothing');
+      });
+    }
+  });
+});
