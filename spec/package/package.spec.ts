@@ -1,31 +1,18 @@
 /**
- * The package as a user gets it: a fresh clone of this repository (its tracked files as they are in the
- * work tree), `npm ci`, `npm pack` (which builds through `prepack`), the tarball installed into a scratch
- * project and used from there: through `import` and `require`, type-checked under both, checked by
- * publint and arethetypeswrong, bundled by esbuild, rollup and vite. Run by `npm test` as its own suite.
+ * The package as a user gets it (see packed.ts): used through `import` and `require`, type-checked under
+ * both, checked by publint and arethetypeswrong, bundled by esbuild, rollup and vite.
  */
 import { expect } from 'chai';
 import { build, transform } from 'esbuild';
-import { execFileSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { rollup } from 'rollup';
 import { build as vite } from 'vite';
+import { packed, run } from './packed.js';
 
 const root = resolve(import.meta.dirname, '../..');
 const bin = (name: string) => join(root, 'node_modules', '.bin', name);
-
-/** Runs a command; on failure, throws with everything it printed. */
-function run(cmd: string, args: string[], cwd: string): string {
-  try {
-    return execFileSync(cmd, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-  } catch (error) {
-    const { stdout, stderr } = error as { stdout?: string; stderr?: string };
-    throw new Error(`${cmd} ${args.join(' ')} failed:\n${stdout ?? ''}${stderr ?? ''}`);
-  }
-}
 
 /**
  * The oldest browsers whose engines run dist as shipped: class static blocks (Chrome 91, Edge 94,
@@ -38,37 +25,14 @@ const TARGETS = { chrome: '98', edge: '98', firefox: '97', safari: '16.4', node:
 const EVENT_BUDGET = 2_560;
 
 describe('the packed package', () => {
-  let scratch: string;
-  let app: string; // a scratch project with the tarball installed
-  let pkg: string; // the installed package
+  let app: string;
+  let pkg: string;
   let files: string[];
   let tarball: string;
 
   before(async function () {
     this.timeout(300_000);
-    scratch = mkdtempSync(join(tmpdir(), 'awaitable-event-package-'));
-    const repo = join(scratch, 'repo');
-    // `git stash create` records the tracked files as they are in the work tree (nothing when unchanged).
-    const commit = run('git', ['stash', 'create'], root).trim() || 'HEAD';
-    run('git', ['clone', '--quiet', '--no-checkout', root, repo], scratch);
-    run('git', ['checkout', '--quiet', commit], repo);
-    run('npm', ['ci', '--no-audit', '--no-fund', '--prefer-offline'], repo);
-    const [packed] = JSON.parse(run('npm', ['pack', '--json', '--pack-destination', scratch], repo)) as {
-      filename: string;
-      files: { path: string }[];
-    }[];
-    files = packed!.files.map((f) => f.path);
-    tarball = join(scratch, packed!.filename);
-
-    app = join(scratch, 'app');
-    mkdirSync(app);
-    writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', private: true, type: 'module' }));
-    run('npm', ['install', '--no-audit', '--no-fund', '--offline', tarball], app);
-    pkg = join(app, 'node_modules', 'awaitable-event');
-  });
-
-  after(() => {
-    if (scratch !== undefined) rmSync(scratch, { recursive: true, force: true });
+    ({ app, pkg, files, tarball } = await packed());
   });
 
   it('the tarball of a fresh clone ships both builds and both declaration files', () => {
