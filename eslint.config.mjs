@@ -23,6 +23,7 @@ export default tseslint.config(
         Atomics: 'readonly',
         performance: 'readonly',
         URL: 'readonly',
+        fetch: 'readonly',
         self: 'readonly',
         Worker: 'readonly',
         document: 'readonly',
