@@ -124,7 +124,11 @@ const freePort = () =>
 async function webkit(url) {
   const driverPath = debian('/usr/bin/WebKitWebDriver', 'webkit2gtk-driver');
   debian('/usr/bin/xvfb-run', 'xvfb', 'xauth');
-  const binary = '/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser';
+  // MiniBrowser comes with webkit2gtk-driver's libwebkit2gtk-4.1-0, under the multiarch library folder.
+  const binary = readdirSync('/usr/lib')
+    .map((dir) => join('/usr/lib', dir, 'webkit2gtk-4.1/MiniBrowser'))
+    .find((path) => existsSync(path));
+  if (binary === undefined) throw new Error('MiniBrowser not found under /usr/lib/*/webkit2gtk-4.1/');
   const port = await freePort();
   const driver = spawn('xvfb-run', ['-a', driverPath, `--port=${port}`], {
     detached: true,
