@@ -218,6 +218,14 @@ export async function conformance(pkg, { specifier, required } = {}) {
     });
   }
 
+  test('a worker exits by itself after a wait() that a set() on another thread raced', async () => {
+    const worker = start('raced', { buffer: new SharedEvent().buffer });
+    equal((await worker.next()).result, true, "the worker's wait()");
+    const exit = await Promise.race([worker.exited, sleep(2_000).then(() => 'still running 2 s later')]);
+    if (worker.alive()) await worker.worker.terminate();
+    equal(exit, 0, 'exit');
+  });
+
   test('SharedEvent.waitSync() in a worker returns true when the main thread sets the event', async () => {
     const event = new SharedEvent();
     const worker = start('waitSync', { buffer: event.buffer });

@@ -24,6 +24,20 @@ async function run() {
       post({ result: await woken });
       break;
     }
+    case 'raced': {
+      // Another thread's set() lands between wait() sampling the word and the engine wait starting, so
+      // Atomics.waitAsync answers "not-equal" at once: emulated with a second view of the same word.
+      const waiting = event(0);
+      const other = event(0);
+      const { waitAsync } = Atomics;
+      Atomics.waitAsync = (...args) => {
+        Atomics.waitAsync = waitAsync;
+        other.set();
+        return waitAsync(...args);
+      };
+      post({ result: await waiting.wait() });
+      break;
+    }
     case 'waitSync':
       post({ waiting: true });
       post({ result: event(0).waitSync(5_000) });
