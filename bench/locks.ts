@@ -4,7 +4,7 @@
  */
 import { AsyncMutex } from '@esfx/async-mutex';
 import { Mutex } from 'async-mutex';
-import { Condition, Lock } from '../lib/index.js';
+import { Condition, Lock } from './lib.js';
 import type { Case } from './events.js';
 import { type Settings, measure } from './harness.js';
 import { LIMIT, OURS } from './peers.js';

@@ -9,7 +9,7 @@
 import { AsyncManualResetEvent } from '@esfx/async-manualresetevent';
 import { Cancelable, CancelSubscription } from '@esfx/cancelable';
 import { EventEmitter, once } from 'node:events';
-import { Event } from '../lib/index.js';
+import { Event } from './lib.js';
 
 export interface BenchEvent {
   set(): void;

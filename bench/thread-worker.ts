@@ -4,7 +4,7 @@
  * times it; role `b` answers.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { SharedEvent } from '../lib/index.js';
+import { SharedEvent } from './lib.js';
 import { type Variant, pingPongA, pingPongB } from './ping-pong.js';
 
 const { variant, role, buffer, rounds } = workerData as {

@@ -1,6 +1,6 @@
 /** Cross-thread round trips: main thread <-> worker, and worker <-> worker. Median and p99 per variant. */
 import { Worker } from 'node:worker_threads';
-import { SharedEvent } from '../lib/index.js';
+import { SharedEvent } from './lib.js';
 import type { Case } from './events.js';
 import { median, percentile } from './harness.js';
 import { type Variant, pingPongA } from './ping-pong.js';

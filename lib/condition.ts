@@ -1,8 +1,8 @@
 import { type WaitOptions, checkFunction, describe, readCount, readWaitArg } from './core/arguments.js';
-import { currentClock } from './core/clock.js';
+import { isAborted, reasonOf } from './core/abort.js';
 import { inspectable } from './core/inspect.js';
-import { type MakeWaiter, park } from './core/park.js';
-import { QUEUED, type Resolve, Waiter, WaiterQueue } from './core/queue.js';
+import { type MakeWaiter, enqueue, park } from './core/park.js';
+import { QUEUED, type Resolve, TRUE, Waiter, WaiterQueue } from './core/queue.js';
 import { Lock, enterLock, isLock } from './lock.js';
 
 /**
@@ -206,19 +206,33 @@ export class Condition {
    * const item = await cond.waitFor(() => queue.shift(), { timeout: 5_000 });
    * ```
    */
-  async waitFor<T>(predicate: () => T, options?: number | WaitOptions): Promise<T> {
-    checkFunction(predicate, 'predicate');
-    const { timeout, signal } = readWaitArg(options);
-    if (!this.#lock.locked()) throw notHeld('waitFor');
-    const clock = currentClock();
-    const start = clock.now();
-    let result = predicate();
-    while (!result) {
-      const notified = await this.wait({ timeout: timeout - (clock.now() - start), signal });
+  waitFor<T>(predicate: () => T, options?: number | WaitOptions): Promise<T> {
+    let result: T;
+    let timeout: number;
+    let signal: AbortSignal | undefined;
+    try {
+      checkFunction(predicate, 'predicate');
+      ({ timeout, signal } = readWaitArg(options));
+      if (!this.#lock.locked()) throw notHeld('waitFor');
       result = predicate();
-      if (!notified) break;
+      if (!result && signal !== undefined && isAborted(signal)) throw reasonOf(signal);
+    } catch (error) {
+      return Promise.reject(error);
     }
-    return result;
+    if (result || timeout <= 0) return Promise.resolve(result);
+    return new Promise<T>((resolve, reject) => {
+      const w = new ConditionWaiter(
+        this.#lock,
+        this.#passOn,
+        this.#waiters,
+        resolve as never,
+        reject,
+        signal,
+        predicate,
+      );
+      enqueue(this.#waiters, w, timeout, signal);
+      this.#lock.release();
+    });
   }
 
   /**
@@ -273,11 +287,22 @@ function notHeld(method: string): Error {
  * A waiter of a condition: notified (or timed out, or aborted), it re-acquires the lock before it
  * settles. Its timer and signal stay armed until then; one that fires after the notification turns it
  * into a timeout or an abort and passes the notification on.
+ *
+ * A `waitFor` waiter carries its predicate: holding the lock again, it evaluates it in a job of its own
+ * (never inside the call that released the lock), and unless it is satisfied or the time is up, goes
+ * back into the queue and releases the lock, keeping its one promise, deadline and signal for the whole
+ * wait.
  */
 class ConditionWaiter extends Waiter {
   #notified = false;
+  /** Re-acquiring the lock, or holding it again (until it settles or waits again). */
   #reacquiring = false;
-  #outcome: { value: boolean } | { reason: unknown } = { value: true };
+  /** Holding the lock again, its predicate about to be evaluated. */
+  #holding = false;
+  #timedOut = false;
+  #aborted = false;
+  #reason: unknown = undefined;
+  readonly #onLock = () => this.#settle();
 
   constructor(
     private readonly lock: Lock,
@@ -286,6 +311,7 @@ class ConditionWaiter extends Waiter {
     resolve: Resolve,
     reject: ((reason: unknown) => void) | undefined,
     signal: AbortSignal | undefined,
+    private readonly predicate?: () => unknown,
   ) {
     super(queue, resolve, reject, signal);
   }
@@ -297,19 +323,23 @@ class ConditionWaiter extends Waiter {
   }
 
   override expire(): void {
-    this.#cancel({ value: false });
+    this.#timedOut = true;
+    this.#cancel();
     this.stopWatching();
   }
 
   override abort(reason: unknown): void {
     this.signal = undefined;
-    this.#cancel({ reason });
+    this.#aborted = true;
+    this.#reason = reason;
+    this.#cancel();
     this.stopTimer();
   }
 
-  #cancel(outcome: { value: boolean } | { reason: unknown }): void {
-    this.#outcome = outcome;
+  #cancel(): void {
     if (this.queued) this.leave();
+    else if (this.#holding)
+      return; // it holds the lock and settles on its own
     else if (this.#notified) this.passOn();
     this.#reacquire();
   }
@@ -317,11 +347,40 @@ class ConditionWaiter extends Waiter {
   #reacquire(): void {
     if (this.#reacquiring) return;
     this.#reacquiring = true;
-    enterLock(this.lock, () => {
-      this.stopTimer();
-      this.stopWatching();
-      if ('value' in this.#outcome) this.resolve(this.#outcome.value);
-      else this.reject!(this.#outcome.reason);
-    });
+    enterLock(this.lock, this.#onLock);
+  }
+
+  /** Holding the lock again. */
+  #settle(): void {
+    if (this.#aborted) this.#finish(false, this.#reason);
+    else if (this.predicate === undefined) this.#finish(true, !this.#timedOut);
+    else {
+      this.#holding = true;
+      void TRUE.then(() => this.#evaluate());
+    }
+  }
+
+  #evaluate(): void {
+    let result: unknown;
+    try {
+      result = this.predicate!();
+    } catch (error) {
+      return this.#finish(false, error);
+    }
+    if (this.#aborted) this.#finish(false, this.#reason);
+    else if (result || this.#timedOut) this.#finish(true, result);
+    else {
+      this.#notified = this.#reacquiring = this.#holding = false;
+      this.state |= QUEUED;
+      this.queue.add(this);
+      this.lock.release();
+    }
+  }
+
+  #finish(fulfilled: boolean, value: unknown): void {
+    this.stopTimer();
+    this.stopWatching();
+    if (fulfilled) this.resolve(value as boolean);
+    else this.reject!(value);
   }
 }

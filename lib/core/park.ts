@@ -41,10 +41,14 @@ export function park(
   }
   if (timeout <= 0) return FALSE;
   if (make === newWaiter && timeout === Infinity && signal === undefined) return queue.wait();
-  return new Promise<boolean>((resolve, reject) => {
-    const w = make(queue, resolve, signal === undefined ? undefined : reject, signal);
-    if (signal !== undefined) watch(signal, w);
-    queue.add(w);
-    if (timeout !== Infinity) queue.deadlinesOn(currentClock()).add(w, timeout);
-  });
+  return new Promise<boolean>((resolve, reject) =>
+    enqueue(queue, make(queue, resolve, signal === undefined ? undefined : reject, signal), timeout, signal),
+  );
+}
+
+/** Queues `w` with its deadline (`timeout` ms from now, on the clock in force) and its signal. */
+export function enqueue(queue: WaiterQueue, w: Waiter, timeout: number, signal: AbortSignal | undefined): void {
+  if (signal !== undefined) watch(signal, w);
+  queue.add(w);
+  if (timeout !== Infinity) queue.deadlinesOn(currentClock()).add(w, timeout);
 }
