@@ -8,11 +8,14 @@ import { type Inspect, inspectAs, inspectSymbol } from './core/inspect.js';
 import { TimeoutError } from './errors.js';
 
 /**
- * The key `using` looks for. Hosts without `Symbol.dispose` (older browsers) get the registered symbol a
- * polyfill would install; TypeScript's own downlevel `using` needs `Symbol.dispose` to exist.
+ * The key `using` looks for: `Symbol.dispose`, or on hosts without it (older browsers) the registered
+ * `Symbol.for('Symbol.dispose')` that polyfills and esbuild's downlevel `using` fall back to.
  */
-const DISPOSE: typeof Symbol.dispose = ((Symbol as { dispose?: symbol }).dispose ??
-  Symbol.for('Symbol.dispose')) as typeof Symbol.dispose;
+export function disposeKey(symbols: { dispose?: symbol }): typeof Symbol.dispose {
+  return (symbols.dispose ?? Symbol.for('Symbol.dispose')) as typeof Symbol.dispose;
+}
+
+const DISPOSE: typeof Symbol.dispose = /*#__PURE__*/ disposeKey(Symbol);
 
 /**
  * What `lock()` of a {@link Lock}, {@link Semaphore} or {@link Condition} resolves with: the lock (or

@@ -23,7 +23,12 @@ const names = Object.keys(${what}).sort().join(',');
 const e = new ${what}.Event();
 const later = e.wait(1000);
 e.set();
-Promise.all([later, e.wait()]).then(([a, b]) => {
+const lock = new ${what}.Lock();
+const disposed = lock.lock().then((guard) => {
+  guard[Symbol.dispose]();
+  if (lock.locked()) throw new Error('guard[Symbol.dispose]() did not release the lock');
+});
+Promise.all([later, e.wait(), disposed]).then(([a, b]) => {
   if (a !== true || b !== true) throw new Error('wait() did not resolve true');
   console.log('ok', names);
 });
@@ -41,12 +46,16 @@ const plain: Promise<true> = e.wait();
 const timed: Promise<boolean> = e.wait(5);
 // @ts-expect-error wait(5) may resolve false
 const wrong: Promise<true> = e.wait(5);
-export { plain, timed, wrong };
+async function held(pool: Semaphore): Promise<number> {
+  using _guard = await pool.lock(100);
+  return pool.value;
+}
+export { plain, timed, wrong, held };
 `;
-  writeFileSync(join(scratch, 'typed.mts'), `import { Event } from 'awaitable-event';\n${typed}`);
+  writeFileSync(join(scratch, 'typed.mts'), `import { Event, Semaphore } from 'awaitable-event';\n${typed}`);
   writeFileSync(
     join(scratch, 'typed.cts'),
-    `import lib = require('awaitable-event');\nconst { Event } = lib;\n${typed}`,
+    `import lib = require('awaitable-event');\nconst { Event } = lib;\ntype Semaphore = lib.Semaphore;\n${typed}`,
   );
   writeFileSync(
     join(scratch, 'tsconfig.json'),
