@@ -126,7 +126,8 @@ export class Semaphore {
    */
   acquire(arg?: number | WaitOptions): Promise<boolean>;
   acquire(arg?: number | WaitOptions): Promise<boolean> {
-    if (arg === undefined && this.#take()) return TRUE;
+    // No argument: nothing to read, no timer, no signal; park() would come to the same.
+    if (arg === undefined) return this.#take() ? TRUE : this.#waiters.wait();
     return park(this.#waiters, arg, this.#take);
   }
 
@@ -145,7 +146,7 @@ export class Semaphore {
    * ```
    */
   release(n: number = 1): void {
-    readCount(n, 'n', 1);
+    if (n !== 1) readCount(n, 'n', 1);
     let left = n;
     while (left > 0 && this.#waiters.releaseOne(true)) left--;
     this.#value += left;
