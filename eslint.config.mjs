@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'coverage/', 'node_modules/', '.tmp/'] },
+  { ignores: ['dist/', 'coverage/', 'node_modules/', '.tmp/', 'docs/api/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

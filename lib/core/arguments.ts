@@ -5,6 +5,7 @@
  * An options object is read exactly once, field by field, before the primitive looks at its own state:
  * a getter may run user code (even code that changes the primitive), and what it returns is what counts.
  */
+import { isAbortSignal } from './abort.js';
 
 /**
  * Options accepted by every `wait`-like method (`Event.wait`, `SharedEvent.wait`, `Lock.acquire`,
@@ -76,34 +77,6 @@ export function checkFunction(fn: unknown, name: string): void {
   if (typeof fn !== 'function') throw new TypeError(`${name} must be a function, got ${describe(fn)}`);
 }
 
-/**
- * Whether `value` can serve as an AbortSignal: a real one, from any realm (an object that only looks
- * like one is not: the platform's `aborted` getter checks its receiver), or, where the host has no
- * `AbortSignal`, anything with its shape.
- */
-export function isAbortSignal(value: unknown): value is AbortSignal {
-  if (typeof value !== 'object' || value === null) return false;
-  if (abortedGetter === undefined) {
-    const s = value as AbortSignal;
-    return (
-      typeof s.aborted === 'boolean' &&
-      typeof s.addEventListener === 'function' &&
-      typeof s.removeEventListener === 'function'
-    );
-  }
-  try {
-    abortedGetter.call(value);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-const abortedGetter: (() => boolean) | undefined = /*#__PURE__*/ (() =>
-  typeof AbortSignal === 'function'
-    ? Object.getOwnPropertyDescriptor(AbortSignal.prototype, 'aborted')?.get
-    : undefined)();
-
 /** A short, safe description of a bad argument, for error messages: its type and, where short, its value. */
 export function describe(value: unknown): string {
   if (value === null) return 'null';
@@ -111,7 +84,7 @@ export function describe(value: unknown): string {
     case 'string':
       return `string ${JSON.stringify(value.length > 20 ? value.slice(0, 20) + '…' : value)}`;
     case 'number':
-      return Object.is(value, -0) ? '-0' : String(value);
+      return String(value);
     case 'boolean':
     case 'bigint':
       return `${typeof value} ${String(value)}`;

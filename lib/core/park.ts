@@ -1,7 +1,7 @@
 /*
  * The whole `wait(timeout | options)` contract, once, for every primitive.
  */
-import { watch } from './abort.js';
+import { isAborted, reasonOf, watch } from './abort.js';
 import { readTimeout, readWaitArg } from './arguments.js';
 import { currentClock } from './clock.js';
 import { Deadlines } from './deadline.js';
@@ -36,7 +36,7 @@ export function park(
   try {
     if (typeof arg === 'number') timeout = readTimeout(arg, 'timeout');
     else ({ timeout, signal } = readWaitArg(arg));
-    if (signal?.aborted) return Promise.reject(signal.reason);
+    if (signal !== undefined && isAborted(signal)) return Promise.reject(reasonOf(signal));
     if (tryNow()) return TRUE;
   } catch (error) {
     return Promise.reject(error);
@@ -45,7 +45,7 @@ export function park(
   if (make === newWaiter && timeout === Infinity && signal === undefined) return queue.wait();
   return new Promise<boolean>((resolve, reject) => {
     const w = make(queue, resolve, signal === undefined ? undefined : reject, signal);
-    if (signal !== undefined) watch(signal, w); // throws, rejecting this promise, before anything is queued
+    if (signal !== undefined) watch(signal, w);
     queue.add(w);
     if (timeout !== Infinity) queue.deadlinesOn(currentClock(), newDeadlines).add(w, timeout);
   });

@@ -128,7 +128,7 @@ export class WaiterQueue {
   deadlinesOn(clock: Deadlines['clock'], make: (clock: Deadlines['clock']) => Deadlines): Deadlines {
     const current = this.deadlines;
     if (current?.clock === clock) return current;
-    if (current?.live) (this.#older ??= []).push(current);
+    if (current?.live) this.#older = [...(this.#older ?? []).filter((d) => d.live), current];
     return (this.deadlines = make(clock));
   }
 
@@ -192,19 +192,14 @@ export class WaiterQueue {
     if (this.#ring.length > KEEP) this.#ring = emptyRing(MIN_RING);
     else if (this.#used > 0) this.#ring.fill(undefined); // only gone entries were left
     this.#head = this.#used = 0;
-    if (this.#older !== undefined) {
-      const live = this.#older.filter((d) => d.live);
-      this.#older = live.length > 0 ? live : undefined;
-    }
     this.onEmpty?.();
   }
 
-  /** Copies the live entries, in order, into a new ring of at least `capacity` slots. */
+  /** Copies the live entries, in order, into a new ring of `capacity` slots (at least twice the live ones). */
   #resize(capacity: number): void {
-    while (capacity < 2 * this.size) capacity *= 2;
     const ring = this.#ring;
     const mask = ring.length - 1;
-    const next = emptyRing(Math.max(capacity, MIN_RING));
+    const next = emptyRing(capacity);
     let kept = 0;
     for (let i = 0, at = this.#head; i < this.#used; i++, at = (at + 1) & mask) {
       const e = ring[at]!;

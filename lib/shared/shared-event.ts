@@ -430,7 +430,6 @@ function isNodeWorker(): boolean {
 
 /** Whether `value` is a real SharedArrayBuffer (the platform's `byteLength` getter checks its receiver). */
 function isSharedArrayBuffer(value: unknown): value is SharedArrayBuffer {
-  if (typeof SharedArrayBuffer !== 'function') return false;
   try {
     Object.getOwnPropertyDescriptor(SharedArrayBuffer.prototype, 'byteLength')!.get!.call(value);
     return true;
