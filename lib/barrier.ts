@@ -224,6 +224,7 @@ export class Barrier {
     return 'Barrier';
   }
 
+  /** @internal */
   [inspectSymbol](_depth: number, options: object, inspect: Inspect): string {
     const state = { parties: this.#parties, waiting: this.#waiters.size, broken: this.broken };
     return inspectAs('Barrier', state, options, inspect);

@@ -281,6 +281,7 @@ export class Condition {
     return 'Condition';
   }
 
+  /** @internal */
   [inspectSymbol](_depth: number, options: object, inspect: Inspect): string {
     return inspectAs('Condition', { locked: this.locked(), waiters: this.#waiters.size }, options, inspect);
   }

@@ -123,6 +123,7 @@ export class Event {
     return 'Event';
   }
 
+  /** @internal */
   [inspectSymbol](_depth: number, options: object, inspect: Inspect): string {
     return inspectAs('Event', { set: this.#flag, waiters: this.#waiters.size }, options, inspect);
   }

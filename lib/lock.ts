@@ -187,6 +187,7 @@ export class Lock {
     return 'Lock';
   }
 
+  /** @internal */
   [inspectSymbol](_depth: number, options: object, inspect: Inspect): string {
     return inspectAs('Lock', { locked: this.#locked, waiters: this.#waiters.size }, options, inspect);
   }

@@ -207,6 +207,7 @@ export class Semaphore {
     return 'Semaphore';
   }
 
+  /** @internal */
   [inspectSymbol](_depth: number, options: object, inspect: Inspect): string {
     const state = { value: this.#value, waiters: this.#waiters.size };
     return inspectAs(this[Symbol.toStringTag], state, options, inspect);

@@ -332,6 +332,7 @@ export class SharedEvent {
     return 'SharedEvent';
   }
 
+  /** @internal */
   [inspectSymbol](_depth: number, options: object, inspect: Inspect): string {
     return inspectAs('SharedEvent', { set: this.isSet(), waiters: this.#waiters.size }, options, inspect);
   }
