@@ -12,7 +12,7 @@
  * the barrier has been reset and broken again by the time its promise settles.
  */
 import { type WaitArgs, type WaitOptions, readCount, readWaitArg } from './core/arguments.js';
-import { type Inspect, inspectAs, inspectSymbol } from './core/inspect.js';
+import { inspectable } from './core/inspect.js';
 import { type MakeWaiter, park } from './core/park.js';
 import { type Resolve, Waiter, WaiterQueue } from './core/queue.js';
 import { BrokenBarrierError } from './errors.js';
@@ -57,6 +57,7 @@ export class Barrier {
   };
   readonly #makeWaiter: MakeWaiter = (queue, resolve, reject, signal) =>
     new BarrierWaiter(this.#breakRound, queue, resolve, reject, signal);
+  static #inspectable = false;
 
   /**
    * @param parties - how many tasks meet each round, a whole number of at least 1.
@@ -70,6 +71,13 @@ export class Barrier {
    */
   constructor(parties: number) {
     this.#parties = readCount(parties, 'parties', 1);
+    // Set up on the first barrier made, not in the class body (see core/inspect.ts).
+    if (!Barrier.#inspectable)
+      Barrier.#inspectable = inspectable(Barrier.prototype, 'Barrier', (b) => ({
+        parties: b.#parties,
+        waiting: b.#waiters.size,
+        broken: b.broken,
+      }));
   }
 
   /**
@@ -222,12 +230,6 @@ export class Barrier {
 
   get [Symbol.toStringTag](): string {
     return 'Barrier';
-  }
-
-  /** @internal */
-  [inspectSymbol](_depth: number, options: object, inspect: Inspect): string {
-    const state = { parties: this.#parties, waiting: this.#waiters.size, broken: this.broken };
-    return inspectAs('Barrier', state, options, inspect);
   }
 
   #broke(round: Round): BrokenBarrierError {

@@ -4,7 +4,7 @@
  * it is released by hand, disposed by `using`, or both: a double release can never hand a lock on twice.
  */
 import { type WaitOptions, readWaitArg } from './core/arguments.js';
-import { type Inspect, inspectAs, inspectSymbol } from './core/inspect.js';
+import { inspectable } from './core/inspect.js';
 import { TimeoutError } from './errors.js';
 
 /**
@@ -49,9 +49,21 @@ export interface Guard extends Disposable {
 
 class Held implements Guard {
   #giveBack: (() => void) | undefined;
+  static #prototypeReady = false;
+  /** Put on the prototype by the first guard made (see below). */
+  declare [Symbol.dispose]: () => void;
 
   constructor(giveBack: () => void) {
     this.#giveBack = giveBack;
+    // Set up on the first guard made, not in the class body (see core/inspect.ts): dispose and inspect.
+    if (!Held.#prototypeReady) {
+      Object.defineProperty(Held.prototype, DISPOSE, {
+        value: function (this: Held) {
+          this.release();
+        },
+      });
+      Held.#prototypeReady = inspectable(Held.prototype, 'Guard', (g) => ({ released: g.#giveBack === undefined }));
+    }
   }
 
   release(): void {
@@ -61,16 +73,8 @@ class Held implements Guard {
     giveBack();
   }
 
-  [DISPOSE](): void {
-    this.release();
-  }
-
   get [Symbol.toStringTag](): string {
     return 'Guard';
-  }
-
-  [inspectSymbol](_depth: number, options: object, inspect: Inspect): string {
-    return inspectAs('Guard', { released: this.#giveBack === undefined }, options, inspect);
   }
 }
 

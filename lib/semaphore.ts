@@ -8,10 +8,13 @@
  * times out or is aborted leaves the queue without a permit and takes none from anyone.
  */
 import { type WaitOptions, checkFunction, readCount } from './core/arguments.js';
-import { type Inspect, inspectAs, inspectSymbol } from './core/inspect.js';
+import { inspectable } from './core/inspect.js';
 import { park } from './core/park.js';
 import { TRUE, WaiterQueue } from './core/queue.js';
 import { type Guard, guarded, runGuarded } from './guard.js';
+
+/** The prototypes (Semaphore's, BoundedSemaphore's, a subclass's) whose `util.inspect` rendering is set up. */
+const inspectableClasses = /*#__PURE__*/ new WeakSet<object>();
 
 /**
  * A semaphore for async code on one thread: `value` permits, each held by at most one task at a time;
@@ -52,6 +55,12 @@ export class Semaphore {
    */
   constructor(value: number = 1) {
     this.#value = readCount(value, 'value', 0);
+    // Set up on the first instance of each class, not in the class body (see core/inspect.ts).
+    const proto = new.target.prototype;
+    if (!inspectableClasses.has(proto)) {
+      inspectableClasses.add(proto);
+      inspectable(proto, this[Symbol.toStringTag], (s: Semaphore) => ({ value: s.#value, waiters: s.#waiters.size }));
+    }
   }
 
   /**
@@ -205,12 +214,6 @@ export class Semaphore {
 
   get [Symbol.toStringTag](): string {
     return 'Semaphore';
-  }
-
-  /** @internal */
-  [inspectSymbol](_depth: number, options: object, inspect: Inspect): string {
-    const state = { value: this.#value, waiters: this.#waiters.size };
-    return inspectAs(this[Symbol.toStringTag], state, options, inspect);
   }
 }
 

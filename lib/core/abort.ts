@@ -25,30 +25,22 @@ interface Watch {
 }
 
 type Getter = (this: AbortSignal) => unknown;
-type Listen = (this: AbortSignal, type: 'abort', listener: () => void) => void;
 
-/** The platform's own members, looked up once, on first use. */
-let platform: { aborted: Getter; reason: Getter; addEventListener: Listen; removeEventListener: Listen } | undefined;
+/** The platform's own `aborted` and `reason` getters, looked up on first use. */
+let getters: { aborted: Getter; reason: Getter } | undefined;
 
-function own(): NonNullable<typeof platform> {
-  if (platform === undefined) {
-    const get = (name: string) => Object.getOwnPropertyDescriptor(AbortSignal.prototype, name)!.get as Getter;
-    const target = EventTarget.prototype as unknown as Record<string, Listen>;
-    platform = {
-      aborted: get('aborted'),
-      reason: get('reason'),
-      addEventListener: target.addEventListener!,
-      removeEventListener: target.removeEventListener!,
-    };
-  }
-  return platform;
+function own(name: 'aborted' | 'reason', signal: AbortSignal): unknown {
+  getters ??= {
+    aborted: Object.getOwnPropertyDescriptor(AbortSignal.prototype, 'aborted')!.get!,
+    reason: Object.getOwnPropertyDescriptor(AbortSignal.prototype, 'reason')!.get!,
+  };
+  return getters[name].call(signal);
 }
 
 /** Whether `value` is a real AbortSignal, of any realm: the platform's `aborted` getter accepts it. */
 export function isAbortSignal(value: unknown): value is AbortSignal {
-  if (typeof value !== 'object' || value === null) return false;
   try {
-    own().aborted.call(value as AbortSignal);
+    own('aborted', value as AbortSignal);
     return true;
   } catch {
     return false;
@@ -57,12 +49,17 @@ export function isAbortSignal(value: unknown): value is AbortSignal {
 
 /** Whether the (real) signal is aborted. */
 export function isAborted(signal: AbortSignal): boolean {
-  return own().aborted.call(signal) as boolean;
+  return own('aborted', signal) as boolean;
 }
 
 /** The (real) signal's abort reason. */
 export function reasonOf(signal: AbortSignal): unknown {
-  return own().reason.call(signal);
+  return own('reason', signal);
+}
+
+/** Adds or removes the abort listener with the platform's own `EventTarget` method. */
+function listen(method: 'addEventListener' | 'removeEventListener', signal: AbortSignal, listener: () => void) {
+  EventTarget.prototype[method].call(signal, 'abort', listener);
 }
 
 const watches = new WeakMap<AbortSignal, Watch>();
@@ -72,7 +69,7 @@ export function watch(signal: AbortSignal, w: Abortable): void {
   const current = watches.get(signal);
   if (current === undefined) {
     const entry: Watch = { waiters: w, listener: () => onAbort(signal, entry) };
-    own().addEventListener.call(signal, 'abort', entry.listener);
+    listen('addEventListener', signal, entry.listener);
     watches.set(signal, entry);
   } else if (current.waiters instanceof Set) current.waiters.add(w);
   else current.waiters = new Set([current.waiters, w]);
@@ -89,13 +86,13 @@ export function unwatch(signal: AbortSignal, w: Abortable): void {
     if (current.waiters.size > 0) return;
   }
   watches.delete(signal);
-  own().removeEventListener.call(signal, 'abort', current.listener);
+  listen('removeEventListener', signal, current.listener);
 }
 
 function onAbort(signal: AbortSignal, entry: Watch): void {
   if (!isAborted(signal)) return;
   watches.delete(signal);
-  own().removeEventListener.call(signal, 'abort', entry.listener);
+  listen('removeEventListener', signal, entry.listener);
   const reason = reasonOf(signal);
   const waiters = entry.waiters;
   if (waiters instanceof Set) for (const w of waiters) w.abort(reason);

@@ -30,8 +30,6 @@ export interface WaitArgs {
   readonly signal: AbortSignal | undefined;
 }
 
-const FOREVER: WaitArgs = { timeout: Infinity, signal: undefined };
-
 /**
  * Reads a timeout argument: a number of milliseconds, `Infinity` for none. Throws `TypeError` for a
  * non-number and `RangeError` for `NaN`, naming the argument.
@@ -46,8 +44,9 @@ export function readTimeout(value: unknown, name: string): number {
 
 /** Reads a `timeout | options` argument once; throws TypeError/RangeError naming the bad argument. */
 export function readWaitArg(arg: unknown): WaitArgs {
-  if (arg === undefined) return FOREVER;
-  if (typeof arg === 'number') return { timeout: readTimeout(arg, 'timeout'), signal: undefined };
+  if (arg === undefined || typeof arg === 'number') {
+    return { timeout: arg === undefined ? Infinity : readTimeout(arg, 'timeout'), signal: undefined };
+  }
   if (typeof arg !== 'object' || arg === null || Object.prototype.toString.call(arg) !== '[object Object]') {
     throw new TypeError(
       `timeout must be a number of milliseconds or an options object { timeout, signal }, got ${describe(arg)}`,
@@ -79,18 +78,12 @@ export function checkFunction(fn: unknown, name: string): void {
 
 /** A short, safe description of a bad argument, for error messages: its type and, where short, its value. */
 export function describe(value: unknown): string {
-  if (value === null) return 'null';
-  switch (typeof value) {
-    case 'string':
-      return `string ${JSON.stringify(value.length > 20 ? value.slice(0, 20) + '…' : value)}`;
-    case 'number':
-      return String(value);
-    case 'boolean':
-    case 'bigint':
-      return `${typeof value} ${String(value)}`;
-    case 'object':
-      return `${Object.prototype.toString.call(value).slice(8, -1)} object`;
-    default:
-      return typeof value;
+  const type = value === null ? 'null' : typeof value;
+  if (type === 'string') {
+    const text = value as string;
+    return `string ${JSON.stringify(text.length > 20 ? text.slice(0, 20) + '…' : text)}`;
   }
+  if (type === 'object') return `${Object.prototype.toString.call(value).slice(8, -1)} object`;
+  if (type === 'number') return String(value);
+  return type === 'boolean' || type === 'bigint' ? `${type} ${String(value)}` : type;
 }

@@ -33,17 +33,11 @@ const host = /*#__PURE__*/ (() => ({
 export const monotonic: () => number = /*#__PURE__*/ (() => performance.now.bind(performance))();
 
 /** A timer host and its time source. */
-export class Clock {
-  /** Whether a timer that fires is taken as proof that its delay has elapsed (fake timers). */
-  readonly trustsTimer: boolean;
-
-  constructor(
-    readonly setTimeout: SetTimeout,
-    readonly clearTimeout: ClearTimeout,
-    readonly now: () => number,
-  ) {
-    this.trustsTimer = setTimeout !== host.setTimeout;
-  }
+export interface Clock {
+  readonly setTimeout: SetTimeout;
+  readonly clearTimeout: ClearTimeout;
+  /** {@link monotonic} for the host's own timers; for a fake's, a timer that fires is taken as proof that its delay has elapsed. */
+  readonly now: () => number;
 }
 
 let current: Clock | undefined;
@@ -52,9 +46,9 @@ let current: Clock | undefined;
 export function currentClock(): Clock {
   const setTimeout = globalThis.setTimeout as unknown as SetTimeout;
   if (current?.setTimeout === setTimeout) return current;
+  const real = (setTimeout as unknown) === host.setTimeout;
   const clearTimeout = globalThis.clearTimeout as ClearTimeout;
-  const now = (setTimeout as unknown) === host.setTimeout ? monotonic : fakeNow();
-  return (current = new Clock(setTimeout, clearTimeout, now));
+  return (current = { setTimeout, clearTimeout, now: real ? monotonic : fakeNow() });
 }
 
 /**

@@ -4,7 +4,6 @@
 import { isAborted, reasonOf, watch } from './abort.js';
 import { readTimeout, readWaitArg } from './arguments.js';
 import { currentClock } from './clock.js';
-import { Deadlines } from './deadline.js';
 import { FALSE, type Resolve, TRUE, Waiter, type WaiterQueue } from './queue.js';
 
 /** Makes the waiter `park` queues, for owners whose waiters do more than resolve. */
@@ -16,7 +15,6 @@ export type MakeWaiter = (
 ) => Waiter;
 
 const newWaiter: MakeWaiter = (queue, resolve, reject, signal) => new Waiter(queue, resolve, reject, signal);
-const newDeadlines = (clock: Deadlines['clock']) => new Deadlines(clock);
 
 /**
  * Waits on `queue`: reads `arg` once (rejecting, never throwing, on a bad one), honours an already
@@ -47,6 +45,6 @@ export function park(
     const w = make(queue, resolve, signal === undefined ? undefined : reject, signal);
     if (signal !== undefined) watch(signal, w);
     queue.add(w);
-    if (timeout !== Infinity) queue.deadlinesOn(currentClock(), newDeadlines).add(w, timeout);
+    if (timeout !== Infinity) queue.deadlinesOn(currentClock()).add(w, timeout);
   });
 }

@@ -43,7 +43,7 @@
  */
 import { type WaitOptions, describe, readTimeout } from '../core/arguments.js';
 import { monotonic } from '../core/clock.js';
-import { type Inspect, inspectAs, inspectSymbol } from '../core/inspect.js';
+import { inspectable } from '../core/inspect.js';
 import { park } from '../core/park.js';
 import { TRUE, WaiterQueue } from '../core/queue.js';
 
@@ -132,6 +132,7 @@ export class SharedEvent {
   #watching = false;
   #poll: { handle: unknown; cancel: (handle: never) => void; delay: number } | undefined;
   #holdsThread = false;
+  static #inspectable = false;
   readonly #isSet = () => this.isSet();
   readonly #onWake = () => {
     this.#watching = false;
@@ -192,6 +193,11 @@ export class SharedEvent {
     this.#index = byteOffset / 4;
     this.#seen = withoutFlag(Atomics.load(this.#words, this.#index));
     this.#waiters.onEmpty = () => this.#idle();
+    if (!SharedEvent.#inspectable)
+      SharedEvent.#inspectable = inspectable(SharedEvent.prototype, 'SharedEvent', (e) => ({
+        set: e.isSet(),
+        waiters: e.#waiters.size,
+      }));
   }
 
   /**
@@ -330,11 +336,6 @@ export class SharedEvent {
 
   get [Symbol.toStringTag](): string {
     return 'SharedEvent';
-  }
-
-  /** @internal */
-  [inspectSymbol](_depth: number, options: object, inspect: Inspect): string {
-    return inspectAs('SharedEvent', { set: this.isSet(), waiters: this.#waiters.size }, options, inspect);
   }
 
   /** Releases the local waiters if the word moved since they sampled it. */
