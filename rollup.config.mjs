@@ -2,6 +2,7 @@ import typescript from '@rollup/plugin-typescript';
 import { dts } from 'rollup-plugin-dts';
 
 const input = 'lib/index.ts';
+const DISPOSABLE = '/// <reference lib="esnext.disposable" />';
 
 export default [
   {
@@ -26,9 +27,11 @@ export default [
   },
   {
     input,
+    // Guard extends Disposable: the declarations bring in the lib that declares it (rollup-plugin-dts drops
+    // the source's own reference), so users need no `lib` setting to compile against them.
     output: [
-      { file: 'dist/index.d.ts', format: 'es' },
-      { file: 'dist/index.d.cts', format: 'es' },
+      { file: 'dist/index.d.ts', format: 'es', banner: DISPOSABLE },
+      { file: 'dist/index.d.cts', format: 'es', banner: DISPOSABLE },
     ],
     plugins: [dts({ tsconfig: './tsconfig.json' })],
   },

@@ -11,6 +11,7 @@ import { type Settings } from './harness.js';
 import { conditionRoundTrip, lockHandOff } from './locks.js';
 import { LIMIT } from './peers.js';
 import { goals, markdown, printCase, printGoals, releaseChart, summary } from './report.js';
+import { semaphoreHandOff } from './semaphores.js';
 import { roundTrips } from './threads.js';
 
 if (process.argv.includes('--render')) {
@@ -67,6 +68,7 @@ for (const kind of ['plain', 'timeout'] as const) add(await memory(scale(100_000
 add(await memory(scale(10_000), 'signal'));
 add(await lockHandOff(scale(100_000), s));
 add(await conditionRoundTrip(scale(100_000), s));
+add(await semaphoreHandOff(scale(160_000), s));
 for (const c of await roundTrips(quick ? 200 : 20_000)) add(c);
 
 if (quick) {

@@ -84,6 +84,19 @@ export function goals(cases: Case[]): Verdict[] {
     bare,
   );
 
+  const semaphore = cases.find((c) => c.id === 'semaphore');
+  if (semaphore !== undefined) {
+    const ours = value(cases, 'semaphore', OURS)!;
+    ratio('semaphore hand-off <= 1.5x bare promises', 1.5, ours, value(cases, 'semaphore', LIMIT));
+    const peers = semaphore.rows.filter((r) => r.name !== OURS && r.name !== LIMIT);
+    const behind = peers.filter((r) => r.ns <= ours).map((r) => r.name);
+    out.push({
+      goal: 'semaphore hand-off faster than every peer',
+      measured: behind.length === 0 ? `ahead of all ${peers.length}` : `behind ${behind.join(', ')}`,
+      met: behind.length === 0,
+    });
+  }
+
   const lost: string[] = [];
   let compared = 0;
   for (const c of cases) {

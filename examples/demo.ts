@@ -7,6 +7,7 @@ import { writeSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { Event, SharedEvent } from '../lib/index.js';
 import { withCondition, withEvent } from './bakery.js';
+import { poolAndHike } from './pool.js';
 import { rabbit, turtle } from './race.js';
 import * as seed from './seed-race.js';
 
@@ -67,3 +68,5 @@ await withCondition(say);
 
 console.log('\nThe same with an Event and clear() (the lost wake-up):');
 await withEvent(say);
+
+await poolAndHike(say, (line) => console.log(`\n${line}`));

@@ -3,6 +3,7 @@ import { isAborted, reasonOf } from './core/abort.js';
 import { inspectable } from './core/inspect.js';
 import { type MakeWaiter, enqueue, park } from './core/park.js';
 import { QUEUED, type Resolve, TRUE, Waiter, WaiterQueue } from './core/queue.js';
+import { type Guard, guarded } from './guard.js';
 import { Lock, enterLock, isLock } from './lock.js';
 
 /**
@@ -138,6 +139,32 @@ export class Condition {
    */
   release(): void {
     this.#lock.release();
+  }
+
+  /**
+   * Acquires the condition's lock as a {@link Guard} that releases it once: see {@link Lock.lock}.
+   *
+   * @throws rejects with {@link TimeoutError} when the timeout passes before the lock is acquired, with
+   *   `signal.reason` when the signal aborts first.
+   *
+   * @example
+   * ```ts
+   * {
+   *   using _ = await cond.lock();
+   *   items.push(item);
+   *   cond.notify();
+   * } // released here
+   * ```
+   */
+  lock(options?: number | WaitOptions): Promise<Guard> {
+    const lock = this.#lock;
+    return guarded(
+      (o) => lock.acquire(o),
+      () => lock.release(),
+      options,
+      'Condition.lock()',
+      'the lock',
+    );
   }
 
   /**

@@ -1,6 +1,7 @@
 /**
- * The error `Lock.runExclusive()` rejects with when its timeout passes before the lock is acquired. Its `name` is `'TimeoutError'`, like the `DOMException` that
- * `AbortSignal.timeout()` uses, so one `error.name === 'TimeoutError'` check serves both.
+ * The error `runExclusive()` and `lock()` (of a `Lock`, `Semaphore` or `Condition`) reject with when
+ * their timeout passes before the lock or permit is taken. Its `name` is `'TimeoutError'`, like the
+ * `DOMException` that `AbortSignal.timeout()` uses, so one `error.name === 'TimeoutError'` check serves both.
  *
  * @example
  * ```ts
@@ -14,4 +15,23 @@
  */
 export class TimeoutError extends Error {
   override readonly name = 'TimeoutError';
+}
+
+/**
+ * The error `Barrier.wait()` rejects with when the barrier breaks before the round is complete (a waiter
+ * timed out or was aborted, or `abort()` or `reset()` was called), and at once while it stays broken.
+ * Check `error.name === 'BrokenBarrierError'` where the error may come from another copy of the package.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await barrier.wait(5_000);
+ * } catch (error) {
+ *   if (error instanceof BrokenBarrierError) console.log('a party gave up: round abandoned');
+ *   else throw error;
+ * }
+ * ```
+ */
+export class BrokenBarrierError extends Error {
+  override readonly name = 'BrokenBarrierError';
 }

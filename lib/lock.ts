@@ -1,8 +1,8 @@
-import { type WaitOptions, checkFunction, readWaitArg } from './core/arguments.js';
+import { type WaitOptions, checkFunction } from './core/arguments.js';
 import { inspectable } from './core/inspect.js';
 import { park } from './core/park.js';
 import { TRUE, WaiterQueue } from './core/queue.js';
-import { TimeoutError } from './errors.js';
+import { type Guard, guarded, runGuarded } from './guard.js';
 
 /**
  * The key of a lock's internal `enter(then)`: takes the lock for `then`, calling it at once when the lock
@@ -151,6 +151,32 @@ export class Lock {
   }
 
   /**
+   * Takes the lock like `acquire()`, as a {@link Guard} that releases it once: with `using`, at the end
+   * of the block.
+   *
+   * @param options - a timeout (ms), or `{ timeout, signal }`.
+   * @throws rejects with {@link TimeoutError} when the timeout passes before the lock is acquired, with
+   *   `signal.reason` when the signal aborts first.
+   *
+   * @example
+   * ```ts
+   * {
+   *   using _ = await lock.lock(1_000);
+   *   await writeConfig();
+   * } // released here
+   * ```
+   */
+  lock(options?: number | WaitOptions): Promise<Guard> {
+    return guarded(
+      (o) => this.acquire(o),
+      () => this.release(),
+      options,
+      'Lock.lock()',
+      'the lock',
+    );
+  }
+
+  /**
    * Runs `fn` holding the lock and releases it afterwards, however `fn` ends.
    *
    * @param options - a timeout (ms), or `{ timeout, signal }`, for acquiring the lock.
@@ -165,15 +191,14 @@ export class Lock {
    */
   async runExclusive<T>(fn: () => T | PromiseLike<T>, options?: number | WaitOptions): Promise<T> {
     checkFunction(fn, 'fn');
-    const { timeout, signal } = readWaitArg(options);
-    if (!(await this.acquire({ timeout, signal }))) {
-      throw new TimeoutError(`Lock.runExclusive() timed out after ${timeout} ms waiting for the lock`);
-    }
-    try {
-      return await fn();
-    } finally {
-      this.release();
-    }
+    const guard = guarded(
+      (o) => this.acquire(o),
+      () => this.release(),
+      options,
+      'Lock.runExclusive()',
+      'the lock',
+    );
+    return runGuarded(guard, fn);
   }
 
   get [Symbol.toStringTag](): string {

@@ -6,6 +6,12 @@ import { Condition, Event, Lock } from '../lib/index.js';
 import { badWaitArguments } from './event-suite.js';
 import { abortListeners, fakeClock, withFakeClock, flush, track, waiterCount } from './helpers.js';
 import { within } from './workers/agents.js';
+import { lockSuite } from './lock-suite.js';
+
+lockSuite('Condition', () => {
+  const lock = new Lock();
+  return { lock: new Condition(lock), waiters: () => waiterCount(lock) };
+});
 
 /** Starts a task that takes the lock, waits on the condition as `wait` says, and records how it ends. */
 function waiter(cond: Condition, log: string[], name: string, wait: (c: Condition) => Promise<unknown>) {
@@ -23,6 +29,28 @@ function waiter(cond: Condition, log: string[], name: string, wait: (c: Conditio
 describe('Condition', () => {
   let clock!: sinon.SinonFakeTimers;
   withFakeClock((c) => (clock = c));
+
+  it('Condition.lock() holds the lock the condition shares: wait() and notify() work inside using', async () => {
+    const lock = new Lock();
+    const cond = new Condition(lock);
+    const items: number[] = [];
+    const consumer = (async () => {
+      using _held = await cond.lock();
+      await cond.waitFor(() => items.length > 0);
+      expect(lock.locked()).to.equal(true);
+      return items.shift();
+    })();
+    await flush();
+    expect(lock.locked(), 'released while the consumer waits').to.equal(false);
+    {
+      using _held = await cond.lock();
+      expect(lock.locked()).to.equal(true);
+      items.push(7);
+      cond.notify();
+    }
+    expect(await consumer).to.equal(7);
+    expect(lock.locked()).to.equal(false);
+  });
 
   it('Condition.wait() releases the lock while waiting and holds it again when it resolves', async () => {
     const cond = new Condition();

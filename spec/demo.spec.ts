@@ -2,6 +2,8 @@ import { expect } from 'chai';
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { hike } from '../examples/barrier-hike.js';
+import { connectionPool } from '../examples/pool.js';
 
 describe('npm run demo', () => {
   let sections: string[][];
@@ -42,5 +44,19 @@ describe('npm run demo', () => {
       '  Ann: buys loaf 1.',
       '  Ann: gives up after 100 ms of silence, with 1 loaf still on the shelf.',
     ]);
+  });
+
+  it('the pool serves ten tasks in order, three at a time, and the hikers never run ahead of the slowest', async () => {
+    const pool: string[] = [];
+    await connectionPool((line) => pool.push(line));
+    const served = pool.filter((l) => l.includes('gets connection')).map((l) => Number(/Task (\d+)/.exec(l)![1]));
+    expect(served).to.deep.equal([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    expect(pool.at(-1)).to.match(/never more than 3 connections/);
+
+    const walk: string[] = [];
+    await hike((line) => walk.push(line));
+    const reached = walk.filter((l) => l.includes('reaches')).map((l) => Number(/checkpoint (\d)/.exec(l)![1]));
+    expect(reached).to.deep.equal([1, 1, 1, 2, 2, 2, 3, 3, 3]);
+    expect(walk.filter((l) => l.includes('was the last one there'))).to.have.length(3);
   });
 });

@@ -77,7 +77,10 @@ export function watch(signal: AbortSignal, w: Abortable): void {
 
 /** Stops watching for `w`, which settled another way. */
 export function unwatch(signal: AbortSignal, w: Abortable): void {
-  const current = watches.get(signal)!;
+  const current = watches.get(signal);
+  // None while the signal's abort runs: it let go of every waiter at once, and aborts the rest in turn,
+  // even one that an earlier one's abort settled (a barrier breaking releases its other waiters).
+  if (current === undefined) return;
   if (current.waiters instanceof Set) {
     current.waiters.delete(w);
     if (current.waiters.size > 0) return;

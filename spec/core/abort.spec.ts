@@ -3,7 +3,7 @@
  * left in a wrong state, and a wait either works or rejects up front with a TypeError.
  */
 import { expect } from 'chai';
-import { Condition, Event, Lock, SharedEvent } from '../../lib/index.js';
+import { Barrier, BrokenBarrierError, Condition, Event, Lock, SharedEvent } from '../../lib/index.js';
 import { abortListeners, flush, track, waiterCount } from '../helpers.js';
 
 /** Fails the test if anything escapes as an uncaught exception or an unhandled rejection meanwhile. */
@@ -115,6 +115,20 @@ describe('Abort signals that are not what they seem', () => {
     escapes.check();
     expect([first.state, second.state]).to.deep.equal(['fulfilled', 'fulfilled']);
     expect(abortListeners(c.signal)).to.equal(0);
+  });
+
+  it('a signal shared by two barrier waiters: the first abort breaks the round, settling the second mid-dispatch, and nothing crashes', async () => {
+    const barrier = new Barrier(3);
+    const c = new AbortController();
+    const first = track(barrier.wait({ signal: c.signal }));
+    const second = track(barrier.wait({ signal: c.signal, timeout: 1000 }));
+    c.abort('stop');
+    await tick();
+    escapes.check();
+    expect(first.reason).to.equal('stop');
+    expect(second.reason).to.be.instanceOf(BrokenBarrierError);
+    expect(abortListeners(c.signal)).to.equal(0);
+    expect(barrier.waiting).to.equal(0);
   });
 
   it('a synthetic abort event on a signal that is not aborted is ignored; the real abort still counts', async () => {

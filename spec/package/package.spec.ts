@@ -54,12 +54,17 @@ describe('the packed package', () => {
     }
   });
 
-  it('import and require give the same exports, and an Event works through both', () => {
+  it('import and require give the same exports; an Event, and a guard disposed by hand, work through both', () => {
     const body = (load: string) => `${load}
 const e = new lib.Event();
 const later = e.wait(1000);
 e.set();
-Promise.all([later, e.wait()]).then(([a, b]) => {
+const lock = new lib.Lock();
+const disposed = lock.lock().then((guard) => {
+  guard[Symbol.dispose]();
+  if (lock.locked()) throw new Error('guard[Symbol.dispose]() did not release the lock');
+});
+Promise.all([later, e.wait(), disposed]).then(([a, b]) => {
   if (a !== true || b !== true) throw new Error('wait() did not resolve true');
   console.log(Object.keys(lib).sort().join(','));
 });
@@ -86,17 +91,24 @@ console.log('ok');
     expect(run('node', ['dual.mjs'], app).trim()).to.equal('ok');
   });
 
-  it('the declarations type-check under import and require', () => {
+  it('the declarations type-check under import and require, `using` a guard included, with no lib setting', () => {
     const typed = `
 const e = new Event();
 const plain: Promise<true> = e.wait();
 const timed: Promise<boolean> = e.wait(5);
 // @ts-expect-error wait(5) may resolve false
 const wrong: Promise<true> = e.wait(5);
-export { plain, timed, wrong };
+async function held(pool: Semaphore): Promise<number> {
+  using _guard = await pool.lock(100);
+  return pool.value;
+}
+export { plain, timed, wrong, held };
 `;
-    writeFileSync(join(app, 'typed.mts'), `import { Event } from 'awaitable-event';\n${typed}`);
-    writeFileSync(join(app, 'typed.cts'), `import lib = require('awaitable-event');\nconst { Event } = lib;\n${typed}`);
+    writeFileSync(join(app, 'typed.mts'), `import { Event, Semaphore } from 'awaitable-event';\n${typed}`);
+    writeFileSync(
+      join(app, 'typed.cts'),
+      `import lib = require('awaitable-event');\nconst { Event } = lib;\ntype Semaphore = lib.Semaphore;\n${typed}`,
+    );
     writeFileSync(
       join(app, 'tsconfig.json'),
       JSON.stringify({
