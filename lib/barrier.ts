@@ -13,6 +13,7 @@
  */
 import { type WaitArgs, type WaitOptions, readCount, readWaitArg } from './core/arguments.js';
 import { inspectable } from './core/inspect.js';
+import { keepIdle } from './core/shape.js';
 import { type MakeWaiter, park } from './core/park.js';
 import { type Resolve, Waiter, WaiterQueue } from './core/queue.js';
 import { BrokenBarrierError } from './errors.js';
@@ -57,7 +58,7 @@ export class Barrier {
   };
   readonly #makeWaiter: MakeWaiter = (queue, resolve, reject, signal) =>
     new BarrierWaiter(this.#breakRound, queue, resolve, reject, signal);
-  static #inspectable = false;
+  static #prepared = false;
 
   /**
    * @param parties - how many tasks meet each round, a whole number of at least 1.
@@ -71,13 +72,16 @@ export class Barrier {
    */
   constructor(parties: number) {
     this.#parties = readCount(parties, 'parties', 1);
-    // Set up on the first barrier made, not in the class body (see core/inspect.ts).
-    if (!Barrier.#inspectable)
-      Barrier.#inspectable = inspectable(Barrier.prototype, 'Barrier', (b) => ({
+    if (!Barrier.#prepared) {
+      // Set up by the first barrier made, not in the class body (see core/inspect.ts and core/shape.ts).
+      Barrier.#prepared = true;
+      inspectable(Barrier.prototype, 'Barrier', (b) => ({
         parties: b.#parties,
         waiting: b.#waiters.size,
         broken: b.broken,
       }));
+      keepIdle(new Barrier(1));
+    }
   }
 
   /**
@@ -240,6 +244,7 @@ export class Barrier {
 }
 
 const TIMED_OUT = 'a waiter timed out';
+const noop = () => {};
 
 /** A waiter of a barrier: one that times out or is aborted while queued breaks the round. */
 class BarrierWaiter extends Waiter {
@@ -251,6 +256,10 @@ class BarrierWaiter extends Waiter {
     signal: AbortSignal | undefined,
   ) {
     super(queue, resolve, reject, signal);
+  }
+
+  override idleTwin(): Waiter {
+    return new BarrierWaiter(noop, new WaiterQueue(), noop, undefined, undefined);
   }
 
   override expire(): void {

@@ -1,6 +1,7 @@
 import { type WaitOptions, checkFunction, describe, readCount, readWaitArg } from './core/arguments.js';
 import { isAborted, reasonOf } from './core/abort.js';
 import { inspectable } from './core/inspect.js';
+import { keepIdle } from './core/shape.js';
 import { type MakeWaiter, enqueue, park } from './core/park.js';
 import { QUEUED, type Resolve, TRUE, Waiter, WaiterQueue } from './core/queue.js';
 import { type Guard, guarded } from './guard.js';
@@ -46,7 +47,7 @@ export class Condition {
   readonly #makeWaiter: MakeWaiter = (queue, resolve, reject, signal) =>
     new ConditionWaiter(this.#lock, this.#passOn, queue, resolve, reject, signal);
   readonly #passOn = () => this.#wake(1);
-  static #inspectable = false;
+  static #prepared = false;
   readonly #mustHold = () => {
     if (!this.#lock.locked()) throw notHeld('wait');
     return false;
@@ -68,11 +69,12 @@ export class Condition {
       throw new TypeError(`lock must be a Lock, got ${describe(lock)}`);
     }
     this.#lock = lock ?? new Lock();
-    if (!Condition.#inspectable)
-      Condition.#inspectable = inspectable(Condition.prototype, 'Condition', (c) => ({
-        locked: c.locked(),
-        waiters: c.#waiters.size,
-      }));
+    if (!Condition.#prepared) {
+      // Set up by the first condition made, not in the class body (see core/inspect.ts and core/shape.ts).
+      Condition.#prepared = true;
+      inspectable(Condition.prototype, 'Condition', (c) => ({ locked: c.locked(), waiters: c.#waiters.size }));
+      keepIdle(new Condition());
+    }
   }
 
   /**
@@ -306,6 +308,8 @@ export class Condition {
   }
 }
 
+const noop = () => {};
+
 function notHeld(method: string): Error {
   return new Error(`Condition.${method}() needs the lock held: acquire it first`);
 }
@@ -341,6 +345,10 @@ class ConditionWaiter extends Waiter {
     private readonly predicate?: () => unknown,
   ) {
     super(queue, resolve, reject, signal);
+  }
+
+  override idleTwin(): Waiter {
+    return new ConditionWaiter(new Lock(), noop, new WaiterQueue(), noop, undefined, undefined);
   }
 
   override grant(): void {

@@ -1,5 +1,6 @@
 import type { WaitOptions } from './core/arguments.js';
 import { inspectable } from './core/inspect.js';
+import { keepIdle } from './core/shape.js';
 import { park } from './core/park.js';
 import { TRUE, WaiterQueue } from './core/queue.js';
 
@@ -26,11 +27,14 @@ export class Event {
   #flag = false;
   readonly #waiters = new WaiterQueue();
   readonly #isSet = () => this.#flag;
-  static #inspectable = false;
+  static #prepared = false;
 
   constructor() {
-    if (!Event.#inspectable)
-      Event.#inspectable = inspectable(Event.prototype, 'Event', (e) => ({ set: e.#flag, waiters: e.#waiters.size }));
+    if (!Event.#prepared) {
+      Event.#prepared = true;
+      inspectable(Event.prototype, 'Event', (e) => ({ set: e.#flag, waiters: e.#waiters.size }));
+      keepIdle(new Event());
+    }
   }
 
   /**

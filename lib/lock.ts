@@ -1,5 +1,6 @@
 import { type WaitOptions, checkFunction } from './core/arguments.js';
 import { inspectable } from './core/inspect.js';
+import { keepIdle } from './core/shape.js';
 import { park } from './core/park.js';
 import { TRUE, WaiterQueue } from './core/queue.js';
 import { type Guard, guarded, runGuarded } from './guard.js';
@@ -52,17 +53,19 @@ export class Lock {
   static #prototypeReady = false;
 
   constructor() {
-    // Set up on the first lock made, not in the class body (see core/inspect.ts): inspect and ENTER.
-    if (!Lock.#prototypeReady)
-      Lock.#prototypeReady =
-        inspectable(Lock.prototype, 'Lock', (l) => ({ locked: l.#locked, waiters: l.#waiters.size })) &&
-        defineEnter(Lock.prototype, function (this: Lock, then) {
-          if (this.#locked) this.#waiters.add(then);
-          else {
-            this.#locked = true;
-            then();
-          }
-        });
+    // Set up by the first lock made, not in the class body (see core/inspect.ts and core/shape.ts).
+    if (!Lock.#prototypeReady) {
+      Lock.#prototypeReady = true;
+      inspectable(Lock.prototype, 'Lock', (l) => ({ locked: l.#locked, waiters: l.#waiters.size }));
+      defineEnter(Lock.prototype, function (this: Lock, then) {
+        if (this.#locked) this.#waiters.add(then);
+        else {
+          this.#locked = true;
+          then();
+        }
+      });
+      keepIdle(new Lock());
+    }
   }
 
   /**

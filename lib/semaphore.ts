@@ -9,6 +9,7 @@
  */
 import { type WaitOptions, checkFunction, readCount } from './core/arguments.js';
 import { inspectable } from './core/inspect.js';
+import { keepIdle } from './core/shape.js';
 import { park } from './core/park.js';
 import { TRUE, WaiterQueue } from './core/queue.js';
 import { type Guard, guarded, runGuarded } from './guard.js';
@@ -60,6 +61,7 @@ export class Semaphore {
     if (!inspectableClasses.has(proto)) {
       inspectableClasses.add(proto);
       inspectable(proto, this[Symbol.toStringTag], (s: Semaphore) => ({ value: s.#value, waiters: s.#waiters.size }));
+      if (proto === Semaphore.prototype) keepIdle(new Semaphore()); // see core/shape.ts
     }
   }
 

@@ -43,6 +43,14 @@ export class Waiter implements Timed, Abortable {
     public signal: AbortSignal | undefined,
   ) {}
 
+  /**
+   * A detached instance of its own class that never settles: see core/shape.ts. Subclasses whose
+   * constructor takes more make their own.
+   */
+  idleTwin(): Waiter {
+    return new Waiter(new WaiterQueue(), noop, undefined, undefined);
+  }
+
   /** Its owner releases it, having taken it out of the queue. */
   grant(value: boolean): void {
     this.stopTimer();
@@ -90,6 +98,8 @@ export class Waiter implements Timed, Abortable {
     }
   }
 }
+
+const noop = () => {};
 
 /** The smallest ring; an emptied ring larger than {@link KEEP} is replaced by one of this size. */
 const MIN_RING = 8;
