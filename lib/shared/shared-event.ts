@@ -30,7 +30,7 @@
  * Word says so, on every `set()`, on every `wait()`), it releases its whole local queue with `true` and
  * samples again: those waiters were all pending when a `set()` happened. A `set()` on this thread
  * releases this thread's waiters at once, synchronously, as `Event.set()` does, whichever object on the
- * word they waited through.
+ * word they waited through (`Word.check()`).
  *
  * # Cancel safety and lifetime
  *
@@ -214,8 +214,7 @@ export class SharedEvent {
       }
       word = found;
     }
-    this.#catchUp();
-    this.#word.check();
+    this.#word.check(); // tells this event, and every other object of this thread on the word
   };
 
   /**
@@ -313,11 +312,9 @@ export class SharedEvent {
     return inspectAs('SharedEvent', { set: this.isSet(), waiters: this.#waiters.size }, options, inspect);
   }
 
-  /** Releases the local waiters if the word moved since they sampled it. */
+  /** The word moved since the local waiters sampled it: releases them all and samples again. */
   #catchUp(): void {
-    const word = this.#word.load();
-    if (word === this.#seen) return;
-    this.#seen = withoutFlag(word);
+    this.#seen = withoutFlag(this.#word.load());
     this.#waiters.releaseAll(true);
   }
 }
