@@ -58,6 +58,31 @@ export function recorder(): { log: string[]; note(label: string, p: Promise<unkn
   };
 }
 
+/**
+ * Runs full garbage collections (node --expose-gc), letting finalizers run in between, until `done()` or
+ * ten rounds. Only with real timers. Each collection runs in a later job than the last `done()`, since
+ * a `WeakRef.deref()` keeps its target alive until the end of the job it ran in.
+ */
+export async function collectGarbage(done: () => boolean): Promise<void> {
+  const nextJob = () => new Promise((r) => setTimeout(r, 0));
+  for (let round = 0; round < 10; round++) {
+    await nextJob();
+    globalThis.gc!();
+    await nextJob();
+    if (done()) return;
+  }
+}
+
+/** Counts how many of the objects it was given have been collected (a registry that stays alive). */
+export class Collected {
+  count = 0;
+  readonly #registry = new FinalizationRegistry(() => this.count++);
+
+  add(object: object): void {
+    this.#registry.register(object, undefined);
+  }
+}
+
 /** A fake clock for everything but nextTick and queueMicrotask, which the test runner's own output uses. */
 export function fakeClock(): sinon.SinonFakeTimers {
   return sinon.useFakeTimers({

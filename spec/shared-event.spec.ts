@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { SharedEvent } from '../lib/index.js';
 import { eventSuite } from './event-suite.js';
-import { fakeClock, flush, track, waiterCount } from './helpers.js';
+import { Collected, collectGarbage, fakeClock, flush, track, waiterCount } from './helpers.js';
 import { type Agent, startAgent, within } from './workers/agents.js';
 
 const realWaitAsync = Atomics.waitAsync;
@@ -99,6 +99,7 @@ describe('SharedEvent: memory and arguments', () => {
     delete (globalThis as { SharedArrayBuffer?: unknown }).SharedArrayBuffer;
     try {
       expect(() => new SharedEvent()).to.throw(TypeError, /SharedArrayBuffer.*cross-origin isolated/);
+      expect(() => new SharedEvent({} as SharedArrayBuffer)).to.throw(TypeError, /must be a SharedArrayBuffer/);
     } finally {
       globalThis.SharedArrayBuffer = real;
     }
@@ -330,8 +331,10 @@ describe('SharedEvent: what a pending wait keeps alive (child processes)', () =>
   const fixture = new URL('./fixtures/lifetime.ts', import.meta.url);
   const run = (kind: string) =>
     new Promise<{ code: number | null; lines: string[] }>((resolve, reject) => {
+      // A child that something keeps alive for ever is killed (exit code null), failing the test.
       const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(fixture), kind], {
         stdio: ['ignore', 'pipe', 'inherit'],
+        timeout: 15_000,
       });
       let out = '';
       child.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -364,6 +367,13 @@ describe('SharedEvent: what a pending wait keeps alive (child processes)', () =>
     });
   });
 
+  it("SharedEvent: in a worker, a wait whose word another thread's set() moves before it listens is released, and the worker exits", async () => {
+    expect(await within(run('worker-raced'), 30_000, 'the child')).to.deep.equal({
+      code: 0,
+      lines: ['worker waiting', 'worker released: true', 'worker exit 0'],
+    });
+  });
+
   it('SharedEvent: in a worker, an aborted wait lets the worker exit', async () => {
     expect(await within(run('worker-aborted'), 30_000, 'the child')).to.deep.equal({
       code: 0,
@@ -387,5 +397,164 @@ describe('SharedEvent.waitSync where blocking is not allowed', () => {
     );
     await worker.terminate();
     expect(answer).to.match(/^Error: SharedEvent\.waitSync\(\) cannot block this thread.*use await event\.wait\(\)/);
+  });
+});
+
+describe('SharedEvent: workers whose last wait overlaps a set/clear storm', () => {
+  it('SharedEvent: 100 workers waiting through a set/clear storm all exit by themselves', async function () {
+    this.timeout(300_000);
+    const event = new SharedEvent();
+    let storming = true;
+    const storm = (async () => {
+      while (storming) {
+        for (let i = 0; i < 500; i++) {
+          event.set();
+          event.clear();
+        }
+        await new Promise((r) => setImmediate(r));
+      }
+    })();
+    const boot = new URL('./workers/boot.mjs', import.meta.url);
+    let exited = 0;
+    try {
+      // 4 waves of 25 workers, to bound the memory the test takes.
+      for (let wave = 0; wave < 4; wave++) {
+        const workers = Array.from(
+          { length: 25 },
+          () => new Worker(boot, { workerData: { entry: '../fixtures/storm.ts', buffer: event.buffer, waits: 200 } }),
+        );
+        const started = performance.now();
+        const exits = workers.map(
+          (w) =>
+            new Promise<number>((resolve, reject) => {
+              w.once('error', reject);
+              w.once('exit', resolve);
+            }),
+        );
+        try {
+          const codes = await within(Promise.all(exits), 60_000, `wave ${wave}: every worker exiting`);
+          expect(codes).to.deep.equal(codes.map(() => 0));
+          exited += codes.length;
+          console.log(`wave ${wave}: ${(performance.now() - started).toFixed(0)} ms`);
+        } finally {
+          await Promise.all(workers.map((w) => w.terminate()));
+        }
+      }
+    } finally {
+      storming = false;
+      await storm;
+    }
+    expect(exited).to.equal(100);
+  });
+});
+
+describe('SharedEvent: memory follows live waiters', () => {
+  it('SharedEvent: 20,000 events, each left after a wait(1) timed out, are all collected', async () => {
+    const collected = new Collected();
+    const clock = fakeClock();
+    try {
+      for (let batch = 0; batch < 20; batch++) {
+        const waits: Promise<boolean>[] = [];
+        for (let i = 0; i < 1_000; i++) {
+          const e = new SharedEvent();
+          collected.add(e);
+          waits.push(e.wait(1));
+        }
+        clock.tick(1);
+        expect(await Promise.all(waits)).to.satisfy((r: boolean[]) => r.every((v) => v === false));
+      }
+    } finally {
+      clock.restore();
+    }
+    await collectGarbage(() => collected.count === 20_000);
+    expect(collected.count).to.equal(20_000);
+  });
+
+  it('SharedEvent: 50,000 objects on one word, each with a wait(1) that timed out, share one engine waiter and are all collected', async () => {
+    const buffer = new SharedArrayBuffer(2 * SharedEvent.BYTES);
+    const collected = new Collected();
+    const clock = fakeClock();
+    try {
+      for (let batch = 0; batch < 50; batch++) {
+        const waits: Promise<boolean>[] = [];
+        for (let i = 0; i < 1_000; i++) {
+          const e = new SharedEvent(buffer, SharedEvent.BYTES);
+          collected.add(e);
+          waits.push(e.wait(1));
+        }
+        clock.tick(1);
+        await Promise.all(waits);
+        // Objects collected between batches: the next ones must find the engine waiter left pending.
+        if (batch % 10 === 9) globalThis.gc!();
+      }
+    } finally {
+      clock.restore();
+    }
+    await collectGarbage(() => collected.count === 50_000);
+    expect(collected.count).to.equal(50_000);
+    expect(Atomics.notify(new Int32Array(buffer, SharedEvent.BYTES, 1), 0)).to.equal(1);
+  });
+
+  it('SharedEvent: objects on the same buffer and offset share one engine waiter, and set() through one releases the waiters of all at once', async () => {
+    const a = new SharedEvent();
+    const [b, c] = [new SharedEvent(a.buffer), new SharedEvent(a.buffer)];
+    const waits = [a, b, c, a].map((e) => track(e.wait()));
+    await flush();
+    expect(engineWaiters(a)).to.equal(1);
+    await flush();
+    expect(waits.map((w) => w.state)).to.deep.equal(['pending', 'pending', 'pending', 'pending']);
+    b.set();
+    expect([a, b, c].map(waiterCount)).to.deep.equal([0, 0, 0]);
+    await flush();
+    expect(waits.map((w) => w.value)).to.deep.equal([true, true, true, true]);
+  });
+
+  for (const polling of [false, true]) {
+    it(`SharedEvent: a pending wait settles when another thread sets the event, though nothing references the event${polling ? ' (polling fallback)' : ''}`, async () => {
+      if (polling) delete (Atomics as { waitAsync?: unknown }).waitAsync;
+      try {
+        const buffer = new SharedArrayBuffer(SharedEvent.BYTES);
+        const p = track((() => new SharedEvent(buffer).wait())());
+        await collectGarbage(() => false);
+        expect(p.state).to.equal('pending');
+        const word = new Int32Array(buffer); // another thread's set(): next generation, flag set, notify all
+        Atomics.store(word, 0, 3);
+        Atomics.notify(word, 0);
+        await within(
+          (async () => {
+            while (p.state === 'pending') await new Promise((r) => setTimeout(r, 1));
+          })(),
+          5_000,
+          'the wait settling',
+        );
+        expect(p.value).to.equal(true);
+      } finally {
+        Atomics.waitAsync = realWaitAsync;
+      }
+    });
+  }
+
+  it('SharedEvent: an engine waiter left behind by collected objects goes at the next notify, and the next wait arms one', async () => {
+    const buffer = new SharedArrayBuffer(SharedEvent.BYTES);
+    const word = new Int32Array(buffer);
+    const clock = fakeClock();
+    let timedOut: Promise<boolean>;
+    try {
+      timedOut = new SharedEvent(buffer).wait(1);
+      clock.tick(1);
+    } finally {
+      clock.restore();
+    }
+    expect(await timedOut).to.equal(false);
+    await collectGarbage(() => false);
+    expect(Atomics.notify(word, 0)).to.equal(1); // wakes it: nothing is left to re-arm it
+    await collectGarbage(() => false);
+    expect(Atomics.notify(word, 0)).to.equal(0);
+    const e = new SharedEvent(buffer);
+    const p = track(e.wait());
+    expect(Atomics.notify(word, 0)).to.equal(1);
+    e.set();
+    await flush();
+    expect(p.value).to.equal(true);
   });
 });
