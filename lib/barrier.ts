@@ -81,6 +81,7 @@ export class Barrier {
         broken: b.broken,
       }));
       keepIdle(new Barrier(1));
+      keepIdle(new BarrierWaiter(noop, new WaiterQueue(), noop, undefined, undefined));
     }
   }
 
@@ -256,10 +257,6 @@ class BarrierWaiter extends Waiter {
     signal: AbortSignal | undefined,
   ) {
     super(queue, resolve, reject, signal);
-  }
-
-  override idleTwin(): Waiter {
-    return new BarrierWaiter(noop, new WaiterQueue(), noop, undefined, undefined);
   }
 
   override expire(): void {

@@ -3,7 +3,7 @@ import { isAborted, reasonOf } from './core/abort.js';
 import { inspectable } from './core/inspect.js';
 import { keepIdle } from './core/shape.js';
 import { type MakeWaiter, enqueue, park } from './core/park.js';
-import { QUEUED, type Resolve, TRUE, Waiter, WaiterQueue } from './core/queue.js';
+import { QUEUED, type Resolve, TRUE, Waiter, WaiterQueue, releaseOne } from './core/queue.js';
 import { type Guard, guarded } from './guard.js';
 import { Lock, enterLock, isLock } from './lock.js';
 
@@ -74,6 +74,7 @@ export class Condition {
       Condition.#prepared = true;
       inspectable(Condition.prototype, 'Condition', (c) => ({ locked: c.locked(), waiters: c.#waiters.size }));
       keepIdle(new Condition());
+      keepIdle(new ConditionWaiter(new Lock(), noop, new WaiterQueue(), noop, undefined, undefined));
     }
   }
 
@@ -304,7 +305,7 @@ export class Condition {
   }
 
   #wake(n: number): void {
-    for (let left = n; left > 0 && this.#waiters.releaseOne(true); left--);
+    for (let left = n; left > 0 && releaseOne(this.#waiters, true); left--);
   }
 }
 
@@ -345,10 +346,6 @@ class ConditionWaiter extends Waiter {
     private readonly predicate?: () => unknown,
   ) {
     super(queue, resolve, reject, signal);
-  }
-
-  override idleTwin(): Waiter {
-    return new ConditionWaiter(new Lock(), noop, new WaiterQueue(), noop, undefined, undefined);
   }
 
   override grant(): void {

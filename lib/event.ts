@@ -1,6 +1,5 @@
 import type { WaitOptions } from './core/arguments.js';
 import { inspectable } from './core/inspect.js';
-import { keepIdle } from './core/shape.js';
 import { park } from './core/park.js';
 import { TRUE, WaiterQueue } from './core/queue.js';
 
@@ -31,9 +30,9 @@ export class Event {
 
   constructor() {
     if (!Event.#prepared) {
+      // Set up by the first event made, not in the class body (see core/inspect.ts).
       Event.#prepared = true;
       inspectable(Event.prototype, 'Event', (e) => ({ set: e.#flag, waiters: e.#waiters.size }));
-      keepIdle(new Event());
     }
   }
 

@@ -2,7 +2,7 @@ import { type WaitOptions, checkFunction } from './core/arguments.js';
 import { inspectable } from './core/inspect.js';
 import { keepIdle } from './core/shape.js';
 import { park } from './core/park.js';
-import { TRUE, WaiterQueue } from './core/queue.js';
+import { TRUE, WaiterQueue, releaseOne } from './core/queue.js';
 import { type Guard, guarded, runGuarded } from './guard.js';
 
 /**
@@ -150,7 +150,7 @@ export class Lock {
    */
   release(): void {
     if (!this.#locked) throw new Error('Lock.release() called on a lock that is not held');
-    if (!this.#waiters.releaseOne(true)) this.#locked = false;
+    if (!releaseOne(this.#waiters, true)) this.#locked = false;
   }
 
   /**

@@ -11,7 +11,7 @@ import { type WaitOptions, checkFunction, readCount } from './core/arguments.js'
 import { inspectable } from './core/inspect.js';
 import { keepIdle } from './core/shape.js';
 import { park } from './core/park.js';
-import { TRUE, WaiterQueue } from './core/queue.js';
+import { TRUE, WaiterQueue, releaseOne } from './core/queue.js';
 import { type Guard, guarded, runGuarded } from './guard.js';
 
 /** The prototypes (Semaphore's, BoundedSemaphore's, a subclass's) whose `util.inspect` rendering is set up. */
@@ -159,7 +159,7 @@ export class Semaphore {
   release(n: number = 1): void {
     if (n !== 1) readCount(n, 'n', 1);
     let left = n;
-    while (left > 0 && this.#waiters.releaseOne(true)) left--;
+    while (left > 0 && releaseOne(this.#waiters, true)) left--;
     this.#value += left;
   }
 

@@ -30,10 +30,8 @@ type Getter = (this: AbortSignal) => unknown;
 let getters: { aborted: Getter; reason: Getter } | undefined;
 
 function own(name: 'aborted' | 'reason', signal: AbortSignal): unknown {
-  getters ??= {
-    aborted: Object.getOwnPropertyDescriptor(AbortSignal.prototype, 'aborted')!.get!,
-    reason: Object.getOwnPropertyDescriptor(AbortSignal.prototype, 'reason')!.get!,
-  };
+  const get = (key: string) => Object.getOwnPropertyDescriptor(AbortSignal.prototype, key)!.get!;
+  getters ??= { aborted: get('aborted'), reason: get('reason') };
   return getters[name].call(signal);
 }
 

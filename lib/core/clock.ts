@@ -57,7 +57,5 @@ export function currentClock(): Clock {
  */
 function fakeNow(): () => number {
   const perf = globalThis.performance;
-  if (perf.now !== host.now) return perf.now.bind(perf);
-  const dateNow = Date.now;
-  return () => dateNow.call(Date);
+  return perf.now !== host.now ? perf.now.bind(perf) : Date.now.bind(Date);
 }

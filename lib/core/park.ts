@@ -5,7 +5,6 @@ import { isAborted, reasonOf, watch } from './abort.js';
 import { readTimeout, readWaitArg } from './arguments.js';
 import { currentClock } from './clock.js';
 import { FALSE, type Resolve, TRUE, Waiter, type WaiterQueue } from './queue.js';
-import { keepShape } from './shape.js';
 
 /** Makes the waiter `park` queues, for owners whose waiters do more than resolve. */
 export type MakeWaiter = (
@@ -49,7 +48,6 @@ export function park(
 
 /** Queues `w` with its deadline (`timeout` ms from now, on the clock in force) and its signal. */
 export function enqueue(queue: WaiterQueue, w: Waiter, timeout: number, signal: AbortSignal | undefined): void {
-  keepShape(w);
   if (signal !== undefined) watch(signal, w);
   queue.add(w);
   if (timeout !== Infinity) queue.deadlinesOn(currentClock()).add(w, timeout);

@@ -5,15 +5,16 @@
  * its owner can end it, so it needs no more) or a {@link Waiter}, which a timeout or an abort can take
  * out early. Taking one out is O(1): it is marked gone (its QUEUED bit cleared) and skipped later.
  *
- * Entries live in a ring buffer whose capacity is a power of two: pushing at the tail and releasing at
- * the head are O(1) and reuse the same slots, so a queue that never empties (a lock under steady
- * contention) does not grow. The ring is rebuilt, in order and at a fitting size, when gone entries
- * outnumber the live ones, and shrinks when it empties after a burst: memory follows the number of live
- * waiters at all times.
+ * Entries are pushed at the end of an array and taken from an index at its front. The array is emptied
+ * whenever the last live waiter leaves; in a queue that never empties (a lock under steady contention)
+ * the consumed front is cut off once it is both over 1,024 entries and over half the array, and entries
+ * that left early are dropped once they outnumber the live ones: memory follows the number of live
+ * waiters at all times, at O(1) amortized cost.
  */
 import { type Abortable, unwatch } from './abort.js';
 import type { Clock } from './clock.js';
 import { Deadlines, type Timed, TIMED } from './deadline.js';
+import { keepIdle } from './shape.js';
 
 /** The value a waiter is released with. */
 export type Resolve = (value: boolean) => void;
@@ -32,6 +33,7 @@ export class Waiter implements Timed, Abortable {
   state = QUEUED;
   deadline = Infinity;
   deadlines: Deadlines | undefined = undefined;
+  static #kept = false;
 
   constructor(
     /** The queue it joined. */
@@ -41,14 +43,11 @@ export class Waiter implements Timed, Abortable {
     readonly reject: ((reason: unknown) => void) | undefined,
     /** The signal it watches, until it stops watching. */
     public signal: AbortSignal | undefined,
-  ) {}
-
-  /**
-   * A detached instance of its own class that never settles: see core/shape.ts. Subclasses whose
-   * constructor takes more make their own.
-   */
-  idleTwin(): Waiter {
-    return new Waiter(new WaiterQueue(), noop, undefined, undefined);
+  ) {
+    if (!Waiter.#kept) {
+      Waiter.#kept = true;
+      keepIdle(new Waiter(new WaiterQueue(), noop, undefined, undefined)); // see core/shape.ts
+    }
   }
 
   /** Its owner releases it, having taken it out of the queue. */
@@ -101,19 +100,14 @@ export class Waiter implements Timed, Abortable {
 
 const noop = () => {};
 
-/** The smallest ring; an emptied ring larger than {@link KEEP} is replaced by one of this size. */
-const MIN_RING = 8;
-const KEEP = 1024;
-
-const emptyRing = (capacity: number): (Entry | undefined)[] => new Array<Entry | undefined>(capacity).fill(undefined);
+/** How far the consumed front of the array may grow before it is cut off. */
+const FRONT = 1024;
 
 /** A FIFO queue of waiters: O(1) push, O(1) removal of a waiter, release in order. */
 export class WaiterQueue {
-  #ring = emptyRing(MIN_RING);
-  /** Index of the first entry. */
+  #items: (Entry | undefined)[] = [];
+  /** Index of the first entry not yet taken. */
   #head = 0;
-  /** Entries in the ring, gone ones included. */
-  #used = 0;
   /** Number of live waiters. */
   size = 0;
   /**
@@ -131,8 +125,7 @@ export class WaiterQueue {
 
   /** Queues a bare waiter, or a {@link Waiter} (whose deadline and signal the caller starts). */
   add(e: Entry): void {
-    if (this.#used === this.#ring.length) this.#resize(this.#ring.length * 2);
-    this.#ring[(this.#head + this.#used++) & (this.#ring.length - 1)] = e;
+    this.#items.push(e);
     this.size++;
   }
 
@@ -145,27 +138,25 @@ export class WaiterQueue {
   /** One waiter left early (timeout, abort); it already cleared its QUEUED bit. */
   remove(): void {
     if (--this.size === 0) this.#emptied();
-    else if (this.#used > 2 * this.size + 32) this.#resize(this.#ring.length);
+    else if (this.#items.length - this.#head > 2 * this.size + 32) this.#compact();
   }
 
-  /** Releases the longest-waiting live waiter with `value`; false when there is none. */
-  releaseOne(value: boolean): boolean {
-    const ring = this.#ring;
-    const mask = ring.length - 1;
-    while (this.#used > 0) {
-      const e = ring[this.#head]!;
-      ring[this.#head] = undefined;
-      this.#head = (this.#head + 1) & mask;
-      this.#used--;
+  /**
+   * Takes the longest-waiting live waiter out of the queue (undefined when there is none); the caller
+   * releases it (see {@link releaseOne}).
+   */
+  take(): Entry | undefined {
+    const items = this.#items;
+    while (this.#head < items.length) {
+      const e = items[this.#head]!;
+      items[this.#head++] = undefined;
       if (typeof e === 'function' || e.queued) {
-        this.size--;
-        if (typeof e === 'function') e(value);
-        else e.grant(value);
-        if (this.size === 0) this.#emptied();
-        return true;
+        if (--this.size === 0) this.#emptied();
+        else if (this.#head > FRONT && 2 * this.#head > items.length) this.#compact();
+        return e;
       }
     }
-    return false;
+    return undefined;
   }
 
   /**
@@ -174,15 +165,12 @@ export class WaiterQueue {
    */
   releaseAll(value: boolean): void {
     if (this.size === 0) return;
-    const ring = this.#ring;
-    const mask = ring.length - 1;
-    const used = this.#used;
+    const items = this.#items;
     const deadlines = this.deadlines;
     this.size = 0;
     // Releasing runs no user code (promise reactions run later), so nothing joins while this runs.
-    for (let i = 0, at = this.#head; i < used; i++, at = (at + 1) & mask) {
-      const e = ring[at]!;
-      ring[at] = undefined;
+    for (let i = this.#head; i < items.length; i++) {
+      const e = items[i]!;
       if (typeof e === 'function') e(value);
       else if (e.queued) {
         if ((e.state & TIMED) !== 0 && e.deadlines !== deadlines) e.deadlines!.forget(); // an earlier clock's
@@ -191,30 +179,31 @@ export class WaiterQueue {
         e.resolve(value);
       }
     }
-    this.#head = this.#used = 0;
     deadlines?.clear();
     this.#emptied();
   }
 
+  /** Forgets every entry; the array is kept, so its field never changes (V8 optimizes on that). */
   #emptied(): void {
-    if (this.#ring.length > KEEP) this.#ring = emptyRing(MIN_RING);
-    else if (this.#used > 0) this.#ring.fill(undefined); // only gone entries were left
-    this.#head = this.#used = 0;
+    this.#items.length = this.#head = 0;
     this.onEmpty?.();
   }
 
-  /** Copies the live entries, in order, into a new ring of `capacity` slots (at least twice the live ones). */
-  #resize(capacity: number): void {
-    const ring = this.#ring;
-    const mask = ring.length - 1;
-    const next = emptyRing(capacity);
-    let kept = 0;
-    for (let i = 0, at = this.#head; i < this.#used; i++, at = (at + 1) & mask) {
-      const e = ring[at]!;
-      if (typeof e === 'function' || e.queued) next[kept++] = e;
-    }
-    this.#ring = next;
+  /** Cuts off the consumed front and the entries that left early, keeping the live ones in order. */
+  #compact(): void {
+    this.#items = this.#items.filter((e, i) => i >= this.#head && (typeof e === 'function' || e!.queued));
     this.#head = 0;
-    this.#used = kept;
   }
+}
+
+/**
+ * Releases the longest-waiting live waiter of `queue` with `value`; false when there is none. (A function,
+ * not a method, so that a bundle with events alone, which release all at once, leaves it out.)
+ */
+export function releaseOne(queue: WaiterQueue, value: boolean): boolean {
+  const e = queue.take();
+  if (e === undefined) return false;
+  if (typeof e === 'function') e(value);
+  else e.grant(value);
+  return true;
 }
