@@ -12,6 +12,9 @@
  */
 import { type Clock, monotonic } from './clock.js';
 
+/** A resolved promise, for the one job that stamps a batch of waits. */
+const settled = /*#__PURE__*/ Promise.resolve();
+
 /** A waiter with a deadline, as the heap sees it. */
 export interface Timed {
   /** The clock time, on its heap's clock, at which the waiter times out. */
@@ -39,16 +42,38 @@ export class Deadlines {
   /** The clock time the armed host timer stands for (Infinity: none armed). */
   #wakeAt = Infinity;
   readonly #onTimer = () => this.#fire();
+  /** Waits started in the current synchronous run, their `deadline` still their timeout (real clock only). */
+  #batch: Timed[] = [];
+  readonly #onStamp = () => this.#stamp();
 
   constructor(readonly clock: Clock) {}
 
-  /** Starts counting down `timeout` ms (finite, above 0) for `w`. */
+  /**
+   * Starts counting down `timeout` ms (finite, above 0) for `w`. On the real clock, the waits started in
+   * one synchronous run share one clock read, taken in a job of its own once the run is over: later than
+   * any of their calls, so none can time out before its full timeout has elapsed since its call (and none
+   * could time out during the run anyway). A fake clock is read at once, since a test may tick it in the
+   * same run.
+   */
   add(w: Timed, timeout: number): void {
-    const deadline = this.clock.now() + timeout;
-    w.deadline = deadline;
     w.deadlines = this;
     w.state |= TIMED;
     this.live++;
+    if (this.clock.now !== monotonic) return this.#insert(w, this.clock.now() + timeout);
+    w.deadline = timeout;
+    if (this.#batch.push(w) === 1) void settled.then(this.#onStamp);
+  }
+
+  #stamp(): void {
+    const batch = this.#batch;
+    if (batch.length === 0) return;
+    this.#batch = [];
+    const now = this.clock.now();
+    for (const w of batch) if ((w.state & TIMED) !== 0) this.#insert(w, now + w.deadline);
+  }
+
+  #insert(w: Timed, deadline: number): void {
+    w.deadline = deadline;
     const heap = this.#heap;
     let i = heap.push(w) - 1;
     while (i > 0) {
@@ -64,7 +89,8 @@ export class Deadlines {
   /** A waiter of the heap settled another way; its TIMED bit was just cleared. */
   forget(): void {
     if (--this.live === 0) this.clear();
-    else if (this.#heap.length > 2 * this.live + 64) {
+    else if (this.#heap.length + this.#batch.length > 2 * this.live + 64) {
+      this.#stamp();
       this.#heap = this.#heap.filter((w) => (w.state & TIMED) !== 0);
       for (let i = (this.#heap.length >> 1) - 1; i >= 0; i--) this.#siftDown(i);
     }
@@ -73,6 +99,7 @@ export class Deadlines {
   /** Every waiter of the heap settled: drops them all and the timer. */
   clear(): void {
     this.#heap = [];
+    this.#batch = [];
     this.live = 0;
     this.#disarm();
   }

@@ -93,6 +93,58 @@ describe('Timeouts on a monotonic clock', () => {
   });
 });
 
+describe('One clock read for the waits of a synchronous run', () => {
+  const timeouts = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+  /** The timers in force once the test runner has armed its own for this test. */
+  const timeoutsNow = async () => {
+    await flush();
+    return timeouts();
+  };
+
+  it('waits that start late in a long synchronous run time out no earlier than their full timeout after their call', async () => {
+    const e = new Event();
+    const elapsed: Promise<number>[] = [];
+    const wait = (ms: number) => {
+      const called = performance.now();
+      elapsed.push(e.wait(ms).then(() => performance.now() - called));
+    };
+    const start = performance.now();
+    wait(20);
+    while (performance.now() - start < 15); // a long synchronous run
+    wait(20);
+    while (performance.now() - start < 30);
+    wait(5);
+    const [first, second, third] = await Promise.all(elapsed);
+    expect(first).to.be.at.least(20);
+    expect(second).to.be.at.least(20);
+    expect(third).to.be.at.least(5);
+  });
+
+  it('set() in the run that started the timed waits leaves no timer behind', async () => {
+    const before = await timeoutsNow();
+    const e = new Event();
+    const waits = [e.wait(60_000), e.wait(60_000), e.wait({ timeout: 60_000 })];
+    e.set();
+    expect(await Promise.all(waits)).to.deep.equal([true, true, true]);
+    await flush();
+    expect(timeouts()).to.equal(before);
+  });
+
+  it('a lock granted to most of a burst of timed waiters in the same run keeps only the live deadlines', async () => {
+    const before = await timeoutsNow();
+    const lock = new Lock();
+    await lock.acquire();
+    const waits = Array.from({ length: 200 }, () => lock.acquire(60_000));
+    for (let i = 0; i < 150; i++) lock.release(); // each hands the lock to the next timed waiter
+    await flush();
+    expect(timeouts()).to.equal(before + 1);
+    for (let i = 0; i < 51; i++) lock.release();
+    expect(await Promise.all(waits)).to.deep.equal(waits.map(() => true));
+    expect(lock.locked()).to.equal(false);
+    expect(timeouts()).to.equal(before);
+  });
+});
+
 describe('Fake and real timers on one object', () => {
   it('a wait left pending under fake timers does not strand later real waits on the same event', async () => {
     const e = new Event();
