@@ -48,6 +48,7 @@ export class Condition {
     new ConditionWaiter(this.#lock, this.#passOn, queue, resolve, reject, signal);
   readonly #passOn = () => this.#wake(1);
   static #prepared = false;
+  readonly #releaseLock = () => this.#lock.release();
   readonly #mustHold = () => {
     if (!this.#lock.locked()) throw notHeld('wait');
     return false;
@@ -215,10 +216,7 @@ export class Condition {
    */
   wait(arg?: number | WaitOptions): Promise<boolean>;
   wait(arg?: number | WaitOptions): Promise<boolean> {
-    const before = this.#waiters.size;
-    const result = park(this.#waiters, arg, this.#mustHold, this.#makeWaiter);
-    if (this.#waiters.size > before) this.#lock.release();
-    return result;
+    return park(this.#waiters, arg, this.#mustHold, this.#makeWaiter, this.#releaseLock);
   }
 
   /**
@@ -246,6 +244,7 @@ export class Condition {
       if (!this.#lock.locked()) throw notHeld('waitFor');
       result = predicate();
       if (!result && signal !== undefined && isAborted(signal)) throw reasonOf(signal);
+      if (!result && timeout > 0 && !this.#lock.locked()) throw notHeld('waitFor'); // the predicate let it go
     } catch (error) {
       return Promise.reject(error);
     }
@@ -405,7 +404,12 @@ class ConditionWaiter extends Waiter {
       this.#notified = this.#reacquiring = this.#holding = false;
       this.state |= QUEUED;
       this.queue.add(this);
-      this.lock.release();
+      try {
+        this.lock.release();
+      } catch (error) {
+        this.leave(); // the predicate let the lock go: this wait cannot go on
+        this.#finish(false, error);
+      }
     }
   }
 

@@ -80,6 +80,33 @@ describe('Condition.waitFor()', () => {
     cond.release();
   });
 
+  it('Condition.waitFor() whose predicate lets the lock go rejects, leaving nothing queued and nothing uncaught', async () => {
+    const cond = new Condition();
+    await cond.acquire();
+    const first = track(
+      cond.waitFor(() => {
+        cond.release();
+        return false;
+      }, 100),
+    );
+    await flush();
+    expect(String(first.reason)).to.match(/needs the lock held/);
+    expect(cond.locked()).to.equal(false);
+    await cond.acquire();
+    let calls = 0;
+    const later = track(cond.waitFor(() => (calls++ === 0 ? false : (cond.release(), false))));
+    await cond.acquire();
+    cond.notify();
+    cond.release();
+    await flush();
+    expect(String(later.reason)).to.match(/not held/);
+    await cond.acquire();
+    cond.notifyAll(); // nobody is left to notify
+    cond.release();
+    await flush();
+    expect(calls).to.equal(2);
+  });
+
   it('Condition.waitFor() with an aborted signal answers a true predicate, else rejects with the reason', async () => {
     const cond = new Condition();
     await cond.acquire();

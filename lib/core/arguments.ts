@@ -60,15 +60,16 @@ export function readWaitArg(arg: unknown): WaitArgs {
 }
 
 /**
- * Reads a count (permits, waiters, parties): a whole number of at least `min`; `Infinity` only where
+ * Reads a count (permits, waiters, parties): a whole number of at least `min`, up to 2^53 - 1 (past
+ * which `n - 1 === n`); `Infinity` only where
  * `infinite` allows it. `TypeError` for a non-number, `RangeError` otherwise, naming the argument.
  */
 export function readCount(value: unknown, name: string, min: number, infinite = false): number {
   if (typeof value !== 'number') throw new TypeError(`${name} must be a number, got ${describe(value)}`);
-  if (!(value >= min && (Number.isInteger(value) || (infinite && value === Infinity)))) {
+  if (!(value >= min && (Number.isSafeInteger(value) || (infinite && value === Infinity)))) {
     throw new RangeError(`${name} must be a whole number, ${min} or more, got ${describe(value)}`);
   }
-  return value;
+  return value + 0; // -0 is 0
 }
 
 /** Throws a `TypeError` naming `name` unless `fn` is a function. */

@@ -13,7 +13,8 @@
  * that goes with it; it is looked up at every timed wait, and each wait stays on the clock that was in
  * force when it started, whatever is installed or removed afterwards:
  *
- * - the `setTimeout` the library found at import is the real one: time is `performance.now()`;
+ * - the `setTimeout` the library found at import is the real one, unless it carries a fake's marks: time
+ *   is `performance.now()`;
  * - any other `setTimeout` is a fake: time is the fake `performance.now` installed with it, or where the
  *   fake left `performance` alone, the `Date.now` installed with it (every fake timer library fakes
  *   `Date` along with `setTimeout`); and a fake timer that fires is trusted to mean that its delay has
@@ -46,9 +47,18 @@ let current: Clock | undefined;
 export function currentClock(): Clock {
   const setTimeout = globalThis.setTimeout as unknown as SetTimeout;
   if (current?.setTimeout === setTimeout) return current;
-  const real = (setTimeout as unknown) === host.setTimeout;
+  const real = (setTimeout as unknown) === host.setTimeout && !looksFake(setTimeout);
   const clearTimeout = globalThis.clearTimeout as ClearTimeout;
   return (current = { setTimeout, clearTimeout, now: real ? monotonic : fakeNow() });
+}
+
+/**
+ * Whether a `setTimeout` found at import is a fake all the same, installed before the library was loaded
+ * (a test runner's global setup): `@sinonjs/fake-timers` (sinon, vitest, jest) marks its fakes with a
+ * `clock`, and Node's `mock.timers` installs a bound function.
+ */
+function looksFake(setTimeout: SetTimeout): boolean {
+  return 'clock' in setTimeout || setTimeout.name.startsWith('bound ');
 }
 
 /**

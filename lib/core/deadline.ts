@@ -45,8 +45,18 @@ export class Deadlines {
   /** Waits started in the current synchronous run, their `deadline` still their timeout (real clock only). */
   #batch: Timed[] = [];
   readonly #onStamp = () => this.#stamp();
+  /**
+   * On a fake clock, the time its last timer stood for: that timer firing proves the time has come, even
+   * where the fake moves no clock we can read (a fake `setTimeout` alone).
+   */
+  #floor = -Infinity;
 
   constructor(readonly clock: Clock) {}
+
+  /** The clock's time, never behind what a fired fake timer proved. */
+  #now(): number {
+    return Math.max(this.clock.now(), this.#floor);
+  }
 
   /**
    * Starts counting down `timeout` ms (finite, above 0) for `w`. On the real clock, the waits started in
@@ -59,7 +69,7 @@ export class Deadlines {
     w.deadlines = this;
     w.state |= TIMED;
     this.live++;
-    if (this.clock.now !== monotonic) return this.#insert(w, this.clock.now() + timeout);
+    if (this.clock.now !== monotonic) return this.#insert(w, this.#now() + timeout);
     w.deadline = timeout;
     if (this.#batch.push(w) === 1) void settled.then(this.#onStamp);
   }
@@ -106,7 +116,7 @@ export class Deadlines {
 
   #arm(deadline: number): void {
     this.#disarm();
-    const now = this.clock.now();
+    const now = this.#now();
     const delay = Math.min(Math.max(deadline - now, 0), MAX_DELAY);
     this.#wakeAt = now + delay;
     this.#handle = this.clock.setTimeout.call(globalThis, this.#onTimer, delay);
@@ -122,7 +132,8 @@ export class Deadlines {
   #fire(): void {
     const clock = this.clock;
     // The host's timer may fire a little early: only the clock says what is due. A fake one is trusted.
-    const now = clock.now === monotonic ? clock.now() : Math.max(clock.now(), this.#wakeAt);
+    if (clock.now !== monotonic) this.#floor = Math.max(this.#floor, this.#wakeAt);
+    const now = this.#now();
     this.#handle = undefined;
     this.#wakeAt = Infinity;
     const heap = this.#heap;

@@ -20,14 +20,17 @@ const newWaiter: MakeWaiter = (queue, resolve, reject, signal) => new Waiter(que
  * Waits on `queue`: reads `arg` once (rejecting, never throwing, on a bad one), honours an already
  * aborted signal, then asks the owner `tryNow()` whether the wait is over at once (an owner that must
  * take something on success, like a lock, takes it there; one that throws rejects the wait), answers
- * `false` at once for a timeout of 0 or less, and otherwise queues a waiter with its deadline and signal.
- * `tryNow` runs after every getter of the options, so what it sees is the state the wait starts from.
+ * `false` at once for a timeout of 0 or less, and otherwise queues a waiter with its deadline and signal,
+ * then calls `queued()` (a condition releases its lock there, a shared event starts listening).
+ * `tryNow` runs after every getter of the options, so what it sees is the state the wait starts from;
+ * whether this call queued a waiter is known only here (a getter may add or remove other waiters).
  */
 export function park(
   queue: WaiterQueue,
   arg: unknown,
   tryNow: () => boolean,
   make: MakeWaiter = newWaiter,
+  queued?: () => void,
 ): Promise<boolean> {
   let timeout: number;
   let signal: AbortSignal | undefined;
@@ -40,10 +43,15 @@ export function park(
     return Promise.reject(error);
   }
   if (timeout <= 0) return FALSE;
-  if (make === newWaiter && timeout === Infinity && signal === undefined) return queue.wait();
-  return new Promise<boolean>((resolve, reject) =>
-    enqueue(queue, make(queue, resolve, signal === undefined ? undefined : reject, signal), timeout, signal),
-  );
+  if (make === newWaiter && timeout === Infinity && signal === undefined) {
+    const promise = queue.wait();
+    queued?.();
+    return promise;
+  }
+  return new Promise<boolean>((resolve, reject) => {
+    enqueue(queue, make(queue, resolve, signal === undefined ? undefined : reject, signal), timeout, signal);
+    queued?.();
+  });
 }
 
 /** Queues `w` with its deadline (`timeout` ms from now, on the clock in force) and its signal. */

@@ -134,6 +134,10 @@ export class SharedEvent {
   readonly #listener: WordListener = { wordMoved: () => this.#catchUp() };
   static #inspectable = false;
   readonly #isSet = () => this.isSet();
+  /** A waiter joined: listen, unless the word moved since `seen` (a set() got in), which releases it. */
+  readonly #listen = () => {
+    if (!this.#word.watch(this.#seen, this.#listener)) this.#catchUp();
+  };
 
   /**
    * @param buffer - the shared memory to use; omitted, a new `SharedArrayBuffer` of
@@ -281,11 +285,7 @@ export class SharedEvent {
     const word = this.#word.load();
     if (isSetWord(word) && arg === undefined) return TRUE;
     if (word !== this.#seen) this.#catchUp();
-    const before = this.#waiters.size;
-    const promise = park(this.#waiters, arg, this.#isSet);
-    // A new waiter joined: listen, unless the word moved since `seen` (a set() got in), which releases it.
-    if (this.#waiters.size > before && !this.#word.watch(this.#seen, this.#listener)) this.#catchUp();
-    return promise;
+    return park(this.#waiters, arg, this.#isSet, undefined, this.#listen);
   }
 
   /**

@@ -3,7 +3,7 @@
  * refused with an error that names it and shows its value.
  */
 import { expect } from 'chai';
-import { Condition, Event, Lock, SharedEvent } from '../../lib/index.js';
+import { BoundedSemaphore, Condition, Event, Lock, SharedEvent } from '../../lib/index.js';
 import { flush, track } from '../helpers.js';
 
 describe('Options read through getters', () => {
@@ -58,6 +58,76 @@ describe('Options read through getters', () => {
     expect(t.state).to.equal('rejected');
     expect(String(t.reason)).to.match(/needs the lock held/);
     expect(cond.locked()).to.equal(false);
+  });
+
+  it('Condition.wait(): a getter that notifies another waiter still leaves the lock released while this one waits', async () => {
+    const cond = new Condition();
+    const log: string[] = [];
+    await cond.acquire();
+    const a = cond.wait().then((v) => {
+      log.push(`A ${v}`);
+      cond.release();
+    });
+    await cond.acquire();
+    const b = cond
+      .wait({
+        get timeout() {
+          cond.notify();
+          return 50;
+        },
+      })
+      .then((v) => {
+        log.push(`B ${v}`);
+        cond.release();
+      });
+    await flush();
+    expect(log).to.deep.equal(['A true']);
+    await cond.acquire();
+    cond.notify();
+    cond.release();
+    await Promise.all([a, b]);
+    expect(log).to.deep.equal(['A true', 'B true']);
+    expect(cond.locked()).to.equal(false);
+  });
+
+  it('Condition.wait(): a getter that starts another wait (releasing the lock) makes this call reject, not release again', async () => {
+    const cond = new Condition();
+    await cond.acquire();
+    const inner: Promise<boolean>[] = [];
+    const outer = track(
+      cond.wait({
+        get timeout() {
+          inner.push(cond.wait()); // queues and releases the lock
+          return 1_000;
+        },
+      }),
+    );
+    await flush();
+    expect(String(outer.reason)).to.match(/needs the lock held/);
+    expect(cond.locked()).to.equal(false);
+    await cond.acquire();
+    cond.notify();
+    cond.release();
+    expect(await inner[0]).to.equal(true);
+    cond.release();
+  });
+
+  it('SharedEvent.wait(): a getter that sets and clears the event strands no waiter', async () => {
+    const e = new SharedEvent();
+    const a = e.wait();
+    const b = track(
+      e.wait({
+        get timeout() {
+          e.set();
+          e.clear();
+          return 10_000;
+        },
+      }),
+    );
+    expect(await a).to.equal(true);
+    e.set();
+    await flush();
+    expect(b.value).to.equal(true);
   });
 
   it('each option is read exactly once', async () => {
@@ -128,6 +198,14 @@ describe('Error messages show the value', () => {
     expect(() => cond.notify(NaN)).to.throw(RangeError, /got NaN$/);
     expect(() => cond.notify('2' as never)).to.throw(TypeError, /n must be a number, got string "2"$/);
     cond.release();
+  });
+
+  it('counts past 2^53 - 1, where n - 1 === n, are a RangeError', () => {
+    expect(() => new BoundedSemaphore(2 ** 60)).to.throw(
+      RangeError,
+      /value must be a whole number.*got 1152921504606847000/,
+    );
+    expect(String(new BoundedSemaphore(-0).value)).to.equal('0');
   });
 
   it('new SharedEvent() shows the bad byteOffset', () => {

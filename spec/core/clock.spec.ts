@@ -3,6 +3,8 @@
  * force when it started, whatever fake timers are installed or removed afterwards.
  */
 import { expect } from 'chai';
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { mock } from 'node:test';
 import * as sinon from 'sinon';
 import { Condition, Event, Lock, SharedEvent, TimeoutError } from '../../lib/index.js';
@@ -258,6 +260,10 @@ const fakes: [string, () => { tick(ms: number): Promise<void>; restore(): void }
   ],
   ["node:test mock.timers with ['setTimeout', 'Date']", () => nodeMock(['setTimeout', 'Date'])],
   ["node:test mock.timers with ['setTimeout'] alone", () => nodeMock(['setTimeout'])],
+  [
+    'sinon faking setTimeout alone (Date and performance left alone)',
+    () => sinonFake(sinon.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] })),
+  ],
 ];
 
 function sinonFake(clock: sinon.SinonFakeTimers) {
@@ -275,6 +281,23 @@ function nodeMock(apis: ('setTimeout' | 'Date')[]) {
   };
 }
 
+describe('Fake timers installed before import', () => {
+  const fixture = fileURLToPath(new URL('../fixtures/fake-at-import.ts', import.meta.url));
+  for (const kind of ['sinon', 'node']) {
+    it(`${kind === 'sinon' ? 'vitest-style fake timers' : 'node:test mock.timers'} installed before the library loads still drive every timeout`, () => {
+      const out = execFileSync(process.execPath, ['--import', 'tsx', '--no-warnings', fixture, kind], {
+        encoding: 'utf8',
+        timeout: 15_000,
+      });
+      expect(JSON.parse(out)).to.deep.equal([
+        { a: 'pending', b: 'pending' },
+        { a: false, b: 'pending' },
+        { a: false, b: false },
+      ]);
+    });
+  }
+});
+
 describe('Fake timers installed after import drive every timeout exactly', () => {
   for (const [name, install] of fakes) {
     it(`${name}: tick 999 leaves waits pending, 1 more times them out`, async () => {
@@ -286,6 +309,7 @@ describe('Fake timers installed after import drive every timeout exactly', () =>
         await lock.acquire();
         await cond.acquire();
         const wait = track(e.wait(1_000));
+        const later = track(e.wait(1_500));
         const acquire = track(lock.acquire({ timeout: 1_000 }));
         const exclusive = track(lock.runExclusive(() => 1, 1_000));
         const waitFor = track(cond.waitFor(() => false, 1_000));
@@ -300,6 +324,10 @@ describe('Fake timers installed after import drive every timeout exactly', () =>
         expect([wait.value, acquire.value, waitFor.value]).to.deep.equal([false, false, false]);
         expect(exclusive.reason).to.be.instanceOf(TimeoutError);
         expect((exclusive.reason as Error).message).to.match(/after 1000 ms/);
+        await fake.tick(499);
+        expect(later.state, 'a later deadline on the same event').to.equal('pending');
+        await fake.tick(1);
+        expect(later.value).to.equal(false);
       } finally {
         fake.restore();
       }
