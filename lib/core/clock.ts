@@ -15,10 +15,11 @@
  *
  * - the `setTimeout` the library found at import is the real one, unless it carries a fake's marks: time
  *   is `performance.now()`;
- * - any other `setTimeout` is a fake: time is the fake `performance.now` installed with it, or where the
- *   fake left `performance` alone, the `Date.now` installed with it (every fake timer library fakes
- *   `Date` along with `setTimeout`); and a fake timer that fires is trusted to mean that its delay has
- *   elapsed, so even a fake that leaves both alone drives the timeouts exactly.
+ * - any other `setTimeout` (or one carrying a fake's marks) is a fake: time is the fake clock's (see
+ *   `fakeNow`), and a fake timer that fires is trusted to mean that its delay has elapsed, so even a
+ *   fake that moves no clock we can read drives the timeouts exactly (each fired timer sets a floor
+ *   under the heap's time); there, waits started at different fake times with no timer firing in
+ *   between are measured from the last timer that fired.
  */
 
 type SetTimeout = (callback: () => void, ms: number) => unknown;
@@ -28,6 +29,7 @@ type ClearTimeout = (handle: never) => void;
 const host = /*#__PURE__*/ (() => ({
   setTimeout: globalThis.setTimeout as unknown,
   now: globalThis.performance.now as unknown,
+  dateNow: Date.now as unknown,
 }))();
 
 /** The host's monotonic clock, for blocking waits that no timer measures. */
@@ -49,7 +51,7 @@ export function currentClock(): Clock {
   if (current?.setTimeout === setTimeout) return current;
   const real = (setTimeout as unknown) === host.setTimeout && !looksFake(setTimeout);
   const clearTimeout = globalThis.clearTimeout as ClearTimeout;
-  return (current = { setTimeout, clearTimeout, now: real ? monotonic : fakeNow() });
+  return (current = { setTimeout, clearTimeout, now: real ? monotonic : fakeNow(setTimeout) });
 }
 
 /**
@@ -62,10 +64,17 @@ function looksFake(setTimeout: SetTimeout): boolean {
 }
 
 /**
- * The time source installed with a fake `setTimeout`: its `performance.now` where the fake replaced
- * that too (a fake wall-clock step then moves only `Date`, as a real one would), else its `Date.now`.
+ * The time source of a fake `setTimeout`: the `performance.now` installed with it (a fake wall-clock step
+ * then moves only `Date`, as a real one would), else the fake clock itself where it exposes one
+ * (`@sinonjs/fake-timers`, used by sinon, vitest and jest: installed before this library was loaded, its
+ * `Date.now` looks like the host's), else the `Date.now` installed with it, else (a fake that moves no
+ * clock we can read) a clock that stands still, so that only fired timers carry the time forward
+ * (deadline.ts): never the real clock, whose time would leak into the fake one.
  */
-function fakeNow(): () => number {
+function fakeNow(setTimeout: SetTimeout): () => number {
   const perf = globalThis.performance;
-  return perf.now !== host.now ? perf.now.bind(perf) : Date.now.bind(Date);
+  if (perf.now !== host.now) return perf.now.bind(perf);
+  const fake = (setTimeout as { clock?: { now?: unknown } }).clock;
+  if (typeof fake?.now === 'number') return () => fake.now as number;
+  return Date.now !== host.dateNow ? Date.now.bind(Date) : () => 0;
 }

@@ -15,6 +15,17 @@ import { type Clock, monotonic } from './clock.js';
 /** A resolved promise, for the one job that stamps a batch of waits. */
 const settled = /*#__PURE__*/ Promise.resolve();
 
+/** Timed waits started in the current synchronous run on the real clock, their `deadline` still their timeout. */
+let unstamped: Timed[] = [];
+
+/** Gives the waits of the run that just ended their deadlines, from one clock read. */
+function stamp(): void {
+  const batch = unstamped;
+  unstamped = [];
+  const now = monotonic();
+  for (const w of batch) if ((w.state & TIMED) !== 0) w.deadlines!.insert(w, now + w.deadline);
+}
+
 /** A waiter with a deadline, as the heap sees it. */
 export interface Timed {
   /** The clock time, on its heap's clock, at which the waiter times out. */
@@ -42,9 +53,6 @@ export class Deadlines {
   /** The clock time the armed host timer stands for (Infinity: none armed). */
   #wakeAt = Infinity;
   readonly #onTimer = () => this.#fire();
-  /** Waits started in the current synchronous run, their `deadline` still their timeout (real clock only). */
-  #batch: Timed[] = [];
-  readonly #onStamp = () => this.#stamp();
   /**
    * On a fake clock, the time its last timer stood for: that timer firing proves the time has come, even
    * where the fake moves no clock we can read (a fake `setTimeout` alone).
@@ -69,20 +77,13 @@ export class Deadlines {
     w.deadlines = this;
     w.state |= TIMED;
     this.live++;
-    if (this.clock.now !== monotonic) return this.#insert(w, this.#now() + timeout);
+    if (this.clock.now !== monotonic) return this.insert(w, this.#now() + timeout);
     w.deadline = timeout;
-    if (this.#batch.push(w) === 1) void settled.then(this.#onStamp);
+    if (unstamped.push(w) === 1) void settled.then(stamp);
   }
 
-  #stamp(): void {
-    const batch = this.#batch;
-    if (batch.length === 0) return;
-    this.#batch = [];
-    const now = this.clock.now();
-    for (const w of batch) if ((w.state & TIMED) !== 0) this.#insert(w, now + w.deadline);
-  }
-
-  #insert(w: Timed, deadline: number): void {
+  /** Puts `w` in the heap with its deadline. */
+  insert(w: Timed, deadline: number): void {
     w.deadline = deadline;
     const heap = this.#heap;
     let i = heap.push(w) - 1;
@@ -99,8 +100,7 @@ export class Deadlines {
   /** A waiter of the heap settled another way; its TIMED bit was just cleared. */
   forget(): void {
     if (--this.live === 0) this.clear();
-    else if (this.#heap.length + this.#batch.length > 2 * this.live + 64) {
-      this.#stamp();
+    else if (this.#heap.length > 2 * this.live + 64) {
       this.#heap = this.#heap.filter((w) => (w.state & TIMED) !== 0);
       for (let i = (this.#heap.length >> 1) - 1; i >= 0; i--) this.#siftDown(i);
     }
@@ -109,7 +109,6 @@ export class Deadlines {
   /** Every waiter of the heap settled: drops them all and the timer. */
   clear(): void {
     this.#heap = [];
-    this.#batch = [];
     this.live = 0;
     this.#disarm();
   }
@@ -132,7 +131,7 @@ export class Deadlines {
   #fire(): void {
     const clock = this.clock;
     // The host's timer may fire a little early: only the clock says what is due. A fake one is trusted.
-    if (clock.now !== monotonic) this.#floor = Math.max(this.#floor, this.#wakeAt);
+    if (clock.now !== monotonic) this.#floor = this.#wakeAt;
     const now = this.#now();
     this.#handle = undefined;
     this.#wakeAt = Infinity;
@@ -141,7 +140,11 @@ export class Deadlines {
     while (heap.length > 0) {
       const top = heap[0]!;
       if ((top.state & TIMED) !== 0 && top.deadline > now) break;
-      this.#pop();
+      const last = heap.pop()!;
+      if (heap.length > 0) {
+        heap[0] = last;
+        this.#siftDown(0);
+      }
       if ((top.state & TIMED) !== 0) {
         top.state &= ~TIMED;
         this.live--;
@@ -153,15 +156,6 @@ export class Deadlines {
     // Expiring may settle other waiters of this heap (a condition passes a notification on): the heap is
     // whole again before any of it runs.
     for (const w of due) w.expire();
-  }
-
-  #pop(): void {
-    const heap = this.#heap;
-    const last = heap.pop()!;
-    if (heap.length > 0) {
-      heap[0] = last;
-      this.#siftDown(0);
-    }
   }
 
   #siftDown(i: number): void {

@@ -5,11 +5,11 @@
  * its owner can end it, so it needs no more) or a {@link Waiter}, which a timeout or an abort can take
  * out early. Taking one out is O(1): it is marked gone (its QUEUED bit cleared) and skipped later.
  *
- * Entries are pushed at the end of an array and taken from an index at its front. The array is emptied
- * whenever the last live waiter leaves; in a queue that never empties (a lock under steady contention)
- * the consumed front is cut off once it is both over 1,024 entries and over half the array, and entries
- * that left early are dropped once they outnumber the live ones: memory follows the number of live
- * waiters at all times, at O(1) amortized cost.
+ * Entries are written at a tail index of an array and taken from a head index. When the last live
+ * waiter leaves, both go back to the start (the array is replaced after a burst of over 1,024); in a
+ * queue that never empties (a lock under steady contention) the consumed front is cut off once it is
+ * over 1,024 entries and over half the array, and entries that left early are dropped once they
+ * outnumber the live ones: memory follows the number of live waiters at all times, at O(1) amortized cost.
  */
 import { type Abortable, unwatch } from './abort.js';
 import type { Clock } from './clock.js';
@@ -100,7 +100,7 @@ export class Waiter implements Timed, Abortable {
 
 const noop = () => {};
 
-/** How far the consumed front of the array may grow before it is cut off. */
+/** How far the consumed front of the array may grow before it is cut off, and how large an emptied array may stay. */
 const FRONT = 1024;
 
 /** A FIFO queue of waiters: O(1) push, O(1) removal of a waiter, release in order. */
@@ -108,6 +108,8 @@ export class WaiterQueue {
   #items: (Entry | undefined)[] = [];
   /** Index of the first entry not yet taken. */
   #head = 0;
+  /** Index where the next entry goes. */
+  #tail = 0;
   /** Number of live waiters. */
   size = 0;
   /**
@@ -125,7 +127,7 @@ export class WaiterQueue {
 
   /** Queues a bare waiter, or a {@link Waiter} (whose deadline and signal the caller starts). */
   add(e: Entry): void {
-    this.#items.push(e);
+    this.#items[this.#tail++] = e;
     this.size++;
   }
 
@@ -138,7 +140,7 @@ export class WaiterQueue {
   /** One waiter left early (timeout, abort); it already cleared its QUEUED bit. */
   remove(): void {
     if (--this.size === 0) this.#emptied();
-    else if (this.#items.length - this.#head > 2 * this.size + 32) this.#compact();
+    else if (this.#tail - this.#head > 2 * this.size + 32) this.#compact();
   }
 
   /**
@@ -147,12 +149,12 @@ export class WaiterQueue {
    */
   take(): Entry | undefined {
     const items = this.#items;
-    while (this.#head < items.length) {
+    while (this.#head < this.#tail) {
       const e = items[this.#head]!;
       items[this.#head++] = undefined;
       if (typeof e === 'function' || e.queued) {
         if (--this.size === 0) this.#emptied();
-        else if (this.#head > FRONT && 2 * this.#head > items.length) this.#compact();
+        else if (this.#head > FRONT && 2 * this.#head > this.#tail) this.#compact();
         return e;
       }
     }
@@ -169,8 +171,9 @@ export class WaiterQueue {
     const deadlines = this.deadlines;
     this.size = 0;
     // Releasing runs no user code (promise reactions run later), so nothing joins while this runs.
-    for (let i = this.#head; i < items.length; i++) {
+    for (let i = this.#head; i < this.#tail; i++) {
       const e = items[i]!;
+      items[i] = undefined;
       if (typeof e === 'function') e(value);
       else if (e.queued) {
         if ((e.state & TIMED) !== 0 && e.deadlines !== deadlines) e.deadlines!.forget(); // an earlier clock's
@@ -179,20 +182,29 @@ export class WaiterQueue {
         e.resolve(value);
       }
     }
+    this.#head = this.#tail;
     deadlines?.clear();
     this.#emptied();
   }
 
-  /** Forgets every entry; the array is kept, so its field never changes (V8 optimizes on that). */
+  /** Starts again at the front of the array (a fresh one after a burst), letting go of any entry left. */
   #emptied(): void {
-    this.#items.length = this.#head = 0;
+    if (this.#tail > FRONT) this.#items = [];
+    else if (this.#head < this.#tail) this.#items.fill(undefined, this.#head, this.#tail); // gone entries
+    this.#head = this.#tail = 0;
     this.onEmpty?.();
   }
 
   /** Cuts off the consumed front and the entries that left early, keeping the live ones in order. */
   #compact(): void {
-    this.#items = this.#items.filter((e, i) => i >= this.#head && (typeof e === 'function' || e!.queued));
+    const live: (Entry | undefined)[] = [];
+    for (let i = this.#head; i < this.#tail; i++) {
+      const e = this.#items[i]!;
+      if (typeof e === 'function' || e.queued) live.push(e);
+    }
+    this.#items = live;
     this.#head = 0;
+    this.#tail = live.length;
   }
 }
 

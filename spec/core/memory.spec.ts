@@ -4,7 +4,7 @@
  * (the queue still holds waiters), at an early and at a late hand-off.
  */
 import { expect } from 'chai';
-import { Condition, Lock } from '../../lib/index.js';
+import { Condition, Event, Lock } from '../../lib/index.js';
 
 const gc = (globalThis as { gc?: () => void }).gc;
 
@@ -44,6 +44,22 @@ describe('Memory under steady contention', function () {
     await Promise.all([task(), task(), task()]);
     expect(done).to.be.within(handOffs, handOffs + 2);
     expect(heap[1]! - heap[0]!, 'heap growth in bytes').to.be.below(1 * MB);
+  });
+
+  it('Event and Lock: a burst of 100,000 waiters, once released, leaves the heap where it was', async () => {
+    const e = new Event();
+    const lock = new Lock();
+    await lock.acquire();
+    const before = await heapAfterGc();
+    const waits: Promise<boolean>[] = [];
+    for (let i = 0; i < 100_000; i++) waits.push(e.wait(), lock.acquire(i % 2 === 0 ? 60_000 : undefined));
+    e.set();
+    for (let i = 0; i < 100_000; i++) lock.release();
+    await Promise.all(waits);
+    waits.length = 0;
+    lock.release();
+    const after = await heapAfterGc();
+    expect(after - before, 'heap growth in bytes').to.be.below(1 * MB);
   });
 
   it('Condition: 4 consumers taking 1 million items keep the heap where it was at the start', async () => {
