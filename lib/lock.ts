@@ -131,11 +131,10 @@ export class Lock {
   acquire(arg?: number | WaitOptions): Promise<boolean>;
   acquire(arg?: number | WaitOptions): Promise<boolean> {
     // A free lock has nobody queued: release() hands a held lock straight to the first waiter.
-    if (arg === undefined && !this.#locked) {
-      this.#locked = true;
-      return TRUE;
-    }
-    return park(this.#waiters, arg, this.#take);
+    if (arg !== undefined) return park(this.#waiters, arg, this.#take);
+    if (this.#locked) return this.#waiters.wait();
+    this.#locked = true;
+    return TRUE;
   }
 
   /**
