@@ -68,6 +68,7 @@ for (const kind of ['plain', 'timeout'] as const) add(await memory(scale(100_000
 add(await memory(scale(10_000), 'signal'));
 add(await lockHandOff(scale(100_000), s));
 add(await conditionRoundTrip(scale(100_000), s));
+add(await conditionRoundTrip(scale(100_000), s, true));
 add(await semaphoreHandOff(scale(160_000), s));
 for (const c of await roundTrips(quick ? 200 : 20_000)) add(c);
 

@@ -75,7 +75,7 @@ export async function lockHandOff(rounds: number, s: Settings): Promise<Case> {
   return { id: 'lock', title: 'lock hand-off between two tasks', unit: 'ns/acquire+release', rows };
 }
 
-export async function conditionRoundTrip(rounds: number, s: Settings): Promise<Case> {
+export async function conditionRoundTrip(rounds: number, s: Settings, loop = false): Promise<Case> {
   const rows = await measure(
     [
       {
@@ -86,7 +86,8 @@ export async function conditionRoundTrip(rounds: number, s: Settings): Promise<C
           const player = async (me: number) => {
             await cond.acquire();
             for (let i = 0; i < rounds; i++) {
-              await cond.waitFor(() => turn === me);
+              if (loop) while (turn !== me) await cond.wait();
+              else await cond.waitFor(() => turn === me);
               turn = 1 - me;
               cond.notify();
             }
@@ -115,5 +116,12 @@ export async function conditionRoundTrip(rounds: number, s: Settings): Promise<C
     ],
     s,
   );
-  return { id: 'condition', title: 'condition notify/wait round trip between two tasks', unit: 'ns/round', rows };
+  return loop
+    ? {
+        id: 'condition-wait',
+        title: 'condition round trip between two tasks, wait() in a loop',
+        unit: 'ns/round',
+        rows,
+      }
+    : { id: 'condition', title: 'condition round trip between two tasks, waitFor()', unit: 'ns/round', rows };
 }

@@ -28,6 +28,14 @@ function value(cases: Case[], id: string, name: string, n?: number): number | un
   return cases.find((c) => c.id === id && c.n === n)?.rows.find((r) => r.name === name)?.ns;
 }
 
+/**
+ * The goal for a timed release, against bare promises without a timeout. 1.5x was the aim; a timed waiter
+ * must allocate a record that a bare promise does not (its deadline, its heap slot, O(1) removal), and the
+ * profile (README, Performance) shows the garbage collector taking most of the difference: 2x is the
+ * tightest goal met in every run.
+ */
+const TIMED_GOAL = 2;
+
 export function goals(cases: Case[]): Verdict[] {
   const out: Verdict[] = [];
   const ratio = (goal: string, limit: number, a: number | undefined, b: number | undefined) => {
@@ -56,8 +64,8 @@ export function goals(cases: Case[]): Verdict[] {
   }
   for (const n of sizes) {
     ratio(
-      `release of ${n} waiters with wait(60_000) <= 2x bare promises without timeout`,
-      2,
+      `release of ${n} waiters with wait(60_000) <= ${TIMED_GOAL}x bare promises without timeout`,
+      TIMED_GOAL,
       value(cases, 'release-timeout', OURS, n),
       value(cases, 'release', LIMIT, n),
     );
@@ -69,11 +77,21 @@ export function goals(cases: Case[]): Verdict[] {
     value(cases, 'set-wait', LIMIT),
   );
   ratio(
-    'ping-pong round trip <= 2x bare promise hand-off',
-    2,
+    'ping-pong round trip <= 1.5x bare promise hand-off',
+    1.5,
     value(cases, 'ping-pong', OURS),
     value(cases, 'ping-pong', LIMIT),
   );
+  ratio('lock hand-off <= 1.15x a bare-promise lock', 1.15, value(cases, 'lock', OURS), value(cases, 'lock', LIMIT));
+  for (const id of ['condition', 'condition-wait']) {
+    const how = id === 'condition' ? 'waitFor()' : 'wait() in a loop';
+    ratio(
+      `condition round trip with ${how} <= 2.5x two bare promise hand-offs`,
+      2.5,
+      value(cases, id, OURS),
+      value(cases, id, LIMIT),
+    );
+  }
   const heapN = cases.find((c) => c.id === 'heap-plain')?.n;
   const bare = value(cases, 'heap-plain', LIMIT, heapN);
   ratio('heap per plain pending waiter <= 1.2x a bare deferred', 1.2, value(cases, 'heap-plain', OURS, heapN), bare);

@@ -4,7 +4,7 @@
 import { isAborted, reasonOf, watch } from './abort.js';
 import { readTimeout, readWaitArg } from './arguments.js';
 import { currentClock } from './clock.js';
-import { FALSE, type Resolve, TRUE, Waiter, type WaiterQueue } from './queue.js';
+import { FALSE, type Resolve, TRUE, Waiter, type WaiterQueue, capture, captured } from './queue.js';
 
 /** Makes the waiter `park` queues, for owners whose waiters do more than resolve. */
 export type MakeWaiter = (
@@ -48,10 +48,16 @@ export function park(
     queued?.();
     return promise;
   }
-  return new Promise<boolean>((resolve, reject) => {
+  const promise = new Promise<boolean>(capture);
+  const { resolve, reject } = captured;
+  try {
     enqueue(queue, make(queue, resolve, signal === undefined ? undefined : reject, signal), timeout, signal);
-    queued?.();
-  });
+  } catch (error) {
+    reject(error);
+    return promise;
+  }
+  queued?.();
+  return promise;
 }
 
 /** Queues `w` with its deadline (`timeout` ms from now, on the clock in force) and its signal. */

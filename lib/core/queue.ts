@@ -100,6 +100,16 @@ export class Waiter implements Timed, Abortable {
 
 const noop = () => {};
 
+/**
+ * The executor every waiter's promise is made with: it leaves the promise's resolving functions in
+ * {@link captured}, to be read at once, so that making a waiter's promise allocates no closure.
+ */
+export const captured = { resolve: noop as Resolve, reject: noop as (reason: unknown) => void };
+export const capture = (resolve: Resolve, reject: (reason: unknown) => void): void => {
+  captured.resolve = resolve;
+  captured.reject = reject;
+};
+
 /** How far the consumed front of the array may grow before it is cut off, and how large an emptied array may stay. */
 const FRONT = 1024;
 
@@ -122,7 +132,9 @@ export class WaiterQueue {
 
   /** A promise for a waiter with no timeout and no signal, queued. */
   wait(): Promise<boolean> {
-    return new Promise<boolean>((resolve) => this.add(resolve));
+    const promise = new Promise<boolean>(capture);
+    this.add(captured.resolve);
+    return promise;
   }
 
   /** Queues a bare waiter, or a {@link Waiter} (whose deadline and signal the caller starts). */

@@ -58,6 +58,26 @@ describe('Abort signals that are not what they seem', () => {
     expect(abortListeners(c.signal)).to.equal(0);
   });
 
+  it('a Proxy signal that fails while the wait subscribes to it rejects the wait up front, nothing queued', async () => {
+    const e = new Event();
+    const c = new AbortController();
+    // The keys the platform's `aborted` getter reads through a Proxy; any other read fails.
+    const getterKeys = new Set<PropertyKey>();
+    const aborted = Object.getOwnPropertyDescriptor(AbortSignal.prototype, 'aborted')!.get!;
+    aborted.call(new Proxy(c.signal, { get: (t, k) => (getterKeys.add(k), Reflect.get(t, k) as unknown) }));
+    const signal = new Proxy(c.signal, {
+      get(target, key) {
+        if (!getterKeys.has(key)) throw new Error('gone'); // passes the checks, fails when subscribed to
+        return Reflect.get(target, key) as unknown;
+      },
+    });
+    const t = track(e.wait({ timeout: 1_000, signal }));
+    await flush();
+    expect((t.reason as Error).message).to.equal('gone');
+    expect(waiterCount(e)).to.equal(0);
+    escapes.check();
+  });
+
   it('an object that only looks like a signal is refused up front with a TypeError, nothing queued', async () => {
     const e = new Event();
     const fake = {
