@@ -314,6 +314,15 @@ function notHeld(method: string): Error {
   return new Error(`Condition.${method}() needs the lock held: acquire it first`);
 }
 
+/** Bits of a condition waiter's `state`, beside QUEUED and TIMED (kept in one field: a waiter is made per wait). */
+const NOTIFIED = 4;
+/** Re-acquiring the lock, or holding it again (until it settles or waits again). */
+const REACQUIRING = 8;
+/** Holding the lock again, its predicate about to be evaluated. */
+const HOLDING = 16;
+const TIMED_OUT = 32;
+const ABORTED = 64;
+
 /**
  * A waiter of a condition: notified (or timed out, or aborted), it re-acquires the lock before it
  * settles. Its timer and signal stay armed until then; one that fires after the notification turns it
@@ -325,13 +334,6 @@ function notHeld(method: string): Error {
  * wait.
  */
 class ConditionWaiter extends Waiter {
-  #notified = false;
-  /** Re-acquiring the lock, or holding it again (until it settles or waits again). */
-  #reacquiring = false;
-  /** Holding the lock again, its predicate about to be evaluated. */
-  #holding = false;
-  #timedOut = false;
-  #aborted = false;
   #reason: unknown = undefined;
   readonly #onLock = () => this.#settle();
 
@@ -348,20 +350,19 @@ class ConditionWaiter extends Waiter {
   }
 
   override grant(): void {
-    this.state &= ~QUEUED; // the queue took it out; its deadline and signal stay armed
-    this.#notified = true;
+    this.state = (this.state & ~QUEUED) | NOTIFIED; // the queue took it out; its deadline and signal stay armed
     this.#reacquire();
   }
 
   override expire(): void {
-    this.#timedOut = true;
+    this.state |= TIMED_OUT;
     this.#cancel();
     this.stopWatching();
   }
 
   override abort(reason: unknown): void {
     this.signal = undefined;
-    this.#aborted = true;
+    this.state |= ABORTED;
     this.#reason = reason;
     this.#cancel();
     this.stopTimer();
@@ -369,24 +370,24 @@ class ConditionWaiter extends Waiter {
 
   #cancel(): void {
     if (this.queued) this.leave();
-    else if (this.#holding)
+    else if ((this.state & HOLDING) !== 0)
       return; // it holds the lock and settles on its own
-    else if (this.#notified) this.passOn();
+    else if ((this.state & NOTIFIED) !== 0) this.passOn();
     this.#reacquire();
   }
 
   #reacquire(): void {
-    if (this.#reacquiring) return;
-    this.#reacquiring = true;
+    if ((this.state & REACQUIRING) !== 0) return;
+    this.state |= REACQUIRING;
     enterLock(this.lock, this.#onLock);
   }
 
   /** Holding the lock again. */
   #settle(): void {
-    if (this.#aborted) this.#finish(false, this.#reason);
-    else if (this.predicate === undefined) this.#finish(true, !this.#timedOut);
+    if ((this.state & ABORTED) !== 0) this.#finish(false, this.#reason);
+    else if (this.predicate === undefined) this.#finish(true, (this.state & TIMED_OUT) === 0);
     else {
-      this.#holding = true;
+      this.state |= HOLDING;
       void TRUE.then(() => this.#evaluate());
     }
   }
@@ -398,11 +399,10 @@ class ConditionWaiter extends Waiter {
     } catch (error) {
       return this.#finish(false, error);
     }
-    if (this.#aborted) this.#finish(false, this.#reason);
-    else if (result || this.#timedOut) this.#finish(true, result);
+    if ((this.state & ABORTED) !== 0) this.#finish(false, this.#reason);
+    else if (result || (this.state & TIMED_OUT) !== 0) this.#finish(true, result);
     else {
-      this.#notified = this.#reacquiring = this.#holding = false;
-      this.state |= QUEUED;
+      this.state = (this.state & ~(NOTIFIED | REACQUIRING | HOLDING)) | QUEUED;
       this.queue.add(this);
       try {
         this.lock.release();

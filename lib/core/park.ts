@@ -4,7 +4,7 @@
 import { isAborted, reasonOf, watch } from './abort.js';
 import { readTimeout, readWaitArg } from './arguments.js';
 import { currentClock } from './clock.js';
-import { FALSE, type Resolve, TRUE, Waiter, type WaiterQueue, capture, captured } from './queue.js';
+import { FALSE, type Resolve, TRUE, Waiter, type WaiterQueue, capture, lastReject, lastResolve } from './queue.js';
 
 /** Makes the waiter `park` queues, for owners whose waiters do more than resolve. */
 export type MakeWaiter = (
@@ -36,6 +36,7 @@ export function park(
   let signal: AbortSignal | undefined;
   try {
     if (typeof arg === 'number') timeout = readTimeout(arg, 'timeout');
+    else if (arg === undefined) timeout = Infinity;
     else ({ timeout, signal } = readWaitArg(arg));
     if (signal !== undefined && isAborted(signal)) return Promise.reject(reasonOf(signal));
     if (tryNow()) return TRUE;
@@ -49,14 +50,14 @@ export function park(
     return promise;
   }
   const promise = new Promise<boolean>(capture);
-  const { resolve, reject } = captured;
+  const resolve = lastResolve;
+  const reject = lastReject;
   try {
     enqueue(queue, make(queue, resolve, signal === undefined ? undefined : reject, signal), timeout, signal);
+    queued?.();
   } catch (error) {
     reject(error);
-    return promise;
   }
-  queued?.();
   return promise;
 }
 

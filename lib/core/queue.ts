@@ -102,12 +102,14 @@ const noop = () => {};
 
 /**
  * The executor every waiter's promise is made with: it leaves the promise's resolving functions in
- * {@link captured}, to be read at once, so that making a waiter's promise allocates no closure.
+ * {@link lastResolve} and {@link lastReject}, to be read at once, so that making a waiter's promise
+ * allocates no closure.
  */
-export const captured = { resolve: noop as Resolve, reject: noop as (reason: unknown) => void };
+export let lastResolve: Resolve = noop;
+export let lastReject: (reason: unknown) => void = noop;
 export const capture = (resolve: Resolve, reject: (reason: unknown) => void): void => {
-  captured.resolve = resolve;
-  captured.reject = reject;
+  lastResolve = resolve;
+  lastReject = reject;
 };
 
 /** How far the consumed front of the array may grow before it is cut off, and how large an emptied array may stay. */
@@ -133,7 +135,7 @@ export class WaiterQueue {
   /** A promise for a waiter with no timeout and no signal, queued. */
   wait(): Promise<boolean> {
     const promise = new Promise<boolean>(capture);
-    this.add(captured.resolve);
+    this.add(lastResolve);
     return promise;
   }
 
