@@ -41,11 +41,12 @@
  * in a Node worker thread a ref'd handle keeps the thread alive while it has waiters; on the main thread
  * none is held, so a pending wait keeps the process alive exactly as the same wait on `Event` would.
  */
-import { type WaitOptions, describe, readTimeout } from '../core/arguments.js';
+import { type WaitOptions, readTimeout } from '../core/arguments.js';
 import { monotonic } from '../core/clock.js';
 import { type Inspect, inspectAs, inspectSymbol } from '../core/inspect.js';
 import { park } from '../core/park.js';
 import { TRUE, WaiterQueue } from '../core/queue.js';
+import { sharedMemory } from './memory.js';
 
 /** Bit 0 of the word: the flag. */
 const SET = 1;
@@ -160,36 +161,11 @@ export class SharedEvent {
    * ```
    */
   constructor(buffer?: SharedArrayBuffer, byteOffset: number = 0) {
-    if (buffer === undefined) {
-      if (typeof SharedArrayBuffer !== 'function') {
-        throw new TypeError(
-          'SharedEvent needs SharedArrayBuffer, which this context does not provide ' +
-            '(in a browser, the page must be cross-origin isolated: COOP/COEP headers)',
-        );
-      }
-      buffer = new SharedArrayBuffer(SharedEvent.BYTES);
-    } else if (!isSharedArrayBuffer(buffer)) {
-      throw new TypeError(
-        `buffer must be a SharedArrayBuffer, got ${describe(buffer)} ` +
-          '(in a browser, shared memory needs a cross-origin isolated page: COOP/COEP headers)',
-      );
-    }
-    if (typeof byteOffset !== 'number') {
-      throw new TypeError(`byteOffset must be a number, got ${describe(byteOffset)}`);
-    }
-    if (!Number.isInteger(byteOffset) || byteOffset % 4 !== 0 || byteOffset < 0) {
-      throw new RangeError(`byteOffset must be a non-negative multiple of 4, got ${byteOffset}`);
-    }
-    if (byteOffset + SharedEvent.BYTES > buffer.byteLength) {
-      throw new RangeError(
-        `byteOffset ${byteOffset} leaves no room for an event (${SharedEvent.BYTES} bytes) ` +
-          `in a buffer of ${buffer.byteLength} bytes`,
-      );
-    }
-    this.buffer = buffer;
-    this.byteOffset = byteOffset;
-    this.#words = new Int32Array(buffer);
-    this.#index = byteOffset / 4;
+    const memory = sharedMemory('SharedEvent', 'an event', SharedEvent.BYTES, buffer, byteOffset);
+    this.buffer = memory.buffer;
+    this.byteOffset = memory.byteOffset;
+    this.#words = memory.words;
+    this.#index = memory.index;
     this.#seen = withoutFlag(Atomics.load(this.#words, this.#index));
     this.#waiters.onEmpty = () => this.#idle();
   }
@@ -426,15 +402,4 @@ function isNodeWorker(): boolean {
   const node = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
   const threads = node?.getBuiltinModule?.('node:worker_threads') as { isMainThread?: boolean } | undefined;
   return threads?.isMainThread === false;
-}
-
-/** Whether `value` is a real SharedArrayBuffer (the platform's `byteLength` getter checks its receiver). */
-function isSharedArrayBuffer(value: unknown): value is SharedArrayBuffer {
-  if (typeof SharedArrayBuffer !== 'function') return false;
-  try {
-    Object.getOwnPropertyDescriptor(SharedArrayBuffer.prototype, 'byteLength')!.get!.call(value);
-    return true;
-  } catch {
-    return false;
-  }
 }
