@@ -5,8 +5,11 @@
  * Node worker is kept alive.
  */
 import { WaiterQueue } from '../core/queue.js';
-import { POLL_MAX, keepAlive } from './thread.js';
+import { holdThread, releaseThread } from './word.js';
 import type { TicketQueue } from './tickets.js';
+
+/** The longest polling delay without `Atomics.waitAsync`, in ms (as word.ts polls). */
+const POLL_MAX = 32;
 
 /** A local waiter with a ticket (-1: none). */
 export interface Ticketed {
@@ -45,7 +48,10 @@ export class LocalTickets<W extends Ticketed> {
 
   /** Keeps a Node worker alive while there are local waiters. */
   holdThread(): void {
-    if (!this.#holdsThread && this.waiters.size > 0) this.#holdsThread = keepAlive.hold();
+    if (!this.#holdsThread && this.waiters.size > 0) {
+      this.#holdsThread = true;
+      holdThread();
+    }
   }
 
   /** Waits for ticket t's slot to move, for w (registered). */
@@ -82,7 +88,7 @@ export class LocalTickets<W extends Ticketed> {
     }
     if (this.#holdsThread) {
       this.#holdsThread = false;
-      keepAlive.release();
+      releaseThread();
     }
   }
 }

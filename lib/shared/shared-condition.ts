@@ -35,7 +35,7 @@ import { type Resolve, Waiter, type WaiterQueue } from '../core/queue.js';
 import { LocalTickets } from './local-tickets.js';
 import { sharedMemory } from './memory.js';
 import { SharedLock, isSharedLock } from './shared-lock.js';
-import { assertMayBlock } from './thread.js';
+import { assertMayBlock } from './word.js';
 import { GRANT_EARLY, LIMIT, QUEUE_BYTES, TicketQueue, lengthOf, servingOf } from './tickets.js';
 
 /**

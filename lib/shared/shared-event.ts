@@ -23,30 +23,36 @@
  * # Waiters of one thread
  *
  * The waiters of this thread sit in a local {@link WaiterQueue}, all waiting on the same sampled word
- * `seen`. One engine waiter per event per thread (`Atomics.waitAsync` on `seen`) stands for all of them,
- * so a timed-out or aborted wait leaves nothing behind in the engine, however many come and go: that one
- * engine waiter is reused by the next wait, and goes when the word changes. Whenever this thread looks at
- * the word and finds it is not `seen` any more (on waking, on every `set()`, on every `wait()`), it
- * releases its whole local queue with `true` and samples again: those waiters were all pending when a
- * `set()` happened. A `set()` on this thread releases this thread's waiters at once, synchronously, as
- * `Event.set()` does.
- *
- * Where `Atomics.waitAsync` is missing, the same catch-up runs from a polling timer instead (1 ms, then
- * doubling up to 32 ms; back to 1 ms after each wake).
+ * `seen`. While the queue is not empty, the event is a listener of its {@link Word} (this thread's view
+ * of the word, shared by every object on the same buffer and offset), watching for the word to leave
+ * `seen`; word.ts arms one engine waiter per word per thread for all of them (or the polling timer where
+ * `Atomics.waitAsync` is missing). Whenever this thread finds the word is not `seen` any more (when the
+ * Word says so, on every `set()`, on every `wait()`), it releases its whole local queue with `true` and
+ * samples again: those waiters were all pending when a `set()` happened. A `set()` on this thread
+ * releases this thread's waiters at once, synchronously, as `Event.set()` does, whichever object on the
+ * word they waited through.
  *
  * # Cancel safety and lifetime
  *
  * A wait that times out or is aborted leaves the local queue at once (O(1)); when the queue empties, the
- * polling timer and the keep-alive handle go too. Node keeps nothing alive for a pending `waitAsync`, so
- * in a Node worker thread a ref'd handle keeps the thread alive while it has waiters; on the main thread
- * none is held, so a pending wait keeps the process alive exactly as the same wait on `Event` would.
+ * event stops listening, and with the last listener of the thread the polling timer and the keep-alive
+ * handle go too (word.ts). The listener is registered exactly while the queue has waiters, whatever the
+ * interleaving: registration and the thread's keep-alive are one step in word.ts, and a word that moves
+ * before the registration makes `watch` refuse it, so the caller releases its waiters itself and nothing
+ * is held. In a Node worker thread the thread stays alive exactly while it has waiters; on the main
+ * thread nothing is held, so a pending wait keeps the process alive exactly as the same wait on `Event`
+ * would.
+ *
+ * An event with no waiters is referenced by nothing of the library: it is collectable even when the
+ * engine waiter it used is still pending. An event with waiters is held by its Word until they settle,
+ * so its waiters' promises settle even if nothing else references the event.
  */
 import { type WaitOptions, readTimeout } from '../core/arguments.js';
-import { monotonic } from '../core/clock.js';
 import { type Inspect, inspectAs, inspectSymbol } from '../core/inspect.js';
 import { park } from '../core/park.js';
 import { TRUE, WaiterQueue } from '../core/queue.js';
 import { sharedMemory } from './memory.js';
+import { Word, type WordListener, assertMayBlock } from './word.js';
 
 /** Bit 0 of the word: the flag. */
 const SET = 1;
@@ -59,10 +65,6 @@ const withoutFlag = (word: number) => word & ~SET;
 
 /** The word after a `set()` of `word` (clear): next generation, flag set. Wraps as Int32 does. */
 const nextSet = (word: number) => (word + 2) | SET | 0;
-
-/** The longest and shortest polling delays of the fallback, in ms. */
-const POLL_MIN = 1;
-const POLL_MAX = 32;
 
 /**
  * An {@link Event} whose state lives in a `SharedArrayBuffer`, so every thread holding the buffer
@@ -86,6 +88,7 @@ const POLL_MAX = 32;
  * await ready.wait(); // until the worker calls ready.set()
  *
  * // worker.js
+ * import { SharedEvent } from 'awaitable-event';
  * import { workerData } from 'node:worker_threads';
  * const ready = new SharedEvent(workerData.buffer, workerData.byteOffset);
  * await loadEverything();
@@ -124,27 +127,13 @@ export class SharedEvent {
    */
   readonly byteOffset: number;
 
-  readonly #words: Int32Array;
-  readonly #index: number;
+  /** This thread's view of the word, shared with every object on the same buffer and offset. */
+  readonly #word: Word;
   readonly #waiters = new WaiterQueue();
   /** The word (flag clear) every local waiter is waiting to change. */
   #seen: number;
-  /** An engine waiter for `#seen` is pending. */
-  #watching = false;
-  #poll: { handle: unknown; cancel: (handle: never) => void; delay: number } | undefined;
-  #holdsThread = false;
+  readonly #listener: WordListener = { wordMoved: () => this.#catchUp() };
   readonly #isSet = () => this.isSet();
-  readonly #onWake = () => {
-    this.#watching = false;
-    this.#catchUp();
-    this.#watch();
-  };
-  readonly #onPoll = () => {
-    const poll = this.#poll!;
-    this.#poll = undefined;
-    this.#catchUp();
-    if (this.#waiters.size > 0) this.#startPolling(Math.min(poll.delay * 2, POLL_MAX));
-  };
 
   /**
    * @param buffer - the shared memory to use; omitted, a new `SharedArrayBuffer` of
@@ -164,10 +153,9 @@ export class SharedEvent {
     const memory = sharedMemory('SharedEvent', 'an event', SharedEvent.BYTES, buffer, byteOffset);
     this.buffer = memory.buffer;
     this.byteOffset = memory.byteOffset;
-    this.#words = memory.words;
-    this.#index = memory.index;
-    this.#seen = withoutFlag(Atomics.load(this.#words, this.#index));
-    this.#waiters.onEmpty = () => this.#idle();
+    const word = (this.#word = Word.of(memory.buffer, memory.byteOffset));
+    this.#seen = withoutFlag(word.load());
+    this.#waiters.onEmpty = () => word.unwatch(this.#listener);
   }
 
   /**
@@ -179,7 +167,7 @@ export class SharedEvent {
    * ```
    */
   isSet(): boolean {
-    return isSetWord(Atomics.load(this.#words, this.#index));
+    return isSetWord(this.#word.load());
   }
 
   /**
@@ -192,18 +180,18 @@ export class SharedEvent {
    * ```
    */
   readonly set: (this: void) => void = () => {
-    const words = this.#words;
-    const i = this.#index;
-    let word = Atomics.load(words, i);
+    const array = this.#word.array;
+    let word = Atomics.load(array, 0);
     while (!isSetWord(word)) {
-      const found = Atomics.compareExchange(words, i, word, nextSet(word));
+      const found = Atomics.compareExchange(array, 0, word, nextSet(word));
       if (found === word) {
-        Atomics.notify(words, i);
+        Atomics.notify(array, 0);
         break;
       }
       word = found;
     }
     this.#catchUp();
+    this.#word.check();
   };
 
   /**
@@ -216,7 +204,7 @@ export class SharedEvent {
    * ```
    */
   readonly clear: (this: void) => void = () => {
-    Atomics.and(this.#words, this.#index, ~SET);
+    Atomics.and(this.#word.array, 0, ~SET);
   };
 
   /**
@@ -261,15 +249,13 @@ export class SharedEvent {
    */
   wait(arg?: number | WaitOptions): Promise<boolean>;
   wait(arg?: number | WaitOptions): Promise<boolean> {
-    const word = Atomics.load(this.#words, this.#index);
+    const word = this.#word.load();
     if (isSetWord(word) && arg === undefined) return TRUE;
     if (word !== this.#seen) this.#catchUp();
     const before = this.#waiters.size;
     const promise = park(this.#waiters, arg, this.#isSet);
-    if (this.#waiters.size > before) {
-      this.#watch();
-      this.#holdThread();
-    }
+    // A new waiter joined: listen, unless the word moved since `seen` (a set() got in), which releases it.
+    if (this.#waiters.size > before && !this.#word.watch(this.#seen, this.#listener)) this.#catchUp();
     return promise;
   }
 
@@ -290,18 +276,9 @@ export class SharedEvent {
    */
   waitSync(timeout?: number): boolean {
     const ms = timeout === undefined ? Infinity : readTimeout(timeout, 'timeout');
-    assertMayBlock();
-    const words = this.#words;
-    const i = this.#index;
-    const word = Atomics.load(words, i);
-    if (isSetWord(word)) return true;
-    const deadline = monotonic() + ms;
-    for (let left = ms; left > 0; left = deadline - monotonic()) {
-      // 'timed-out' is the engine's word that `left` ms have elapsed on its own (monotonic) clock.
-      if (Atomics.wait(words, i, word, left) === 'timed-out') return Atomics.load(words, i) !== word;
-      if (Atomics.load(words, i) !== word) return true;
-    }
-    return false;
+    assertMayBlock('SharedEvent.waitSync()', 'await event.wait()');
+    const word = this.#word.load();
+    return isSetWord(word) || this.#word.waitSync(word, ms);
   }
 
   get [Symbol.toStringTag](): string {
@@ -314,92 +291,9 @@ export class SharedEvent {
 
   /** Releases the local waiters if the word moved since they sampled it. */
   #catchUp(): void {
-    const word = Atomics.load(this.#words, this.#index);
+    const word = this.#word.load();
     if (word === this.#seen) return;
     this.#seen = withoutFlag(word);
     this.#waiters.releaseAll(true);
   }
-
-  /** Makes sure something will run `#catchUp` when the word moves, while there are local waiters. */
-  #watch(): void {
-    if (this.#watching || this.#poll !== undefined || this.#waiters.size === 0) return;
-    if (typeof Atomics.waitAsync !== 'function') return this.#startPolling(POLL_MIN);
-    const result = Atomics.waitAsync(this.#words, this.#index, this.#seen);
-    if (result.async) {
-      this.#watching = true;
-      void result.value.then(this.#onWake);
-    } else {
-      this.#catchUp(); // the word moved before the engine waiter could start: every waiter is released
-    }
-  }
-
-  #startPolling(delay: number): void {
-    const handle = globalThis.setTimeout(this.#onPoll, delay);
-    (handle as { unref?: () => void }).unref?.();
-    this.#poll = { handle, cancel: globalThis.clearTimeout as (handle: never) => void, delay };
-  }
-
-  #holdThread(): void {
-    if (!this.#holdsThread && keepAlive.needed) {
-      this.#holdsThread = true;
-      keepAlive.hold();
-    }
-  }
-
-  /** The last local waiter left: stop polling and let the thread go. */
-  #idle(): void {
-    if (this.#poll !== undefined) {
-      this.#poll.cancel.call(globalThis, this.#poll.handle as never);
-      this.#poll = undefined;
-    }
-    if (this.#holdsThread) {
-      this.#holdsThread = false;
-      keepAlive.release();
-    }
-  }
-}
-
-let mayBlock: boolean | undefined;
-
-/** Throws where `Atomics.wait` may not block this thread (a browser page's main thread). */
-function assertMayBlock(): void {
-  if (mayBlock === undefined) {
-    try {
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 1, 0);
-      mayBlock = true;
-    } catch {
-      mayBlock = false;
-    }
-  }
-  if (!mayBlock) {
-    throw new Error(
-      'SharedEvent.waitSync() cannot block this thread (Atomics.wait is not allowed here, as on a ' +
-        "browser page's main thread); use await event.wait() instead",
-    );
-  }
-}
-
-/**
- * One ref'd interval for the whole thread while any SharedEvent of it has waiters, in a Node worker
- * only (its pending `Atomics.waitAsync` would not keep it alive).
- */
-const keepAlive = {
-  get needed(): boolean {
-    return (this.isWorker ??= isNodeWorker());
-  },
-  isWorker: undefined as boolean | undefined,
-  holders: 0,
-  handle: undefined as unknown,
-  hold(): void {
-    if (this.holders++ === 0) this.handle = setInterval(() => {}, POLL_MAX * 1_000_000);
-  },
-  release(): void {
-    if (--this.holders === 0) clearInterval(this.handle as ReturnType<typeof setInterval>);
-  },
-};
-
-function isNodeWorker(): boolean {
-  const node = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
-  const threads = node?.getBuiltinModule?.('node:worker_threads') as { isMainThread?: boolean } | undefined;
-  return threads?.isMainThread === false;
 }

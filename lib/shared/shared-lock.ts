@@ -44,7 +44,7 @@ import { TRUE, Waiter, type WaiterQueue } from '../core/queue.js';
 import { TimeoutError } from '../errors.js';
 import { LocalTickets } from './local-tickets.js';
 import { type Memory, sharedMemory } from './memory.js';
-import { assertMayBlock } from './thread.js';
+import { assertMayBlock } from './word.js';
 import { FLAG, LIMIT, QUEUE_BYTES, SKIP_EARLY, TicketQueue, lengthOf, servingOf } from './tickets.js';
 
 /** The head word's FLAG: someone holds the lock (or it is being handed to a waiter). */
