@@ -389,12 +389,7 @@ export class SharedCondition {
   }
 
   [inspectSymbol](_depth: number, options: object, inspect: Inspect): string {
-    return inspectAs(
-      'SharedCondition',
-      { locked: this.locked(), waiters: this.#local.waiters.size },
-      options,
-      inspect,
-    );
+    return inspectAs('SharedCondition', { locked: this.locked(), waiters: this.#local.waiters.size }, options, inspect);
   }
 
   #checkHeld(method: string): void {
@@ -406,7 +401,9 @@ export class SharedCondition {
   #checkRoom(method: string): void {
     this.#q.dropAbandoned();
     if (lengthOf(this.#q.head()) >= LIMIT) {
-      throw new Error(`SharedCondition.${method}(): ${LIMIT} waiters already wait on this condition, the most it holds`);
+      throw new Error(
+        `SharedCondition.${method}(): ${LIMIT} waiters already wait on this condition, the most it holds`,
+      );
     }
   }
 
@@ -447,7 +444,7 @@ export class SharedCondition {
   /** Notifies up to n live waiters, in ticket order. */
   #wake(n: number): void {
     const q = this.#q;
-    for (let left = n; left > 0; ) {
+    for (let left = n; left > 0;) {
       const head = q.head();
       if (lengthOf(head) === 0) return;
       const t = servingOf(head);
@@ -523,4 +520,3 @@ class CondWaiter extends Waiter {
     });
   }
 }
-

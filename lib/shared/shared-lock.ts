@@ -192,7 +192,11 @@ export class SharedLock {
     this.buffer = memory.buffer;
     this.byteOffset = memory.byteOffset;
     this.#q = new TicketQueue(memory.words, memory.index, SKIP_EARLY);
-    this.#local = new LocalTickets(this.#q, (w, t) => this.#check(w, t), () => this.#drainOverflow());
+    this.#local = new LocalTickets(
+      this.#q,
+      (w, t) => this.#check(w, t),
+      () => this.#drainOverflow(),
+    );
   }
 
   /**

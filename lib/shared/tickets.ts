@@ -34,6 +34,8 @@
  * - A waiter that gives up (timeout, abort) abandons: WAITING(t) → DONE(t), at once, on its own
  *   thread, then notifies the slot to drop its own engine waiter. If it finds GRANTED(t), it was
  *   handed the thing before it gave up: it claims it and passes it on (or, blocking, keeps it).
+ * - A giver that finds no engine waiter on a WAITING slot, or a slot not registered yet, looks again
+ *   for a few microseconds (SPIN): the waiter may be between two steps on its own thread.
  * - A ticket popped before its waiter registered (the waiter's thread is between the two steps) is
  *   skipped (SKIP_EARLY: the waiter sees DONE(t) and takes a new ticket) or granted at once (GRANT_EARLY:
  *   the waiter sees GRANTED(t) and claims it); the owner chooses.
@@ -63,6 +65,12 @@ export const FULL = 2;
 const TICKET = 0x7fff;
 const NEXT_SHIFT = 2;
 const SERVING_SHIFT = 17;
+
+/**
+ * How many times a giver looks again at a ticket whose waiter is between two steps (taking the ticket
+ * and registering it; registering and waiting) before it takes the waiter for gone: a few microseconds.
+ */
+const SPIN = 64;
 
 /** Slot states. */
 const WAITING = 1;
@@ -201,13 +209,21 @@ export class TicketQueue {
       if (v === slotValue(t, WAITING) || v === slotValue(t, POLLING)) {
         const found = Atomics.compareExchange(words, at, v, granted);
         if (found === v) {
-          if ((v & 7) === POLLING || Atomics.notify(words, at) > 0) return true;
-          // Nobody waits on the slot: the waiter's thread is gone (or its claim beats this).
+          if ((v & 7) === POLLING) return true;
+          // Nobody waiting on the slot yet may be a waiter between registering and waiting: ask again
+          // for a few microseconds before taking its thread for gone.
+          for (let i = 0; i < SPIN; i++) if (Atomics.notify(words, at) > 0) return true;
           return Atomics.compareExchange(words, at, granted, slotValue(t, DONE)) !== granted;
         }
         v = found;
       } else {
-        // Its waiter took the ticket but has not registered yet.
+        // Its waiter took the ticket but has not registered yet: give it a few microseconds to.
+        for (let i = 0; i < SPIN && Atomics.load(words, at) === v; i++);
+        const now = Atomics.load(words, at);
+        if (now !== v) {
+          v = now;
+          continue;
+        }
         const to = this.early === GRANT_EARLY ? granted : slotValue(t, DONE);
         const found = Atomics.compareExchange(words, at, v, to);
         if (found === v) return this.early;
