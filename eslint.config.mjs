@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'coverage/', 'node_modules/', '.tmp/'] },
+  { ignores: ['dist/', 'coverage/', 'node_modules/', '.tmp/', 'docs/api/', '.cache/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -23,6 +23,7 @@ export default tseslint.config(
         Atomics: 'readonly',
         performance: 'readonly',
         URL: 'readonly',
+        fetch: 'readonly',
         self: 'readonly',
         Worker: 'readonly',
         document: 'readonly',

@@ -14,7 +14,13 @@ export default [
       typescript({
         tsconfig: './tsconfig.json',
         include: ['lib/**/*.ts'],
-        compilerOptions: { noEmit: false, module: 'esnext', moduleResolution: 'bundler', sourceMap: true },
+        compilerOptions: {
+          noEmit: false,
+          module: 'esnext',
+          moduleResolution: 'bundler',
+          sourceMap: true,
+          inlineSources: true, // the maps carry the TypeScript: lib/ is not shipped
+        },
       }),
     ],
   },

@@ -1,16 +1,43 @@
 /**
- * `npm run demo`: the turtle and the rabbit race, signalling each other through events, first on one
- * thread, then with the rabbit in a worker thread; then a producer/consumer hand-off, with a Condition
- * and with an Event.
+ * `npm run demo`: the race of Python's `threading.Event` example, on one thread and with the rabbit in
+ * a worker thread; then a longer race, the turtle and the rabbit signalling each other through events,
+ * the same two ways; then a producer/consumer hand-off, with a Condition and with an Event.
  */
+import { writeSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { Event, SharedEvent } from '../lib/index.js';
 import { withCondition, withEvent } from './bakery.js';
 import { rabbit, turtle } from './race.js';
+import * as seed from './seed-race.js';
+
+// The seed's race writes straight to stdout (see seed-race.ts), and so does its heading, to stay in order.
+writeSync(1, "The seed's race, on one thread (Event):\n");
+{
+  const course = { startSignal: new Event(), rabbitDone: new Event() };
+  const rabbitRuns = seed.rabbit(course); // r.start(): says its first line before the turtle starts
+  await Promise.all([rabbitRuns, seed.turtle(course)]);
+}
+
+writeSync(1, "\nThe seed's race again, the rabbit in a worker thread (SharedEvent):\n");
+{
+  const buffer = new SharedArrayBuffer(3 * SharedEvent.BYTES);
+  const [startSignal, rabbitDone, started] = [0, 1, 2].map((i) => new SharedEvent(buffer, i * SharedEvent.BYTES));
+  const worker = new Worker(new URL('./worker.mjs', import.meta.url), {
+    workerData: { entry: './seed-rabbit-worker.ts', buffer },
+  });
+  const exited = new Promise<void>((resolve, reject) => {
+    worker.on('error', reject);
+    worker.on('exit', (code) =>
+      code === 0 ? resolve() : reject(new Error(`the rabbit's worker exited with ${code}`)),
+    );
+  });
+  await started!.wait(); // r.start(): the rabbit has said its first line
+  await Promise.all([seed.turtle({ startSignal: startSignal!, rabbitDone: rabbitDone! }), exited]);
+}
 
 const say = (line: string) => console.log(`  ${line}`);
 
-console.log('The race, on one thread (Event):');
+console.log('\nThe race, on one thread (Event):');
 const course = { go: new Event(), napping: new Event(), passed: new Event(), finished: new Event() };
 const race = Promise.all([turtle(course, say), rabbit(course, say)]);
 say('Owl: On your marks, get set, go!');

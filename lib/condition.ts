@@ -1,9 +1,9 @@
 import { type WaitOptions, checkFunction, describe, readCount, readWaitArg } from './core/arguments.js';
 import { currentClock } from './core/clock.js';
-import { type Inspect, inspectAs, inspectSymbol } from './core/inspect.js';
+import { inspectable } from './core/inspect.js';
 import { type MakeWaiter, park } from './core/park.js';
 import { QUEUED, type Resolve, Waiter, WaiterQueue } from './core/queue.js';
-import { ENTER, Lock, isLock } from './lock.js';
+import { Lock, enterLock, isLock } from './lock.js';
 
 /**
  * A condition variable: a {@link Lock} plus a queue of tasks waiting to be notified. The answer to
@@ -45,6 +45,7 @@ export class Condition {
   readonly #makeWaiter: MakeWaiter = (queue, resolve, reject, signal) =>
     new ConditionWaiter(this.#lock, this.#passOn, queue, resolve, reject, signal);
   readonly #passOn = () => this.#wake(1);
+  static #inspectable = false;
   readonly #mustHold = () => {
     if (!this.#lock.locked()) throw notHeld('wait');
     return false;
@@ -66,6 +67,11 @@ export class Condition {
       throw new TypeError(`lock must be a Lock, got ${describe(lock)}`);
     }
     this.#lock = lock ?? new Lock();
+    if (!Condition.#inspectable)
+      Condition.#inspectable = inspectable(Condition.prototype, 'Condition', (c) => ({
+        locked: c.locked(),
+        waiters: c.#waiters.size,
+      }));
   }
 
   /**
@@ -254,10 +260,6 @@ export class Condition {
     return 'Condition';
   }
 
-  [inspectSymbol](_depth: number, options: object, inspect: Inspect): string {
-    return inspectAs('Condition', { locked: this.locked(), waiters: this.#waiters.size }, options, inspect);
-  }
-
   #wake(n: number): void {
     for (let left = n; left > 0 && this.#waiters.releaseOne(true); left--);
   }
@@ -315,7 +317,7 @@ class ConditionWaiter extends Waiter {
   #reacquire(): void {
     if (this.#reacquiring) return;
     this.#reacquiring = true;
-    this.lock[ENTER](() => {
+    enterLock(this.lock, () => {
       this.stopTimer();
       this.stopWatching();
       if ('value' in this.#outcome) this.resolve(this.#outcome.value);

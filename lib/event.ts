@@ -1,5 +1,5 @@
 import type { WaitOptions } from './core/arguments.js';
-import { type Inspect, inspectAs, inspectSymbol } from './core/inspect.js';
+import { inspectable } from './core/inspect.js';
 import { park } from './core/park.js';
 import { TRUE, WaiterQueue } from './core/queue.js';
 
@@ -26,6 +26,12 @@ export class Event {
   #flag = false;
   readonly #waiters = new WaiterQueue();
   readonly #isSet = () => this.#flag;
+  static #inspectable = false;
+
+  constructor() {
+    if (!Event.#inspectable)
+      Event.#inspectable = inspectable(Event.prototype, 'Event', (e) => ({ set: e.#flag, waiters: e.#waiters.size }));
+  }
 
   /**
    * Whether the flag is set.
@@ -121,9 +127,5 @@ export class Event {
 
   get [Symbol.toStringTag](): string {
     return 'Event';
-  }
-
-  [inspectSymbol](_depth: number, options: object, inspect: Inspect): string {
-    return inspectAs('Event', { set: this.#flag, waiters: this.#waiters.size }, options, inspect);
   }
 }

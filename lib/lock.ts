@@ -1,5 +1,5 @@
 import { type WaitOptions, checkFunction, readWaitArg } from './core/arguments.js';
-import { type Inspect, inspectAs, inspectSymbol } from './core/inspect.js';
+import { inspectable } from './core/inspect.js';
 import { park } from './core/park.js';
 import { TRUE, WaiterQueue } from './core/queue.js';
 import { TimeoutError } from './errors.js';
@@ -10,11 +10,23 @@ import { TimeoutError } from './errors.js';
  * back without a promise of its own. Registered, so that the ESM and CommonJS builds (and two copies of
  * the package) recognise each other's locks; versioned, so that another protocol never matches.
  */
-export const ENTER: unique symbol = /*#__PURE__*/ Symbol.for('awaitable-event/Lock.enter@1') as never;
+const ENTER = /*#__PURE__*/ Symbol.for('awaitable-event/Lock.enter@1');
+
+type Enter = (this: Lock, then: () => void) => void;
+
+function defineEnter(proto: Lock, enter: Enter): true {
+  Object.defineProperty(proto, ENTER, { value: enter });
+  return true;
+}
 
 /** Whether `value` is a {@link Lock} of any build of this package. */
 export function isLock(value: unknown): value is Lock {
-  return typeof value === 'object' && value !== null && typeof (value as Lock)[ENTER] === 'function';
+  return typeof value === 'object' && value !== null && typeof (value as Record<symbol, unknown>)[ENTER] === 'function';
+}
+
+/** Takes `lock` (of any build) for `then`: see {@link ENTER}. */
+export function enterLock(lock: Lock, then: () => void): void {
+  (lock as unknown as Record<symbol, Enter>)[ENTER]!.call(lock, then);
 }
 
 /**
@@ -37,6 +49,21 @@ export class Lock {
   #locked = false;
   readonly #waiters = new WaiterQueue();
   readonly #take = () => !this.#locked && (this.#locked = true);
+  static #prototypeReady = false;
+
+  constructor() {
+    // Set up on the first lock made, not in the class body (see core/inspect.ts): inspect and ENTER.
+    if (!Lock.#prototypeReady)
+      Lock.#prototypeReady =
+        inspectable(Lock.prototype, 'Lock', (l) => ({ locked: l.#locked, waiters: l.#waiters.size })) &&
+        defineEnter(Lock.prototype, function (this: Lock, then) {
+          if (this.#locked) this.#waiters.add(then);
+          else {
+            this.#locked = true;
+            then();
+          }
+        });
+  }
 
   /**
    * Whether someone holds the lock.
@@ -149,20 +176,7 @@ export class Lock {
     }
   }
 
-  /** @internal */
-  [ENTER](then: () => void): void {
-    if (this.#locked) this.#waiters.add(then);
-    else {
-      this.#locked = true;
-      then();
-    }
-  }
-
   get [Symbol.toStringTag](): string {
     return 'Lock';
-  }
-
-  [inspectSymbol](_depth: number, options: object, inspect: Inspect): string {
-    return inspectAs('Lock', { locked: this.#locked, waiters: this.#waiters.size }, options, inspect);
   }
 }

@@ -4,15 +4,43 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
 describe('npm run demo', () => {
-  it('the demo tells the race the same way on one thread and with the rabbit in a worker', async () => {
+  let sections: string[][];
+  before(async () => {
     const demo = fileURLToPath(new URL('../examples/demo.ts', import.meta.url));
     const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', demo], { timeout: 60_000 });
-    const sections = stdout.split('\n\n').map((s) => s.split('\n').filter(Boolean));
-    const [local, worker, condition, event] = sections.map((lines) => lines.slice(1));
+    // Each section: a heading, then its lines.
+    sections = stdout.split('\n\n').map((s) => s.split('\n').filter(Boolean));
+  });
+
+  it("opens with the seed's race, in the seed's order, on one thread and with the rabbit in a worker", () => {
+    const seed = [
+      'rabbit waits 5 seconds',
+      'go turtle',
+      'signal rabbit',
+      'go rabbit',
+      'rabbit done',
+      'turtle done',
+    ].map((line) => `  ${line}`);
+    expect(sections[0]).to.deep.equal(["The seed's race, on one thread (Event):", ...seed]);
+    expect(sections[1]).to.deep.equal(["The seed's race again, the rabbit in a worker thread (SharedEvent):", ...seed]);
+  });
+
+  it('tells the longer race the same way on one thread and with the rabbit in a worker', () => {
+    const [local, worker] = sections.slice(2, 4).map((lines) => lines.slice(1));
     expect(worker).to.deep.equal(local);
     expect(local![0]).to.equal('  Owl: On your marks, get set, go!');
     expect(local!.at(-1)).to.equal('  Owl: Slow and steady wins the race.');
+  });
+
+  it('sells every loaf with a Condition, and loses a wake-up with an Event and clear()', () => {
+    const [condition, event] = sections.slice(4, 6).map((lines) => lines.slice(1));
     expect(condition!.filter((l) => l.includes('buys loaf'))).to.have.length(6);
-    expect(event!.at(-1)).to.match(/gives up .* with 1 loaf still on the shelf/);
+    expect(condition!.at(-1)).to.equal('  Every loaf sold, none twice.');
+    expect(event).to.deep.equal([
+      '  Baker: loaf 1 on the shelf, sets the event.',
+      '  Baker: loaf 2 on the shelf, sets the event.',
+      '  Ann: buys loaf 1.',
+      '  Ann: gives up after 100 ms of silence, with 1 loaf still on the shelf.',
+    ]);
   });
 });

@@ -1,18 +1,21 @@
-// Mocha's spec reporter, plus a closing "N passed, N failed" line and the counts in .tmp/results/unit.json
-// (spec/summary.mjs adds them up with the browser suite's at the end of npm test).
+// Mocha reporter for npm test: silent while tests pass; at the end, every failure in full, then one line
+// "<suite>: N passed, N failed", with the counts also written to .tmp/results/<suite>.json
+// (spec/summary.mjs adds them up at the end of npm test). `--reporter-option suite=NAME`, default unit.
 const { mkdirSync, writeFileSync } = require('node:fs');
 const { join } = require('node:path');
-const { Spec } = require('mocha').reporters;
+const { Base } = require('mocha').reporters;
 
-class Reporter extends Spec {
+class Reporter extends Base {
   constructor(runner, options) {
     super(runner, options);
+    const suite = options?.reporterOption?.suite ?? 'unit';
     runner.once('end', () => {
-      const { passes, failures } = this.stats;
+      const { passes, failures, duration } = this.stats;
+      if (failures > 0) Base.list(this.failures);
       const dir = join(__dirname, '..', '.tmp', 'results');
       mkdirSync(dir, { recursive: true });
-      writeFileSync(join(dir, 'unit.json'), JSON.stringify({ passed: passes, failed: failures }));
-      console.log(`\nunit: ${passes} passed, ${failures} failed`);
+      writeFileSync(join(dir, `${suite}.json`), JSON.stringify({ passed: passes, failed: failures }));
+      console.log(`${suite}: ${passes} passed, ${failures} failed (${(duration / 1000).toFixed(1)} s)`);
     });
   }
 }

@@ -4,11 +4,12 @@
  * the last one out removes the listener. A long-lived signal therefore never holds more than one
  * listener from us, and aborting N waiters is O(N).
  *
- * The listener is a closure over the object the caller passed, never `this` (a Proxy's listener runs
- * with the real signal as `this`), and it acts only on a signal that is aborted (a synthetic
- * `dispatchEvent(new Event('abort'))` is ignored). Listeners are added and removed with the platform's
- * own `EventTarget` methods, so an object that overrides them cannot break a wait; where the platform has
- * none, the signal's own methods are called, and a failure to subscribe rejects the wait up front.
+ * A signal is touched only through the platform's own `AbortSignal` getters and `EventTarget` methods,
+ * which check that they are given a real signal, so an object that merely looks like one is refused up
+ * front, and one that overrides `addEventListener`, `removeEventListener`, `aborted` or `reason` on
+ * itself cannot break a wait. The listener is a closure over the object the caller passed, never
+ * `this` (a Proxy's listener runs with the real signal as `this`), and it acts only on a signal that is
+ * aborted (a synthetic `dispatchEvent(new Event('abort'))` is ignored).
  */
 
 /** A waiter that an abort can end. */
@@ -23,29 +24,52 @@ interface Watch {
   readonly listener: () => void;
 }
 
-type Listen = (this: AbortSignal, type: 'abort', listener: () => void) => void;
+type Getter = (this: AbortSignal) => unknown;
 
-const eventTarget = /*#__PURE__*/ (() => (typeof EventTarget === 'function' ? EventTarget.prototype : undefined))();
-const addListener = eventTarget?.addEventListener as Listen | undefined;
-const removeListener = eventTarget?.removeEventListener as Listen | undefined;
+/** The platform's own `aborted` and `reason` getters, looked up on first use. */
+let getters: { aborted: Getter; reason: Getter } | undefined;
+
+function own(name: 'aborted' | 'reason', signal: AbortSignal): unknown {
+  getters ??= {
+    aborted: Object.getOwnPropertyDescriptor(AbortSignal.prototype, 'aborted')!.get!,
+    reason: Object.getOwnPropertyDescriptor(AbortSignal.prototype, 'reason')!.get!,
+  };
+  return getters[name].call(signal);
+}
+
+/** Whether `value` is a real AbortSignal, of any realm: the platform's `aborted` getter accepts it. */
+export function isAbortSignal(value: unknown): value is AbortSignal {
+  try {
+    own('aborted', value as AbortSignal);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Whether the (real) signal is aborted. */
+export function isAborted(signal: AbortSignal): boolean {
+  return own('aborted', signal) as boolean;
+}
+
+/** The (real) signal's abort reason. */
+export function reasonOf(signal: AbortSignal): unknown {
+  return own('reason', signal);
+}
+
+/** Adds or removes the abort listener with the platform's own `EventTarget` method. */
+function listen(method: 'addEventListener' | 'removeEventListener', signal: AbortSignal, listener: () => void) {
+  EventTarget.prototype[method].call(signal, 'abort', listener);
+}
 
 const watches = new WeakMap<AbortSignal, Watch>();
 
-/**
- * Calls `w.abort(signal.reason)` when `signal` aborts, until {@link unwatch}. Throws a `TypeError` (and
- * watches nothing) when the signal cannot be subscribed to.
- */
+/** Calls `w.abort(reason)` when `signal` aborts, until {@link unwatch}. */
 export function watch(signal: AbortSignal, w: Abortable): void {
   const current = watches.get(signal);
   if (current === undefined) {
     const entry: Watch = { waiters: w, listener: () => onAbort(signal, entry) };
-    try {
-      (addListener ?? signal.addEventListener).call(signal, 'abort', entry.listener);
-    } catch (error) {
-      throw new TypeError('options.signal must be an AbortSignal: adding an abort listener to it failed', {
-        cause: error,
-      });
-    }
+    listen('addEventListener', signal, entry.listener);
     watches.set(signal, entry);
   } else if (current.waiters instanceof Set) current.waiters.add(w);
   else current.waiters = new Set([current.waiters, w]);
@@ -53,35 +77,21 @@ export function watch(signal: AbortSignal, w: Abortable): void {
 
 /** Stops watching for `w`, which settled another way. */
 export function unwatch(signal: AbortSignal, w: Abortable): void {
-  const current = watches.get(signal);
-  if (current === undefined) return;
+  const current = watches.get(signal)!;
   if (current.waiters instanceof Set) {
     current.waiters.delete(w);
     if (current.waiters.size > 0) return;
-  } else if (current.waiters !== w) return;
+  }
   watches.delete(signal);
-  stopListening(signal, current);
+  listen('removeEventListener', signal, current.listener);
 }
 
 function onAbort(signal: AbortSignal, entry: Watch): void {
-  let reason: unknown;
-  try {
-    if (!signal.aborted || watches.get(signal) !== entry) return;
-    reason = signal.reason;
-  } catch (error) {
-    reason = error;
-  }
+  if (!isAborted(signal)) return;
   watches.delete(signal);
-  stopListening(signal, entry);
+  listen('removeEventListener', signal, entry.listener);
+  const reason = reasonOf(signal);
   const waiters = entry.waiters;
   if (waiters instanceof Set) for (const w of waiters) w.abort(reason);
   else waiters.abort(reason);
-}
-
-function stopListening(signal: AbortSignal, entry: Watch): void {
-  try {
-    (removeListener ?? signal.removeEventListener).call(signal, 'abort', entry.listener);
-  } catch {
-    // The listener may stay on a signal that refuses to let it go; it ignores every later event.
-  }
 }

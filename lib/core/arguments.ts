@@ -5,6 +5,7 @@
  * An options object is read exactly once, field by field, before the primitive looks at its own state:
  * a getter may run user code (even code that changes the primitive), and what it returns is what counts.
  */
+import { isAbortSignal } from './abort.js';
 
 /**
  * Options accepted by every `wait`-like method (`Event.wait`, `SharedEvent.wait`, `Lock.acquire`,
@@ -29,8 +30,6 @@ export interface WaitArgs {
   readonly signal: AbortSignal | undefined;
 }
 
-const FOREVER: WaitArgs = { timeout: Infinity, signal: undefined };
-
 /**
  * Reads a timeout argument: a number of milliseconds, `Infinity` for none. Throws `TypeError` for a
  * non-number and `RangeError` for `NaN`, naming the argument.
@@ -45,8 +44,9 @@ export function readTimeout(value: unknown, name: string): number {
 
 /** Reads a `timeout | options` argument once; throws TypeError/RangeError naming the bad argument. */
 export function readWaitArg(arg: unknown): WaitArgs {
-  if (arg === undefined) return FOREVER;
-  if (typeof arg === 'number') return { timeout: readTimeout(arg, 'timeout'), signal: undefined };
+  if (arg === undefined || typeof arg === 'number') {
+    return { timeout: arg === undefined ? Infinity : readTimeout(arg, 'timeout'), signal: undefined };
+  }
   if (typeof arg !== 'object' || arg === null || Object.prototype.toString.call(arg) !== '[object Object]') {
     throw new TypeError(
       `timeout must be a number of milliseconds or an options object { timeout, signal }, got ${describe(arg)}`,
@@ -76,48 +76,14 @@ export function checkFunction(fn: unknown, name: string): void {
   if (typeof fn !== 'function') throw new TypeError(`${name} must be a function, got ${describe(fn)}`);
 }
 
-/**
- * Whether `value` can serve as an AbortSignal: a real one, from any realm (an object that only looks
- * like one is not: the platform's `aborted` getter checks its receiver), or, where the host has no
- * `AbortSignal`, anything with its shape.
- */
-export function isAbortSignal(value: unknown): value is AbortSignal {
-  if (typeof value !== 'object' || value === null) return false;
-  if (abortedGetter === undefined) {
-    const s = value as AbortSignal;
-    return (
-      typeof s.aborted === 'boolean' &&
-      typeof s.addEventListener === 'function' &&
-      typeof s.removeEventListener === 'function'
-    );
-  }
-  try {
-    abortedGetter.call(value);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-const abortedGetter: (() => boolean) | undefined = /*#__PURE__*/ (() =>
-  typeof AbortSignal === 'function'
-    ? Object.getOwnPropertyDescriptor(AbortSignal.prototype, 'aborted')?.get
-    : undefined)();
-
 /** A short, safe description of a bad argument, for error messages: its type and, where short, its value. */
 export function describe(value: unknown): string {
-  if (value === null) return 'null';
-  switch (typeof value) {
-    case 'string':
-      return `string ${JSON.stringify(value.length > 20 ? value.slice(0, 20) + '…' : value)}`;
-    case 'number':
-      return Object.is(value, -0) ? '-0' : String(value);
-    case 'boolean':
-    case 'bigint':
-      return `${typeof value} ${String(value)}`;
-    case 'object':
-      return `${Object.prototype.toString.call(value).slice(8, -1)} object`;
-    default:
-      return typeof value;
+  const type = value === null ? 'null' : typeof value;
+  if (type === 'string') {
+    const text = value as string;
+    return `string ${JSON.stringify(text.length > 20 ? text.slice(0, 20) + '…' : text)}`;
   }
+  if (type === 'object') return `${Object.prototype.toString.call(value).slice(8, -1)} object`;
+  if (type === 'number') return String(value);
+  return type === 'boolean' || type === 'bigint' ? `${type} ${String(value)}` : type;
 }

@@ -14,35 +14,30 @@
  * force when it started, whatever is installed or removed afterwards:
  *
  * - the `setTimeout` the library found at import is the real one: time is `performance.now()`;
- * - any other `setTimeout` is a fake: time is the `Date.now` installed with it (every fake timer library
- *   fakes `Date` along with `setTimeout`), and a fake timer that fires is trusted to mean that its delay
- *   has elapsed, so even a fake that leaves `Date` alone drives the timeouts exactly.
+ * - any other `setTimeout` is a fake: time is the fake `performance.now` installed with it, or where the
+ *   fake left `performance` alone, the `Date.now` installed with it (every fake timer library fakes
+ *   `Date` along with `setTimeout`); and a fake timer that fires is trusted to mean that its delay has
+ *   elapsed, so even a fake that leaves both alone drives the timeouts exactly.
  */
 
 type SetTimeout = (callback: () => void, ms: number) => unknown;
 type ClearTimeout = (handle: never) => void;
 
-/** The `setTimeout` found at import: the host's own. */
-const hostSetTimeout: unknown = /*#__PURE__*/ (() => globalThis.setTimeout)();
+/** The timer and monotonic clock found at import: the host's own. */
+const host = /*#__PURE__*/ (() => ({
+  setTimeout: globalThis.setTimeout as unknown,
+  now: globalThis.performance.now as unknown,
+}))();
 
 /** The host's monotonic clock, for blocking waits that no timer measures. */
-export const monotonic: () => number = /*#__PURE__*/ (() => {
-  const perf = globalThis.performance;
-  return typeof perf?.now === 'function' ? perf.now.bind(perf) : Date.now;
-})();
+export const monotonic: () => number = /*#__PURE__*/ (() => performance.now.bind(performance))();
 
 /** A timer host and its time source. */
-export class Clock {
-  /** Whether a timer that fires is taken as proof that its delay has elapsed (fake timers). */
-  readonly trustsTimer: boolean;
-
-  constructor(
-    readonly setTimeout: SetTimeout,
-    readonly clearTimeout: ClearTimeout,
-    readonly now: () => number,
-  ) {
-    this.trustsTimer = setTimeout !== hostSetTimeout;
-  }
+export interface Clock {
+  readonly setTimeout: SetTimeout;
+  readonly clearTimeout: ClearTimeout;
+  /** {@link monotonic} for the host's own timers; for a fake's, a timer that fires is taken as proof that its delay has elapsed. */
+  readonly now: () => number;
 }
 
 let current: Clock | undefined;
@@ -51,13 +46,18 @@ let current: Clock | undefined;
 export function currentClock(): Clock {
   const setTimeout = globalThis.setTimeout as unknown as SetTimeout;
   if (current?.setTimeout === setTimeout) return current;
+  const real = (setTimeout as unknown) === host.setTimeout;
   const clearTimeout = globalThis.clearTimeout as ClearTimeout;
-  const now = (setTimeout as unknown) === hostSetTimeout ? monotonic : bindDateNow();
-  return (current = new Clock(setTimeout, clearTimeout, now));
+  return (current = { setTimeout, clearTimeout, now: real ? monotonic : fakeNow() });
 }
 
-/** `Date.now` as installed now (a fake one stays in use for the waits that started under it). */
-function bindDateNow(): () => number {
+/**
+ * The time source installed with a fake `setTimeout`: its `performance.now` where the fake replaced
+ * that too (a fake wall-clock step then moves only `Date`, as a real one would), else its `Date.now`.
+ */
+function fakeNow(): () => number {
+  const perf = globalThis.performance;
+  if (perf.now !== host.now) return perf.now.bind(perf);
   const dateNow = Date.now;
   return () => dateNow.call(Date);
 }

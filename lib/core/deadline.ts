@@ -10,7 +10,7 @@
  * is rebuilt when dead entries outnumber live ones, and dropped whole, with its timer, when no live one is
  * left. A delay above 2^31-1 ms is armed in steps.
  */
-import type { Clock } from './clock.js';
+import { type Clock, monotonic } from './clock.js';
 
 /** A waiter with a deadline, as the heap sees it. */
 export interface Timed {
@@ -28,12 +28,13 @@ export interface Timed {
 export const TIMED = 2;
 
 /** The longest delay `setTimeout` honours; above it, Node and browsers fire after 1 ms. */
-const MAX_DELAY = 2 ** 31 - 1;
+const MAX_DELAY = 2_147_483_647; // 2^31 - 1
 
 /** The pending deadlines of one waiter queue on one clock, with one host timer armed for the earliest. */
 export class Deadlines {
   #heap: Timed[] = [];
-  #live = 0;
+  /** How many waiters still count on it. */
+  live = 0;
   #handle: unknown = undefined;
   /** The clock time the armed host timer stands for (Infinity: none armed). */
   #wakeAt = Infinity;
@@ -41,18 +42,13 @@ export class Deadlines {
 
   constructor(readonly clock: Clock) {}
 
-  /** Whether a waiter still counts on it. */
-  get live(): boolean {
-    return this.#live > 0;
-  }
-
   /** Starts counting down `timeout` ms (finite, above 0) for `w`. */
   add(w: Timed, timeout: number): void {
     const deadline = this.clock.now() + timeout;
     w.deadline = deadline;
     w.deadlines = this;
     w.state |= TIMED;
-    this.#live++;
+    this.live++;
     const heap = this.#heap;
     let i = heap.push(w) - 1;
     while (i > 0) {
@@ -67,8 +63,8 @@ export class Deadlines {
 
   /** A waiter of the heap settled another way; its TIMED bit was just cleared. */
   forget(): void {
-    if (--this.#live === 0) this.clear();
-    else if (this.#heap.length > 2 * this.#live + 64) {
+    if (--this.live === 0) this.clear();
+    else if (this.#heap.length > 2 * this.live + 64) {
       this.#heap = this.#heap.filter((w) => (w.state & TIMED) !== 0);
       for (let i = (this.#heap.length >> 1) - 1; i >= 0; i--) this.#siftDown(i);
     }
@@ -77,7 +73,7 @@ export class Deadlines {
   /** Every waiter of the heap settled: drops them all and the timer. */
   clear(): void {
     this.#heap = [];
-    this.#live = 0;
+    this.live = 0;
     this.#disarm();
   }
 
@@ -98,7 +94,8 @@ export class Deadlines {
 
   #fire(): void {
     const clock = this.clock;
-    const now = clock.trustsTimer ? Math.max(clock.now(), this.#wakeAt) : clock.now();
+    // The host's timer may fire a little early: only the clock says what is due. A fake one is trusted.
+    const now = clock.now === monotonic ? clock.now() : Math.max(clock.now(), this.#wakeAt);
     this.#handle = undefined;
     this.#wakeAt = Infinity;
     const heap = this.#heap;
@@ -109,11 +106,11 @@ export class Deadlines {
       this.#pop();
       if ((top.state & TIMED) !== 0) {
         top.state &= ~TIMED;
-        this.#live--;
+        this.live--;
         due.push(top);
       }
     }
-    if (this.#live === 0) this.clear();
+    if (this.live === 0) this.clear();
     else this.#arm(heap[0]!.deadline);
     // Expiring may settle other waiters of this heap (a condition passes a notification on): the heap is
     // whole again before any of it runs.

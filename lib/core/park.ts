@@ -1,10 +1,9 @@
 /*
  * The whole `wait(timeout | options)` contract, once, for every primitive.
  */
-import { watch } from './abort.js';
+import { isAborted, reasonOf, watch } from './abort.js';
 import { readTimeout, readWaitArg } from './arguments.js';
 import { currentClock } from './clock.js';
-import { Deadlines } from './deadline.js';
 import { FALSE, type Resolve, TRUE, Waiter, type WaiterQueue } from './queue.js';
 
 /** Makes the waiter `park` queues, for owners whose waiters do more than resolve. */
@@ -16,7 +15,6 @@ export type MakeWaiter = (
 ) => Waiter;
 
 const newWaiter: MakeWaiter = (queue, resolve, reject, signal) => new Waiter(queue, resolve, reject, signal);
-const newDeadlines = (clock: Deadlines['clock']) => new Deadlines(clock);
 
 /**
  * Waits on `queue`: reads `arg` once (rejecting, never throwing, on a bad one), honours an already
@@ -36,7 +34,7 @@ export function park(
   try {
     if (typeof arg === 'number') timeout = readTimeout(arg, 'timeout');
     else ({ timeout, signal } = readWaitArg(arg));
-    if (signal?.aborted) return Promise.reject(signal.reason);
+    if (signal !== undefined && isAborted(signal)) return Promise.reject(reasonOf(signal));
     if (tryNow()) return TRUE;
   } catch (error) {
     return Promise.reject(error);
@@ -45,8 +43,8 @@ export function park(
   if (make === newWaiter && timeout === Infinity && signal === undefined) return queue.wait();
   return new Promise<boolean>((resolve, reject) => {
     const w = make(queue, resolve, signal === undefined ? undefined : reject, signal);
-    if (signal !== undefined) watch(signal, w); // throws, rejecting this promise, before anything is queued
+    if (signal !== undefined) watch(signal, w);
     queue.add(w);
-    if (timeout !== Infinity) queue.deadlinesOn(currentClock(), newDeadlines).add(w, timeout);
+    if (timeout !== Infinity) queue.deadlinesOn(currentClock()).add(w, timeout);
   });
 }

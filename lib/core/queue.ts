@@ -12,7 +12,8 @@
  * waiters at all times.
  */
 import { type Abortable, unwatch } from './abort.js';
-import { type Deadlines, type Timed, TIMED } from './deadline.js';
+import type { Clock } from './clock.js';
+import { Deadlines, type Timed, TIMED } from './deadline.js';
 
 /** The value a waiter is released with. */
 export type Resolve = (value: boolean) => void;
@@ -105,10 +106,11 @@ export class WaiterQueue {
   #used = 0;
   /** Number of live waiters. */
   size = 0;
-  /** The deadlines of its timed waiters, on the clock in force when the last one started. */
+  /**
+   * The deadlines of its timed waiters on the clock in force when the last one started. Waiters that
+   * started on an earlier clock (fake timers installed or removed since) keep theirs.
+   */
   deadlines: Deadlines | undefined = undefined;
-  /** Deadlines on clocks no longer in force that still count for a waiter (rare: fake timers). */
-  #older: Deadlines[] | undefined = undefined;
   /** Called whenever the last live waiter leaves, however it left. */
   onEmpty: (() => void) | undefined = undefined;
 
@@ -125,11 +127,9 @@ export class WaiterQueue {
   }
 
   /** The deadline heap for a waiter starting on `clock` now. */
-  deadlinesOn(clock: Deadlines['clock'], make: (clock: Deadlines['clock']) => Deadlines): Deadlines {
+  deadlinesOn(clock: Clock): Deadlines {
     const current = this.deadlines;
-    if (current?.clock === clock) return current;
-    if (current?.live) (this.#older ??= []).push(current);
-    return (this.deadlines = make(clock));
+    return current?.clock === clock ? current : (this.deadlines = new Deadlines(clock));
   }
 
   /** One waiter left early (timeout, abort); it already cleared its QUEUED bit. */
@@ -167,6 +167,7 @@ export class WaiterQueue {
     const ring = this.#ring;
     const mask = ring.length - 1;
     const used = this.#used;
+    const deadlines = this.deadlines;
     this.size = 0;
     // Releasing runs no user code (promise reactions run later), so nothing joins while this runs.
     for (let i = 0, at = this.#head; i < used; i++, at = (at + 1) & mask) {
@@ -174,17 +175,14 @@ export class WaiterQueue {
       ring[at] = undefined;
       if (typeof e === 'function') e(value);
       else if (e.queued) {
+        if ((e.state & TIMED) !== 0 && e.deadlines !== deadlines) e.deadlines!.forget(); // an earlier clock's
         e.state = 0;
         if (e.signal !== undefined) unwatch(e.signal, e);
         e.resolve(value);
       }
     }
     this.#head = this.#used = 0;
-    this.deadlines?.clear();
-    if (this.#older !== undefined) {
-      for (const d of this.#older) d.clear();
-      this.#older = undefined;
-    }
+    deadlines?.clear();
     this.#emptied();
   }
 
@@ -192,19 +190,14 @@ export class WaiterQueue {
     if (this.#ring.length > KEEP) this.#ring = emptyRing(MIN_RING);
     else if (this.#used > 0) this.#ring.fill(undefined); // only gone entries were left
     this.#head = this.#used = 0;
-    if (this.#older !== undefined) {
-      const live = this.#older.filter((d) => d.live);
-      this.#older = live.length > 0 ? live : undefined;
-    }
     this.onEmpty?.();
   }
 
-  /** Copies the live entries, in order, into a new ring of at least `capacity` slots. */
+  /** Copies the live entries, in order, into a new ring of `capacity` slots (at least twice the live ones). */
   #resize(capacity: number): void {
-    while (capacity < 2 * this.size) capacity *= 2;
     const ring = this.#ring;
     const mask = ring.length - 1;
-    const next = emptyRing(Math.max(capacity, MIN_RING));
+    const next = emptyRing(capacity);
     let kept = 0;
     for (let i = 0, at = this.#head; i < this.#used; i++, at = (at + 1) & mask) {
       const e = ring[at]!;

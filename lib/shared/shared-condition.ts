@@ -1,52 +1,105 @@
 /*
  * SharedCondition: a condition variable over a SharedLock, seen by every thread that maps its words.
  *
- * # The words
+ * # The words (SharedCondition.BYTES = 260)
  *
- * A ticket queue (tickets.ts: read its protocol first) of SharedCondition.BYTES = 260 bytes; the head
- * word's FLAG and FULL bits are unused. Each waiter holds one ticket.
+ *     tickets    the ticket counter (seats.ts)
+ *     seat k     two words each, for 32 seats:
+ *       state    ticket | FREE, RESERVED, WAITING, POLLING, FLIGHT or DEAD
+ *       counts   (registered << 16) | notified: the owner's waiters not notified yet, and the
+ *                notifications given to it that it has not taken yet
  *
- * - wait(), with the lock held: take a ticket, register it, then release the lock, then wait on the
- *   slot. The ticket is queued before the lock is released, so a notify that follows the release (it
- *   needs the lock) finds it: no wake-up is lost.
- * - notify(n), with the lock held: pop tickets in order and offer each a notification, until n went to
- *   live waiters or none is left. Dead tickets (abandoned, their thread gone) are skipped and do not
- *   count: exactly min(n, waiting) waiters are notified, across all threads.
- * - A notified waiter claims its slot, then takes the lock back (SharedLock.acquire) and settles.
- * - A ticket popped before its waiter registered is granted at once (the waiter finds its slot
- *   GRANTED and claims it): registration happens under the lock, so only a passed-on notification
- *   (below) can meet it, and it counts as delivered.
+ * As for SharedLock, the thread (one condition object of it) holds one seat while it has waiters, and
+ * its local FIFO queue stands behind it: registered + notified = its local waiters, at all times.
  *
- * # Giving up
+ * # Who writes what
  *
- * A wait that times out or is aborted abandons its ticket at once, on its own thread, with no lock.
- * If it was notified first (its slot was GRANTED, or it had claimed it and is still taking the lock
- * back), it passes the notification on: it pops and offers the next ticket, as a notify(1) would. A
- * thread terminated while it waits leaves a ticket that notify finds dead and skips. Either way, the
- * settled wait holds the lock again, as Condition's does.
+ * - wait(), with the lock held: the owner takes a seat if it has none (FREE or DEAD → RESERVED, the
+ *   counts zeroed), REGISTERS ITS ENGINE WAITER ON THE COUNTS WORD, then publishes the seat
+ *   (WAITING(ticket), a new ticket); then adds 1 to `registered`, queues the waiter locally, and
+ *   releases the lock. A notify needs the lock, so it finds the waiter registered: no wake-up is lost.
+ * - notify(n), with the lock held: walks the seats with registered waiters, oldest ticket first, and
+ *   moves k = min(left, registered) of each from `registered` to `notified` (one compare-exchange of the
+ *   counts word: exact, whatever else runs). Then it wakes the owner: WAITING(t) → FLIGHT(t) and
+ *   `Atomics.notify` of the counts word. If that woke nobody, the owner's thread is gone: FLIGHT(t) →
+ *   DEAD(t), and it takes the notifications back (notified → 0) and gives them to the next seats. A
+ *   seat already FLIGHT is not notified again: its owner was woken and will look.
+ * - The owner, woken, re-arms its engine waiter, moves FLIGHT(t) → WAITING(t), then takes the
+ *   notifications (notified → 0) and hands them to its first local waiters, in order. Each notified
+ *   waiter takes the lock back (through the lock's own queue) before its promise settles.
+ * - A waiter that times out or is aborted before it is notified unregisters on its own thread, at once:
+ *   registered - 1; or, if none is left registered (its notification is on its way), notified - 1 and
+ *   it passes that notification on (as a notify(1) would). A notified waiter that times out or is
+ *   aborted while it takes the lock back passes its notification on too, as `Condition`'s does.
+ * - The owner whose local queue empties leaves its seat (its engine waiter notified away, seat → FREE).
+ * - waitSync registers the same way and blocks in `Atomics.wait` on the counts word, looking at the
+ *   seat after each wake-up; then it takes the lock back with `acquireSync`.
  *
- * At most LIMIT (63) waiters wait on one condition at once, across all threads; one more is an error.
+ * # Why exactly min(n, waiting)
+ *
+ * Every notification moves one registered waiter to notified in the same compare-exchange, so a notify
+ * counts only waiters that are still registered; a waiter that leaves either finds itself registered
+ * (and unregisters: not counted) or finds its notification given (and passes it on). A live owner with
+ * a WAITING seat always has an engine waiter on its counts word (it registers before publishing and
+ * re-arms before going back to WAITING), so a notify that wakes nobody means the thread is gone, and its
+ * notifications go to the next seats. As with SharedLock, a notify arriving late after a seat changed
+ * hands can make a live owner look gone; it then finds its seat DEAD, takes it (or another) back and
+ * registers its waiters again: the notifications taken back went to other waiters.
+ *
+ * # Limits
+ *
+ * At most 32 threads wait on one condition at once (65,535 waiters per thread); a thread that finds
+ * every seat taken cannot register, so its waits end early, `true` as after a notification, after 1 to
+ * 32 ms: use `waitFor` or a loop on the guarded state (as with any condition variable). Without
+ * `Atomics.waitAsync`, an owner polls its seat (POLLING): a thread terminated while polling keeps the
+ * notifications given to it.
  */
 import { type WaitOptions, checkFunction, describe, readCount, readTimeout, readWaitArg } from '../core/arguments.js';
 import { currentClock, monotonic } from '../core/clock.js';
-import { type Inspect, inspectAs, inspectSymbol } from '../core/inspect.js';
+import { inspectable } from '../core/inspect.js';
 import { type MakeWaiter, park } from '../core/park.js';
-import { type Resolve, Waiter, type WaiterQueue } from '../core/queue.js';
-import { LocalTickets } from './local-tickets.js';
+import { QUEUED, type Resolve, Waiter, WaiterQueue } from '../core/queue.js';
 import { sharedMemory } from './memory.js';
-import { SharedLock, isSharedLock } from './shared-lock.js';
-import { assertMayBlock } from './word.js';
-import { GRANT_EARLY, LIMIT, QUEUE_BYTES, TicketQueue, lengthOf, servingOf } from './tickets.js';
+import {
+  DEAD,
+  FLIGHT,
+  POLLING,
+  POLL_MAX,
+  RESERVED,
+  SEATS,
+  STATE,
+  WAITING,
+  before,
+  canWaitAsync,
+  newTicket,
+  sleep,
+  takeSeat,
+} from './seats.js';
+import { type SharedLock, enterSharedLock, isSharedLock } from './shared-lock.js';
+import { assertMayBlock, holdThread, releaseThread } from './word.js';
+
+/** One registered waiter in a counts word; the notified ones are the low 16 bits. */
+const REGISTERED = 0x10000;
+const NOTIFIED = 0xffff;
+
+/** What a condition's waiter tells its condition. */
+interface Owner {
+  /** A queued waiter gave up: take it out of the counts. */
+  unregister(): void;
+  /** A notified waiter gave up: pass its notification on. */
+  passOn(): void;
+}
 
 /**
- * A {@link Condition} whose waiters may be on any thread: a {@link SharedLock} plus a queue of waiters
- * in shared memory. The producer/consumer hand-off between workers: the state a waiter checks and the
- * notification that it changed are both guarded by the lock. Post `buffer` and `byteOffset` (and the
- * lock's) to another thread and rebuild it there with `new SharedCondition(lock, buffer, byteOffset)`.
+ * A {@link Condition} whose waiters may be on any thread: a {@link SharedLock} plus, in shared memory,
+ * one seat per waiting thread. The producer/consumer hand-off between workers: the state a waiter
+ * checks and the notification that it changed are both guarded by the lock. Post `buffer` and
+ * `byteOffset` (and the lock's) to another thread and rebuild it there with
+ * `new SharedCondition(lock, buffer, byteOffset)`.
  *
- * `notify(n)` wakes exactly `min(n, waiting)` waiters, the longest-waiting first, across threads; a
- * waiter that timed out, was aborted or whose thread was terminated is not waiting. At most 63 waiters
- * at once per condition.
+ * `notify(n)` wakes exactly `min(n, waiting)` waiters across threads: threads in the order their first
+ * waiter arrived, and within a thread its waiters in FIFO order. A waiter that timed out, was aborted
+ * or whose thread was terminated is not waiting.
  *
  * @example
  * ```ts
@@ -71,7 +124,7 @@ import { GRANT_EARLY, LIMIT, QUEUE_BYTES, TicketQueue, lengthOf, servingOf } fro
  */
 export class SharedCondition {
   /**
-   * Bytes one condition occupies in a buffer (a multiple of 4).
+   * Bytes one condition occupies in a buffer (260, a multiple of 4).
    *
    * @example
    * ```ts
@@ -81,11 +134,11 @@ export class SharedCondition {
    * const notEmpty = new SharedCondition(lock, buffer, SharedLock.BYTES + SharedCondition.BYTES);
    * ```
    */
-  static readonly BYTES: number = QUEUE_BYTES;
+  static readonly BYTES: number = 4 * (1 + 2 * SEATS);
 
   /**
-   * The shared memory holding the condition's queue: post it (with
-   * {@link SharedCondition.byteOffset}, and the lock's) to other threads.
+   * The shared memory holding the condition's seats: post it (with {@link SharedCondition.byteOffset},
+   * and the lock's) to other threads.
    *
    * @example
    * ```ts
@@ -105,29 +158,39 @@ export class SharedCondition {
   readonly byteOffset: number;
 
   readonly #lock: SharedLock;
-  readonly #q: TicketQueue;
-  readonly #local: LocalTickets<CondWaiter>;
-  #made: CondWaiter | undefined;
+  readonly #words: Int32Array;
+  /** Index of the ticket counter; seat k's state word is at #at + 1 + 2k, its counts word next. */
+  readonly #at: number;
+  readonly #waiters = new WaiterQueue();
+  /** Word index of this object's seat (its state word), or -1. */
+  #seat = -1;
+  /** Our seat's state as we published it: WAITING(t) or POLLING(t). */
+  #mine = 0;
+  #armed: object | undefined = undefined;
+  #poll: ReturnType<typeof setTimeout> | undefined = undefined;
+  #delay = 1;
+  #holdsThread = false;
+  readonly #owner: Owner = {
+    unregister: () => this.#unregister(),
+    passOn: () => this.#give(1),
+  };
   readonly #make: MakeWaiter = (queue, resolve, reject, signal) =>
-    (this.#made = new CondWaiter(this.#lock, this.#abandon, this.#passOn, queue, resolve, reject, signal));
+    new SharedConditionWaiter(this.#lock, this.#owner, queue, resolve, reject, signal);
   readonly #mustHold = () => {
-    this.#checkHeld('wait');
-    this.#checkRoom('wait');
+    if (!this.#lock.locked()) throw notHeld('wait');
     return false;
   };
-  readonly #abandon = (w: CondWaiter): boolean => {
-    const t = w.ticket;
-    this.#local.forget(w);
-    const notified = this.#q.abandon(t) === 'granted';
-    this.#q.dropAbandoned();
-    return notified;
+  readonly #onPoll = () => {
+    this.#poll = undefined;
+    this.#delay = Math.min(this.#delay * 2, POLL_MAX);
+    this.#check();
   };
-  readonly #passOn = () => this.#wake(1);
+  static #inspectable = false;
 
   /**
    * @param lock - the {@link SharedLock} whose holder may wait and notify; several conditions may share
    *   one.
-   * @param buffer - the shared memory for the condition's queue; omitted, a new `SharedArrayBuffer` of
+   * @param buffer - the shared memory for the condition's seats; omitted, a new `SharedArrayBuffer` of
    *   {@link SharedCondition.BYTES} bytes.
    * @param byteOffset - where the condition's words start in `buffer`: a multiple of 4, default 0.
    * @throws `TypeError` when `lock` is not a `SharedLock` (of either build), or for `buffer` and
@@ -138,6 +201,8 @@ export class SharedCondition {
    * const lock = new SharedLock();
    * const notEmpty = new SharedCondition(lock);
    * const notFull = new SharedCondition(lock);
+   * // in a worker:
+   * const again = new SharedCondition(new SharedLock(lockBuffer), notEmpty.buffer, notEmpty.byteOffset);
    * ```
    */
   constructor(lock: SharedLock, buffer?: SharedArrayBuffer, byteOffset: number = 0) {
@@ -146,8 +211,14 @@ export class SharedCondition {
     this.#lock = lock;
     this.buffer = memory.buffer;
     this.byteOffset = memory.byteOffset;
-    this.#q = new TicketQueue(memory.words, memory.index, GRANT_EARLY);
-    this.#local = new LocalTickets(this.#q, (w, t) => this.#check(w, t));
+    this.#words = memory.words;
+    this.#at = memory.index;
+    this.#waiters.onEmpty = () => this.#idle();
+    if (!SharedCondition.#inspectable)
+      SharedCondition.#inspectable = inspectable(SharedCondition.prototype, 'SharedCondition', (c) => ({
+        locked: c.locked(),
+        waiters: c.#waiters.size,
+      }));
   }
 
   /**
@@ -172,7 +243,8 @@ export class SharedCondition {
    */
   acquire(): Promise<true>;
   /**
-   * Acquires the condition's lock, or gives up after `timeout` ms (`false`).
+   * Acquires the condition's lock, or gives up after `timeout` ms (`false`): see
+   * {@link SharedLock.acquire}.
    *
    * @example
    * ```ts
@@ -181,7 +253,7 @@ export class SharedCondition {
    */
   acquire(timeout: number): Promise<boolean>;
   /**
-   * Acquires the condition's lock, with a timeout and a signal.
+   * Acquires the condition's lock, with a timeout and a signal: see {@link SharedLock.acquire}.
    *
    * @example
    * ```ts
@@ -217,11 +289,12 @@ export class SharedCondition {
   }
 
   /**
-   * Releases the lock, waits until notified (from any thread), then re-acquires the lock and resolves
-   * `true`. The lock must be held.
+   * Releases the lock, waits until notified (by a `notify` on any thread), then re-acquires the lock and
+   * resolves `true`. The lock must be held.
    *
-   * Cancel safety: whatever ends the wait, the lock is held again when the promise settles. A waiter
-   * that was notified and then times out or is aborted passes its notification on to the next waiter.
+   * Cancel safety: whatever ends the wait, the lock is held again when the promise settles, so a
+   * `finally { cond.release() }` stays right. A waiter that was notified and then times out or is
+   * aborted passes its notification on to the next waiter, on whatever thread.
    *
    * @example
    * ```ts
@@ -259,27 +332,29 @@ export class SharedCondition {
    */
   wait(arg?: number | WaitOptions): Promise<boolean>;
   wait(arg?: number | WaitOptions): Promise<boolean> {
-    this.#made = undefined;
-    const result = park(this.#local.waiters, arg, this.#mustHold, this.#make);
-    const w = this.#made as CondWaiter | undefined;
-    if (w?.queued) {
-      this.#local.holdThread();
-      this.#register(w);
+    const before = this.#waiters.size;
+    const result = park(this.#waiters, arg, this.#mustHold, this.#make);
+    if (this.#waiters.size > before) {
+      if (!this.#holdsThread) {
+        this.#holdsThread = true;
+        holdThread();
+      }
+      this.#register();
       this.#lock.release();
     }
     return result;
   }
 
   /**
-   * Releases the lock, blocks the thread until notified or until `timeout` milliseconds pass, then
-   * blocks again until it has the lock back. Only where `Atomics.wait` is allowed (not on a browser
-   * page's main thread); it blocks every task of the thread.
+   * Like `wait()`, blocking the whole thread (with `Atomics.wait`) until notified or `timeout`
+   * milliseconds pass; the lock is held again when it returns. Only where `Atomics.wait` is allowed
+   * (not on a browser page's main thread).
    *
-   * @param timeout - milliseconds; omitted or `Infinity` waits for ever, `0` or less answers `false` at
+   * @param timeout - milliseconds; omitted or `Infinity` waits for ever; `0` or less returns `false` at
    *   once, keeping the lock.
-   * @returns `true` when notified, `false` when the timeout ran out first; the lock is held either way.
-   * @throws `Error` when the lock is not held, or where the thread may not block (use
-   *   `await cond.wait()` there); `TypeError` / `RangeError` for a bad timeout.
+   * @returns `true` when notified, `false` when the timeout ran out first.
+   * @throws `Error` where the thread may not block (use `await cond.wait()` there) or when the lock is
+   *   not held; `TypeError` / `RangeError` for a timeout that is not a number / NaN.
    *
    * @example
    * ```ts
@@ -290,29 +365,37 @@ export class SharedCondition {
   waitSync(timeout?: number): boolean {
     const ms = timeout === undefined ? Infinity : readTimeout(timeout, 'timeout');
     assertMayBlock('SharedCondition.waitSync()', 'await cond.wait()');
-    this.#checkHeld('waitSync');
+    if (!this.#lock.locked()) throw notHeld('waitSync');
     if (ms <= 0) return false;
-    this.#checkRoom('waitSync');
-    const q = this.#q;
-    const deadline = monotonic() + ms;
-    let t = this.#takeTicket(false);
+    let notified = false;
+    const w = new SyncWaiter(this.#waiters, () => (notified = true));
+    this.#waiters.add(w);
+    this.#register();
     this.#lock.release();
-    let notified = t === -1;
+    const words = this.#words;
+    const deadline = monotonic() + ms;
     while (!notified) {
       const left = deadline - monotonic();
       if (left <= 0) {
-        notified = q.abandon(t) === 'granted';
-        q.dropAbandoned();
+        if (w.queued) {
+          this.#unregister();
+          w.cancel();
+        }
         break;
       }
-      Atomics.wait(q.words, q.slot(t), q.waitingValue(t, false), left);
-      const state = q.state(t);
-      if (state === 'granted') notified = q.claim(t);
-      if (state === 'done' && !notified) {
-        // Skipped before it waited (a notification passed on found nobody on the slot yet): queue again.
-        t = lengthOf(q.head()) < LIMIT ? this.#takeTicket(false) : -1;
-        notified = t === -1;
+      const seat = this.#seat;
+      if (seat < 0) {
+        sleep(Math.min(left, this.#delay));
+        this.#delay = Math.min(this.#delay * 2, POLL_MAX);
+        this.#check();
+        continue;
       }
+      const counts = Atomics.load(words, seat + 1);
+      if (Atomics.load(words, seat) !== this.#mine || (counts & NOTIFIED) !== 0) {
+        this.#check();
+        continue;
+      }
+      Atomics.wait(words, seat + 1, counts, canWaitAsync() ? left : Math.min(left, POLL_MAX));
     }
     this.#lock.acquireSync();
     return notified;
@@ -336,7 +419,7 @@ export class SharedCondition {
   async waitFor<T>(predicate: () => T, options?: number | WaitOptions): Promise<T> {
     checkFunction(predicate, 'predicate');
     const { timeout, signal } = readWaitArg(options);
-    this.#checkHeld('waitFor');
+    if (!this.#lock.locked()) throw notHeld('waitFor');
     const clock = currentClock();
     const start = clock.now();
     let result = predicate();
@@ -349,8 +432,7 @@ export class SharedCondition {
   }
 
   /**
-   * Wakes the `n` longest-waiting waiters, of any thread (FIFO). Does nothing when nobody waits. The
-   * lock must be held.
+   * Wakes `n` waiters, across threads: exactly `min(n, waiting)`. The lock must be held.
    *
    * @param n - how many to wake, a whole number (default 1; `Infinity` wakes all).
    * @throws `RangeError` for a negative, fractional or NaN `n`, `TypeError` for a non-number, `Error`
@@ -364,12 +446,12 @@ export class SharedCondition {
    */
   notify(n: number = 1): void {
     readCount(n, 'n', 0, true);
-    this.#checkHeld('notify');
-    this.#wake(n);
+    if (!this.#lock.locked()) throw notHeld('notify');
+    this.#give(n);
   }
 
   /**
-   * Wakes every waiter, of every thread. The lock must be held.
+   * Wakes every waiter, on every thread. The lock must be held.
    *
    * @throws `Error` when the lock is not held.
    *
@@ -380,83 +462,235 @@ export class SharedCondition {
    * ```
    */
   notifyAll(): void {
-    this.#checkHeld('notifyAll');
-    this.#wake(Infinity);
+    if (!this.#lock.locked()) throw notHeld('notifyAll');
+    this.#give(Infinity);
   }
 
   get [Symbol.toStringTag](): string {
     return 'SharedCondition';
   }
 
-  [inspectSymbol](_depth: number, options: object, inspect: Inspect): string {
-    return inspectAs('SharedCondition', { locked: this.locked(), waiters: this.#local.waiters.size }, options, inspect);
-  }
-
-  #checkHeld(method: string): void {
-    if (!this.#lock.locked()) {
-      throw new Error(`SharedCondition.${method}() needs the lock held: acquire it first`);
+  /** Gives `n` notifications to registered waiters, oldest seat first (see the protocol). */
+  #give(n: number): void {
+    const words = this.#words;
+    for (let left = n; left > 0;) {
+      const seat = this.#oldest();
+      if (seat < 0) return;
+      const counts = Atomics.load(words, seat + 1);
+      const registered = counts >>> 16;
+      if (registered === 0) continue;
+      const k = Math.min(left, registered);
+      if (Atomics.compareExchange(words, seat + 1, counts, counts - k * REGISTERED + k) !== counts) continue;
+      left -= k;
+      if (seat === this.#seat) this.#take();
+      else left += this.#wake(seat);
     }
   }
 
-  #checkRoom(method: string): void {
-    this.#q.dropAbandoned();
-    if (lengthOf(this.#q.head()) >= LIMIT) {
-      throw new Error(
-        `SharedCondition.${method}(): ${LIMIT} waiters already wait on this condition, the most it holds`,
-      );
+  /** The seat (state word index) with registered waiters and the oldest ticket, or -1. */
+  #oldest(): number {
+    const words = this.#words;
+    let found = -1;
+    let ticket = 0;
+    for (let i = 0, at = this.#at + 1; i < SEATS; i++, at += 2) {
+      const v = Atomics.load(words, at);
+      const s = v & STATE;
+      if (
+        (s === WAITING || s === POLLING || s === FLIGHT) &&
+        Atomics.load(words, at + 1) >>> 16 !== 0 &&
+        (found < 0 || before(v & ~STATE, ticket))
+      ) {
+        found = at;
+        ticket = v & ~STATE;
+      }
     }
+    return found;
   }
 
-  /** Takes and registers a ticket (there is room): the ticket, or -1 when it was notified at once. */
-  #takeTicket(polling: boolean): number {
-    const q = this.#q;
+  /** Wakes the owner of `seat`; returns the notifications taken back when its thread is gone. */
+  #wake(seat: number): number {
+    const words = this.#words;
     for (;;) {
-      const head = q.head();
-      const t = q.take(head);
-      if (t === -1) continue;
-      const registered = q.register(t, polling);
-      if (registered === 'waiting') return t;
-      return -1; // granted before it registered; it claimed the notification
+      const v = Atomics.load(words, seat);
+      const t = v & ~STATE;
+      switch (v & STATE) {
+        case WAITING:
+          if (Atomics.compareExchange(words, seat, v, t | FLIGHT) !== v) continue;
+          if (Atomics.notify(words, seat + 1) > 0) return 0;
+          if (Atomics.compareExchange(words, seat, t | FLIGHT, t | DEAD) !== (t | FLIGHT)) return 0;
+          return this.#takeBack(seat);
+        case POLLING:
+          Atomics.notify(words, seat + 1); // for a thread blocked in waitSync
+          return 0;
+        case FLIGHT:
+          return 0; // woken already: it will look
+        default:
+          return this.#takeBack(seat); // dead, or left meanwhile: what it was given is not taken
+      }
     }
   }
 
-  /** Queues w on a ticket of its own, or notifies it when it is notified at once. */
-  #register(w: CondWaiter): void {
-    const t = this.#takeTicket(this.#local.polling);
-    if (t === -1) w.notified();
-    else this.#local.arm(w, t);
+  /** Takes every notification of `seat` back. */
+  #takeBack(seat: number): number {
+    const words = this.#words;
+    for (let counts = Atomics.load(words, seat + 1); ;) {
+      const seen = Atomics.compareExchange(words, seat + 1, counts, counts & ~NOTIFIED);
+      if (seen === counts) return counts & NOTIFIED;
+      counts = seen;
+    }
   }
 
-  /** Ticket t's slot moved (or was polled) for w. */
-  #check(w: CondWaiter, t: number): void {
-    const state = this.#q.state(t);
-    if (state === 'waiting') {
-      if (!this.#local.polling) this.#local.arm(w, t);
+  /** A local waiter was queued (with the lock held): a seat, then one more registered. */
+  #register(): void {
+    if (this.#seat < 0 && !this.#sit()) return this.#startPolling();
+    Atomics.add(this.#words, this.#seat + 1, REGISTERED);
+  }
+
+  /** Takes a seat and publishes it, registering no one yet. */
+  #sit(): boolean {
+    const words = this.#words;
+    const seat = takeSeat(words, this.#at + 1, 2);
+    if (seat < 0) return false;
+    this.#seat = seat;
+    const left = Atomics.exchange(words, seat + 1, 0) & NOTIFIED; // given to a thread now gone
+    this.#arm();
+    this.#mine = newTicket(words, this.#at) | (canWaitAsync() ? WAITING : POLLING);
+    Atomics.store(words, seat, this.#mine);
+    this.#delay = 1;
+    if (left > 0) this.#give(left);
+    return true;
+  }
+
+  /** Registers the engine waiter on our counts word, or polls where there is no waitAsync. */
+  #arm(): void {
+    if (!canWaitAsync()) return this.#startPolling();
+    const words = this.#words;
+    const token = {};
+    for (;;) {
+      const result = Atomics.waitAsync(words, this.#seat + 1, Atomics.load(words, this.#seat + 1));
+      if (!result.async) continue; // the counts moved between the two reads
+      this.#armed = token;
+      void result.value.then(() => {
+        if (this.#armed !== token) return;
+        this.#armed = undefined;
+        this.#check();
+      });
       return;
     }
-    this.#local.forget(w);
-    if (state === 'granted' && this.#q.claim(t)) return w.notified();
-    // Skipped before it waited: queue again where there is room, else take it as a wake-up.
-    if (lengthOf(this.#q.head()) < LIMIT) this.#register(w);
-    else w.notified();
   }
 
-  /** Notifies up to n live waiters, in ticket order. */
-  #wake(n: number): void {
-    const q = this.#q;
-    for (let left = n; left > 0;) {
-      const head = q.head();
-      if (lengthOf(head) === 0) return;
-      const t = servingOf(head);
-      if (q.pop(head) === -1) continue;
-      const mine = this.#local.mine.get(t);
-      if (mine !== undefined) {
-        this.#local.forget(mine);
-        q.takeBack(t);
-        mine.notified();
-        left--;
-      } else if (q.offer(t)) left--;
+  /** Woken, polled, or looking from waitSync: takes what was given, or gets back in line. */
+  #check(): void {
+    const seat = this.#seat;
+    if (seat < 0) {
+      // No seat: try again; still none, the waiters wake early (see Limits).
+      if (this.#waiters.size === 0) return;
+      if (this.#sit()) Atomics.add(this.#words, this.#seat + 1, this.#waiters.size * REGISTERED);
+      else this.#waiters.releaseAll(true);
+      return;
     }
+    const words = this.#words;
+    const mine = this.#mine;
+    const t = mine & ~STATE;
+    const v = Atomics.load(words, seat);
+    if (v === (t | FLIGHT)) {
+      this.#arm(); // before going back to WAITING: a live WAITING seat always has an engine waiter
+      if (Atomics.compareExchange(words, seat, v, mine) !== v) return this.#check();
+    } else if (v !== mine) {
+      return this.#rejoin(v === (t | DEAD));
+    } else if ((mine & STATE) === POLLING || this.#armed === undefined) {
+      this.#arm();
+    }
+    this.#take();
+  }
+
+  /** Taken for gone: frees the dead seat (our engine waiter notified away), sits again, re-registers. */
+  #rejoin(dead: boolean): void {
+    const words = this.#words;
+    const seat = this.#seat;
+    if (dead) {
+      if (this.#armed !== undefined) Atomics.notify(words, seat + 1);
+      Atomics.compareExchange(words, seat, (this.#mine & ~STATE) | DEAD, 0);
+    }
+    this.#armed = undefined;
+    this.#seat = -1;
+    this.#check();
+  }
+
+  /** Takes the notifications given to our seat and hands them to our first local waiters. */
+  #take(): void {
+    const given = this.#takeBack(this.#seat);
+    let extra = 0;
+    for (let i = 0; i < given; i++) if (!this.#waiters.releaseOne(true)) extra++;
+    if (extra > 0) this.#give(extra);
+  }
+
+  /** A queued local waiter gave up: one registered less, or pass on the notification meant for it. */
+  #unregister(): void {
+    const words = this.#words;
+    const seat = this.#seat;
+    if (seat < 0) return;
+    for (let counts = Atomics.load(words, seat + 1); ;) {
+      const next = counts >>> 16 > 0 ? counts - REGISTERED : (counts & NOTIFIED) > 0 ? counts - 1 : counts;
+      const seen = Atomics.compareExchange(words, seat + 1, counts, next);
+      if (seen !== counts) {
+        counts = seen;
+        continue;
+      }
+      if (counts >>> 16 === 0 && (counts & NOTIFIED) > 0) this.#give(1);
+      return;
+    }
+  }
+
+  #startPolling(): void {
+    if (this.#poll !== undefined) return;
+    const handle = setTimeout(this.#onPoll, this.#delay);
+    (handle as { unref?: () => void }).unref?.();
+    this.#poll = handle;
+  }
+
+  /** The last local waiter left: gives the seat back, stops polling, lets the thread go. */
+  #idle(): void {
+    const words = this.#words;
+    const seat = this.#seat;
+    if (seat >= 0) {
+      if (this.#armed !== undefined) Atomics.notify(words, seat + 1);
+      this.#armed = undefined;
+      this.#seat = -1;
+      const mine = this.#mine;
+      const flight = (mine & ~STATE) | FLIGHT;
+      if (
+        Atomics.compareExchange(words, seat, mine, RESERVED) === mine ||
+        Atomics.compareExchange(words, seat, flight, RESERVED) === flight
+      ) {
+        const left = Atomics.exchange(words, seat + 1, 0) & NOTIFIED;
+        Atomics.store(words, seat, 0);
+        if (left > 0) this.#give(left);
+      } // else taken for gone (DEAD): free for anyone already
+    }
+    if (this.#poll !== undefined) {
+      clearTimeout(this.#poll);
+      this.#poll = undefined;
+    }
+    if (this.#holdsThread) {
+      this.#holdsThread = false;
+      releaseThread();
+    }
+  }
+}
+
+function notHeld(method: string): Error {
+  return new Error(`SharedCondition.${method}() needs the lock held: acquire it first`);
+}
+
+/** waitSync's place in the local queue: notified when released. */
+class SyncWaiter extends Waiter {
+  constructor(queue: WaiterQueue, resolve: Resolve) {
+    super(queue, resolve, undefined, undefined);
+  }
+
+  cancel(): void {
+    this.leave();
   }
 }
 
@@ -465,16 +699,14 @@ export class SharedCondition {
  * it settles. Its timer and signal stay armed until then; one that fires after the notification turns
  * it into a timeout or an abort and passes the notification on.
  */
-class CondWaiter extends Waiter {
-  ticket = -1;
+class SharedConditionWaiter extends Waiter {
   #notified = false;
   #reacquiring = false;
   #outcome: { value: boolean } | { reason: unknown } = { value: true };
 
   constructor(
     private readonly lock: SharedLock,
-    private readonly abandon: (w: CondWaiter) => boolean,
-    private readonly passOn: () => void,
+    private readonly owner: Owner,
     queue: WaiterQueue,
     resolve: Resolve,
     reject: ((reason: unknown) => void) | undefined,
@@ -483,8 +715,8 @@ class CondWaiter extends Waiter {
     super(queue, resolve, reject, signal);
   }
 
-  notified(): void {
-    this.leave(); // its deadline and signal stay armed
+  override grant(): void {
+    this.state &= ~QUEUED; // the queue took it out; its deadline and signal stay armed
     this.#notified = true;
     this.#reacquire();
   }
@@ -503,16 +735,16 @@ class CondWaiter extends Waiter {
   #cancel(outcome: { value: boolean } | { reason: unknown }): void {
     this.#outcome = outcome;
     if (this.queued) {
+      this.owner.unregister();
       this.leave();
-      if (this.abandon(this)) this.passOn();
-    } else if (this.#notified) this.passOn();
+    } else if (this.#notified) this.owner.passOn();
     this.#reacquire();
   }
 
   #reacquire(): void {
     if (this.#reacquiring) return;
     this.#reacquiring = true;
-    void this.lock.acquire().then(() => {
+    enterSharedLock(this.lock, () => {
       this.stopTimer();
       this.stopWatching();
       if ('value' in this.#outcome) this.resolve(this.#outcome.value);

@@ -48,7 +48,7 @@
  * so its waiters' promises settle even if nothing else references the event.
  */
 import { type WaitOptions, readTimeout } from '../core/arguments.js';
-import { type Inspect, inspectAs, inspectSymbol } from '../core/inspect.js';
+import { inspectable } from '../core/inspect.js';
 import { park } from '../core/park.js';
 import { TRUE, WaiterQueue } from '../core/queue.js';
 import { sharedMemory } from './memory.js';
@@ -133,6 +133,7 @@ export class SharedEvent {
   /** The word (flag clear) every local waiter is waiting to change. */
   #seen: number;
   readonly #listener: WordListener = { wordMoved: () => this.#catchUp() };
+  static #inspectable = false;
   readonly #isSet = () => this.isSet();
 
   /**
@@ -156,6 +157,11 @@ export class SharedEvent {
     const word = (this.#word = Word.of(memory.buffer, memory.byteOffset));
     this.#seen = withoutFlag(word.load());
     this.#waiters.onEmpty = () => word.unwatch(this.#listener);
+    if (!SharedEvent.#inspectable)
+      SharedEvent.#inspectable = inspectable(SharedEvent.prototype, 'SharedEvent', (e) => ({
+        set: e.isSet(),
+        waiters: e.#waiters.size,
+      }));
   }
 
   /**
@@ -283,10 +289,6 @@ export class SharedEvent {
 
   get [Symbol.toStringTag](): string {
     return 'SharedEvent';
-  }
-
-  [inspectSymbol](_depth: number, options: object, inspect: Inspect): string {
-    return inspectAs('SharedEvent', { set: this.isSet(), waiters: this.#waiters.size }, options, inspect);
   }
 
   /** Releases the local waiters if the word moved since they sampled it. */

@@ -1,5 +1,6 @@
 // The browser suite: runs on a cross-origin isolated page with the built ESM bundle and a module Web
-// Worker, and leaves its results in globalThis.__results for the driver (run.mjs) to report.
+// Worker, and leaves its report in globalThis.__report for the driver (run.mjs): the results, and which
+// path SharedEvent.wait() takes on this engine (Atomics.waitAsync, or the library's polling fallback).
 import { SharedEvent } from '/dist/index.js';
 
 const results = [];
@@ -112,7 +113,10 @@ for (const { name, fn } of tests) {
     await fn();
     results.push({ name, ok: true });
   } catch (error) {
-    results.push({ name, ok: false, error: String(error?.stack ?? error) });
+    // JavaScriptCore's stack leaves the message out.
+    const stack = String(error?.stack ?? '');
+    results.push({ name, ok: false, error: stack.includes(String(error?.message)) ? stack : `${error}\n${stack}` });
   }
 }
-globalThis.__results = results;
+const path = typeof Atomics.waitAsync === 'function' ? 'Atomics.waitAsync' : 'polling fallback';
+globalThis.__report = { path, results };

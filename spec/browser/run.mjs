@@ -1,19 +1,22 @@
-// `npm run test:browser`: serves the browser suite from 127.0.0.1 with COOP/COEP headers (so the page is
-// cross-origin isolated and has SharedArrayBuffer), opens it in headless Chromium through
-// playwright-core, and reports each test and a closing "N passed, N failed" line. Exits 1 on any failure.
+// The browser suite's driver: serves the suite from 127.0.0.1 with COOP/COEP headers (so the page is
+// cross-origin isolated and has SharedArrayBuffer) and opens it in each engine named on the command line
+// (engines.mjs: chromium, firefox, firefox-esr-140, webkit; `all` for every one; Chromium alone by
+// default, as npm test runs it). Lists each engine's tests, then one line per engine with its counts
+// and the path SharedEvent.wait() took there. Exits 1 on any failure.
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { resolve } from 'node:path';
-import { chromium } from 'playwright-core';
+import { engines } from './engines.mjs';
 
 const root = resolve(import.meta.dirname, '../..');
-const executablePath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-if (!existsSync(executablePath)) {
-  console.error(
-    `Chromium not found at ${executablePath}: install it (apt-get install -y chromium) or set CHROMIUM_PATH.`,
-  );
-  process.exit(1);
+const args = process.argv.slice(2);
+const names = args.includes('all') ? Object.keys(engines) : args.length > 0 ? args : ['chromium'];
+for (const name of names) {
+  if (!(name in engines)) {
+    console.error(`unknown engine ${name}: one of ${Object.keys(engines).join(', ')}, or all`);
+    process.exit(2);
+  }
 }
 if (!existsSync(resolve(root, 'dist/index.js'))) {
   console.error('dist/index.js is missing: run npm run build first.');
@@ -38,45 +41,36 @@ const server = createServer(async (req, res) => {
   res.end(await readFile(resolve(root, file[0])));
 });
 await new Promise((r) => server.listen(0, '127.0.0.1', r));
+const url = `http://127.0.0.1:${server.address().port}/`;
 
-const browser = await chromium.launch({
-  executablePath,
-  args: [
-    '--no-sandbox',
-    '--disable-gpu',
-    '--no-first-run',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-  ],
-});
 let failed = 0;
 let passed = 0;
-try {
-  const page = await browser.newPage();
-  const errors = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  await page.goto(`http://127.0.0.1:${server.address().port}/`);
-  const handle = await page.waitForFunction(() => globalThis.__results, null, { timeout: 120_000 });
-  const results = await handle.jsonValue();
-  console.log(`\n  Chromium ${browser.version()}: SharedEvent on a page and in a Web Worker\n`);
-  for (const r of results) {
-    if (r.ok) passed++;
-    else failed++;
-    console.log(r.ok ? `    ✔ ${r.name}` : `    ✖ ${r.name}\n${r.error.replace(/^/gm, '        ')}`);
+const lines = [];
+for (const name of names) {
+  let counts = { passed: 0, failed: 0 };
+  try {
+    const { version, path, results, errors } = await engines[name](url);
+    console.log(`\n  ${version}: SharedEvent on a page and in a Web Worker\n`);
+    for (const r of results) {
+      counts[r.ok ? 'passed' : 'failed']++;
+      console.log(r.ok ? `    ✔ ${r.name}` : `    ✖ ${r.name}\n${r.error.replace(/^/gm, '        ')}`);
+    }
+    for (const e of errors) {
+      counts.failed++;
+      console.log(`    ✖ page error: ${e}`);
+    }
+    lines.push(`${version}: ${counts.passed} passed, ${counts.failed} failed (${path})`);
+  } catch (error) {
+    counts.failed++;
+    console.log(`\n  ${name}: the browser suite did not finish: ${error.stack ?? error}`);
+    lines.push(`${name}: ${counts.passed} passed, ${counts.failed} failed (did not finish)`);
   }
-  for (const e of errors) {
-    failed++;
-    console.log(`    ✖ page error: ${e}`);
-  }
-} catch (error) {
-  failed++;
-  console.log(`    ✖ the browser suite did not finish: ${error.message}`);
-} finally {
-  await browser.close();
-  server.close();
+  passed += counts.passed;
+  failed += counts.failed;
 }
+server.close();
 mkdirSync(resolve(root, '.tmp/results'), { recursive: true });
 writeFileSync(resolve(root, '.tmp/results/browser.json'), JSON.stringify({ passed, failed }));
+console.log(`\n${lines.join('\n')}`);
 console.log(`\nbrowser: ${passed} passed, ${failed} failed`);
 process.exit(failed === 0 ? 0 : 1);

@@ -177,27 +177,31 @@ describe('SharedLock on one thread', () => {
     lock.release();
     expect(lock.locked()).to.equal(false);
   });
+});
 
-  it('SharedLock: beyond 63 waiters at once the rest wait for room, in order, and all get the lock', async () => {
-    const lock = new SharedLock();
-    await lock.acquire();
-    const order: number[] = [];
-    const waits = Array.from({ length: 100 }, (_, i) => lock.acquire().then(() => order.push(i)));
-    const gone = lock.acquire(10); // one that gives up while waiting for room
-    const aborted = new AbortController();
-    const gone2 = lock.acquire({ signal: aborted.signal }).catch(() => 'aborted');
-    clock.tick(10);
-    aborted.abort();
-    expect(await gone).to.equal(false);
-    expect(await gone2).to.equal('aborted');
-    for (let i = 0; i < 100; i++) {
+describe('SharedLock: more threads than seats', () => {
+  it('SharedLock: 40 lock objects over one lock (more than its 32 seats) all get it, one at a time', async () => {
+    const first = new SharedLock();
+    const locks = Array.from({ length: 40 }, () => new SharedLock(first.buffer));
+    await first.acquire();
+    let inside = 0;
+    let most = 0;
+    let done = 0;
+    const runs = locks.map(async (lock) => {
+      await lock.acquire();
+      most = Math.max(most, ++inside);
+      await new Promise((r) => setImmediate(r));
+      inside--;
+      done++;
       lock.release();
-      await until(() => order.length === i + 1, `waiter ${i}`);
-    }
-    await Promise.all(waits);
-    expect(order).to.deep.equal(Array.from({ length: 100 }, (_, i) => i));
-    lock.release();
-    expect(engineWaiters(lock, SharedLock.BYTES)).to.equal(0);
+    });
+    await new Promise((r) => setTimeout(r, 5));
+    first.release();
+    await until(() => done === 40, 'every object getting the lock');
+    await Promise.all(runs);
+    expect(most).to.equal(1);
+    expect(first.locked()).to.equal(false);
+    expect(engineWaiters(first, SharedLock.BYTES)).to.equal(0);
   });
 });
 
@@ -218,7 +222,9 @@ describe('SharedLock.acquireSync on the main thread', () => {
 function crossThread(noWaitAsync: boolean): void {
   describe(`SharedLock across threads${noWaitAsync ? ' (polling fallback)' : ''}`, () => {
     const workers = noWaitAsync ? 2 : 8;
-    const n = noWaitAsync ? 1_000 : 20_000;
+    // Each hand-off wakes a sleeping thread: on 2 busy cores it costs up to milliseconds, so the count
+    // is sized to finish in seconds there.
+    const n = noWaitAsync ? 300 : 1_000;
     let buffer: SharedArrayBuffer;
     let agents: LockAgent[];
     let lock: SharedLock;
@@ -256,7 +262,7 @@ function crossThread(noWaitAsync: boolean): void {
           lock.release();
         }
       })();
-      await within(Promise.all([...runs, main]), 60_000, 'the counting');
+      await within(Promise.all([...runs, main]), 15_000, 'the counting');
       expect(data[COUNTER]).to.equal((workers + 1) * n);
       expect(lock.locked()).to.equal(false);
     });
@@ -264,10 +270,7 @@ function crossThread(noWaitAsync: boolean): void {
     it('SharedLock: a release on the main thread wakes a waiter in a worker, and back', async () => {
       await lock.acquire();
       const p = agents[0]!.call({ op: 'acquire' });
-      await until(
-        () => Atomics.load(new Int32Array(buffer), 0) >>> 2 !== Atomics.load(new Int32Array(buffer), 0) >>> 17,
-        'the ticket',
-      );
+      await until(() => Atomics.load(new Int32Array(buffer), 0) >= 2, 'the worker in line');
       lock.release();
       expect(await within(p, 5_000, 'worker acquire')).to.equal(true);
       expect(lock.locked()).to.equal(true);
@@ -338,8 +341,9 @@ describe('SharedLock: fairness', () => {
       await new Promise((r) => setTimeout(r, 50));
       let worst = 0;
       for (let round = 0; round < 50; round++) {
+        const taken = lock.acquire(); // in line when acquire() returns
         const before = Atomics.load(data, COUNTER);
-        await lock.acquire();
+        await taken;
         const after = Atomics.load(data, COUNTER);
         lock.release();
         worst = Math.max(worst, after - before);
@@ -347,7 +351,7 @@ describe('SharedLock: fairness', () => {
       }
       Atomics.store(data, COUNTER, until);
       await within(Promise.all(runs), 10_000, 'the hammering workers');
-      // Ahead of it at most: the holder, and one queued ticket for each of the other 6 workers.
+      // Ahead of it at most: the holder, and one turn for each of the other 6 workers.
       expect(worst).to.be.at.most(7);
     } finally {
       await Promise.all(agents.map((a) => a.terminate()));

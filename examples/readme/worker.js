@@ -1,0 +1,12 @@
+// README "Workers", the worker: loading its model takes 10 ms here.
+const loadModel = () => new Promise((resolve) => setTimeout(resolve, 10));
+
+// #region README
+// worker.js
+import { workerData } from 'node:worker_threads';
+import { SharedEvent } from 'awaitable-event';
+
+const loaded = new SharedEvent(workerData.buffer, workerData.byteOffset);
+await loadModel();
+loaded.set();
+// #endregion

@@ -1,0 +1,200 @@
+/**
+ * The package as a user gets it (see packed.ts): used through `import` and `require`, type-checked under
+ * both, checked by publint and arethetypeswrong, bundled by esbuild, rollup and vite.
+ */
+import { expect } from 'chai';
+import { build, transform } from 'esbuild';
+import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { rollup } from 'rollup';
+import { build as vite } from 'vite';
+import { packed, run } from './packed.js';
+
+const root = resolve(import.meta.dirname, '../..');
+const bin = (name: string) => join(root, 'node_modules', '.bin', name);
+
+/**
+ * The oldest browsers whose engines run dist as shipped: class static blocks (Chrome 91, Edge 94,
+ * Firefox 93, Safari 16.4 in esbuild's tables) and `AbortSignal.reason` (Chrome and Edge 98, Firefox 97,
+ * Safari 15.4). README's Install section states the same.
+ */
+const TARGETS = { chrome: '98', edge: '98', firefox: '97', safari: '16.4', node: '20' };
+
+/** At most this many bytes of gzip for a bundle of `import { Event }`. */
+const EVENT_BUDGET = 2_560;
+
+describe('the packed package', () => {
+  let app: string;
+  let pkg: string;
+  let files: string[];
+  let tarball: string;
+
+  before(async function () {
+    this.timeout(300_000);
+    ({ app, pkg, files, tarball } = await packed());
+  });
+
+  it('the tarball of a fresh clone ships both builds and both declaration files', () => {
+    expect(files).to.include.members(['dist/index.js', 'dist/index.cjs', 'dist/index.d.ts', 'dist/index.d.cts']);
+    expect(files.filter((f) => f.startsWith('lib/') || f.startsWith('spec/'))).to.deep.equal([]);
+  });
+
+  it('every shipped source map resolves: each source is embedded or shipped', () => {
+    const maps = files.filter((f) => f.endsWith('.map'));
+    for (const map of maps) {
+      const { sources, sourcesContent } = JSON.parse(readFileSync(join(pkg, map), 'utf8')) as {
+        sources: string[];
+        sourcesContent?: (string | null)[];
+      };
+      sources.forEach((source, i) => {
+        const shipped = files.includes(join(dirname(map), source));
+        expect(shipped || typeof sourcesContent?.[i] === 'string', `${map}: ${source}`).to.equal(true);
+      });
+    }
+  });
+
+  it('import and require give the same exports, and an Event works through both', () => {
+    const body = (load: string) => `${load}
+const e = new lib.Event();
+const later = e.wait(1000);
+e.set();
+Promise.all([later, e.wait()]).then(([a, b]) => {
+  if (a !== true || b !== true) throw new Error('wait() did not resolve true');
+  console.log(Object.keys(lib).sort().join(','));
+});
+`;
+    writeFileSync(join(app, 'esm.mjs'), body("import * as lib from 'awaitable-event';"));
+    writeFileSync(join(app, 'cjs.cjs'), body("const lib = require('awaitable-event');"));
+    const esm = run('node', ['esm.mjs'], app).trim();
+    expect(esm).to.include('Event');
+    expect(run('node', ['cjs.cjs'], app).trim()).to.equal(esm);
+  });
+
+  it('a Condition of the ESM build accepts a Lock made by the CommonJS build', () => {
+    writeFileSync(
+      join(app, 'dual.mjs'),
+      `import { createRequire } from 'node:module';
+import { Condition } from 'awaitable-event';
+const { Lock } = createRequire(import.meta.url)('awaitable-event');
+const cond = new Condition(new Lock());
+await cond.acquire();
+cond.release();
+console.log('ok');
+`,
+    );
+    expect(run('node', ['dual.mjs'], app).trim()).to.equal('ok');
+  });
+
+  it('the declarations type-check under import and require', () => {
+    const typed = `
+const e = new Event();
+const plain: Promise<true> = e.wait();
+const timed: Promise<boolean> = e.wait(5);
+// @ts-expect-error wait(5) may resolve false
+const wrong: Promise<true> = e.wait(5);
+export { plain, timed, wrong };
+`;
+    writeFileSync(join(app, 'typed.mts'), `import { Event } from 'awaitable-event';\n${typed}`);
+    writeFileSync(join(app, 'typed.cts'), `import lib = require('awaitable-event');\nconst { Event } = lib;\n${typed}`);
+    writeFileSync(
+      join(app, 'tsconfig.json'),
+      JSON.stringify({
+        compilerOptions: { strict: true, noEmit: true, module: 'nodenext', lib: ['es2024', 'dom'], types: [] },
+        files: ['typed.mts', 'typed.cts'],
+      }),
+    );
+    run(bin('tsc'), ['-p', app], app);
+  });
+
+  it('publint and arethetypeswrong find nothing wrong', () => {
+    run(bin('publint'), ['run', '--strict', tarball], root);
+    run(bin('attw'), [tarball, '--format', 'table-flipped'], root);
+  });
+
+  it(`dist runs unchanged on ${Object.entries(TARGETS)
+    .map(([b, v]) => b + v)
+    .join(', ')} (as README states)`, async () => {
+    const readme = readFileSync(join(root, 'README.md'), 'utf8');
+    expect(readme).to.include(
+      `Chrome and Edge ${TARGETS.chrome}, Firefox ${TARGETS.firefox}, Safari ${TARGETS.safari}`,
+    );
+    const target = Object.entries(TARGETS).map(([b, v]) => b + v);
+    for (const file of ['dist/index.js', 'dist/index.cjs']) {
+      const code = readFileSync(join(pkg, file), 'utf8');
+      const format = file.endsWith('.cjs') ? 'cjs' : 'esm';
+      // esbuild lowers (or refuses) what a target lacks: unchanged output means nothing was missing.
+      const asIs = (await transform(code, { format, target: 'esnext' })).code;
+      expect((await transform(code, { format, target })).code === asIs, file).to.equal(true);
+    }
+  });
+
+  describe('tree-shaking', () => {
+    const entry = "import { Event } from 'awaitable-event';\nglobalThis.AsyncEvent = Event;\n";
+    const bundlers = {
+      esbuild: async (input: string, dir: string, minify: boolean) => {
+        const out = await build({
+          entryPoints: [input],
+          absWorkingDir: dir,
+          bundle: true,
+          format: 'esm',
+          minify,
+          write: false,
+          logLevel: 'silent',
+        });
+        return out.outputFiles[0]!.text;
+      },
+      rollup: async (input: string, _dir: string, minify: boolean) => {
+        const bundle = await rollup({
+          input,
+          onwarn: () => {},
+          plugins: [
+            { name: 'package', resolveId: (id) => (id === 'awaitable-event' ? join(pkg, 'dist/index.js') : null) },
+          ],
+        });
+        const { code } = (await bundle.generate({ format: 'es' })).output[0];
+        await bundle.close();
+        return minify ? (await transform(code, { minify: true, format: 'esm' })).code : code;
+      },
+      vite: async (input: string, dir: string, minify: boolean) => {
+        const out = (await vite({
+          root: dir,
+          configFile: false,
+          logLevel: 'silent',
+          build: { write: false, minify, modulePreload: false, rollupOptions: { input } },
+        })) as { output: { type: string; code?: string }[] };
+        return out.output.find((o) => o.type === 'chunk')!.code!;
+      },
+    };
+
+    for (const [name, bundle] of Object.entries(bundlers)) {
+      it(`${name}: import { Event } bundles to at most 2.5 KB gzip, without SharedEvent, Lock, Condition or Atomics`, async () => {
+        const input = join(app, 'event-entry.js');
+        writeFileSync(input, entry);
+        const plain = await bundle(input, app, false);
+        const size = gzipSync(await bundle(input, app, true)).length;
+        const others = plain.match(/\b(SharedEvent|Lock|Condition|Atomics)\b/g) ?? [];
+        expect({
+          size: size <= EVENT_BUDGET ? 'within budget' : `${size} B gzip`,
+          others: [...new Set(others)],
+        }).to.deep.equal({
+          size: 'within budget',
+          others: [],
+        });
+      });
+
+      it(`${name}: importing dist for its side effects alone bundles to nothing`, async () => {
+        // A copy outside the package, so that its "sideEffects": false cannot hide what the code does.
+        const bare = join(app, 'bare');
+        mkdirSync(bare, { recursive: true });
+        cpSync(join(pkg, 'dist/index.js'), join(bare, 'index.js'));
+        writeFileSync(join(bare, 'package.json'), '{"type":"module"}');
+        const input = join(app, 'bare-entry.js');
+        writeFileSync(input, "import './bare/index.js';\n");
+        const code = (await bundle(input, app, true)).replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, '').trim();
+        const left = code === '' ? 'nothing' : `${code.length} bytes: ${code.slice(0, 120)}…`;
+        expect(left).to.equal('nothing');
+      });
+    }
+  });
+});
