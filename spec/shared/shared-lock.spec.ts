@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { Worker } from 'node:worker_threads';
 import { inspect } from 'node:util';
 import { Lock, SharedCondition, SharedEvent, SharedLock, TimeoutError } from '../../lib/index.js';
 import { fakeClock, flush, recorder, track, waiterCount, withFakeClock } from '../helpers.js';
@@ -224,7 +225,7 @@ function crossThread(noWaitAsync: boolean): void {
     const workers = noWaitAsync ? 2 : 8;
     // Each hand-off wakes a sleeping thread: on 2 busy cores it costs up to milliseconds, so the count
     // is sized to finish in seconds there.
-    const n = noWaitAsync ? 300 : 1_000;
+    const n = noWaitAsync ? 300 : 500;
     let buffer: SharedArrayBuffer;
     let agents: LockAgent[];
     let lock: SharedLock;
@@ -241,7 +242,8 @@ function crossThread(noWaitAsync: boolean): void {
       await Promise.all(agents.map((a) => a.terminate()));
     });
 
-    it(`SharedLock: ${workers} workers and the main thread, ${n.toLocaleString('en')} increments each under the lock, count exactly`, async () => {
+    it(`SharedLock: ${workers} workers and the main thread, ${n.toLocaleString('en')} increments each under the lock, count exactly`, async function () {
+      this.timeout(30_000);
       data[COUNTER] = 0;
       const runs = agents.map((a, i) => a.call({ op: 'count', n, tasks: 3, sync: i % 2 === 0 }));
       const main = (async () => {
@@ -262,7 +264,7 @@ function crossThread(noWaitAsync: boolean): void {
           lock.release();
         }
       })();
-      await within(Promise.all([...runs, main]), 15_000, 'the counting');
+      await within(Promise.all([...runs, main]), 25_000, 'the counting');
       expect(data[COUNTER]).to.equal((workers + 1) * n);
       expect(lock.locked()).to.equal(false);
     });
@@ -360,3 +362,42 @@ describe('SharedLock: fairness', () => {
 });
 
 void SharedCondition;
+
+describe('SharedLock and SharedCondition: Node worker lifetime', () => {
+  const boot = new URL('../workers/boot.mjs', import.meta.url);
+  const start = (buffer: SharedArrayBuffer, kind: string) => {
+    const worker = new Worker(boot, { workerData: { entry: '../fixtures/lock-lifetime.ts', buffer, kind } });
+    const said: string[] = [];
+    worker.on('message', (m: string) => said.push(m));
+    const exited = new Promise<number>((resolve) => worker.once('exit', resolve));
+    return { worker, said, exited };
+  };
+
+  it('SharedLock: a worker with a pending acquire() stays alive until it gets the lock, then exits by itself', async () => {
+    const lock = new SharedLock(new SharedArrayBuffer(SharedLock.BYTES + SharedCondition.BYTES));
+    await lock.acquire();
+    const { said, exited } = start(lock.buffer, 'lock');
+    await until(() => Atomics.load(new Int32Array(lock.buffer), 0) >= 2, 'the worker in line');
+    await new Promise((r) => setTimeout(r, 200));
+    expect(said).to.deep.equal([]);
+    lock.release();
+    expect(await within(exited, 10_000, 'the worker exiting')).to.equal(0);
+    expect(said).to.deep.equal(['got the lock']);
+    expect(lock.locked()).to.equal(false);
+  });
+
+  it('SharedCondition: a worker with a pending wait() stays alive until notified, then exits by itself', async () => {
+    const buffer = new SharedArrayBuffer(SharedLock.BYTES + SharedCondition.BYTES);
+    const lock = new SharedLock(buffer);
+    const cond = new SharedCondition(lock, buffer, SharedLock.BYTES);
+    const { said, exited } = start(buffer, 'condition');
+    await until(() => said.length === 1 && !lock.locked(), 'the worker waiting');
+    await new Promise((r) => setTimeout(r, 200));
+    expect(said).to.deep.equal(['waiting']);
+    await lock.acquire();
+    cond.notify();
+    lock.release();
+    expect(await within(exited, 10_000, 'the worker exiting')).to.equal(0);
+    expect(said).to.deep.equal(['waiting', 'notified: true']);
+  });
+});
