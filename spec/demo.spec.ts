@@ -43,4 +43,12 @@ describe('npm run demo', () => {
       '  Ann: gives up after 100 ms of silence, with 1 loaf still on the shelf.',
     ]);
   });
+
+  it('sells every loaf once across worker threads with a SharedCondition, in the order of events', () => {
+    const [heading, ...lines] = sections[6]!;
+    expect(heading).to.match(/across threads.*SharedCondition/);
+    const bought = lines.filter((l) => l.includes('buys loaf')).map((l) => Number(/loaf (\d)/.exec(l)![1]));
+    expect(bought).to.deep.equal([1, 2, 3, 4, 5, 6]);
+    expect(lines.at(-1)).to.equal('  Every loaf sold, none twice.');
+  });
 });
