@@ -586,7 +586,7 @@ export class SharedCondition {
       // No seat: try again; still none, the waiters wake early (see Limits).
       if (this.#waiters.size === 0) return;
       if (this.#sit()) Atomics.add(this.#words, this.#seat + 1, this.#waiters.size * REGISTERED);
-      else this.#waiters.releaseAll(true);
+      else while (this.#waiters.releaseOne(true)); // each takes the lock back before it settles
       return;
     }
     const words = this.#words;

@@ -240,3 +240,78 @@ describe('SharedCondition: faults and the polling fallback', () => {
     }
   });
 });
+
+describe('SharedCondition: the protocol, step by step (shared memory written as another thread would)', () => {
+  const words = (c: SharedCondition) => new Int32Array(c.buffer, c.byteOffset, SharedCondition.BYTES / 4);
+  const mySeat = (c: SharedCondition) => {
+    const w = words(c);
+    for (let i = 1; i < w.length; i += 2) if ((w[i]! & 7) === 2) return i;
+    throw new Error('no seat');
+  };
+
+  it('SharedCondition.waitSync(ms) times out with false, not counted any more, the lock held again', () => {
+    const lock = new SharedLock();
+    const c2 = new SharedCondition(lock);
+    lock.acquireSync();
+    expect(c2.waitSync(5)).to.equal(false);
+    expect(lock.locked()).to.equal(true);
+    expect(Array.from(words(c2)).every((v, i) => i === 0 || v === 0)).to.equal(true);
+    lock.release();
+  });
+
+  it('SharedCondition: a waiter giving up after its notification was given passes it on', async () => {
+    const lock = new SharedLock();
+    const cond = new SharedCondition(lock);
+    await lock.acquire();
+    const p = cond.wait(30);
+    const w = words(cond);
+    const seat = mySeat(cond);
+    Atomics.store(w, seat + 1, 1); // as a notifier on another thread: registered 1 -> notified 1, not woken yet
+    expect(await p).to.equal(false); // timed out first: passes it on (nobody else waits)
+    expect(Atomics.load(w, seat + 1)).to.equal(0);
+    lock.release();
+  });
+
+  it('SharedCondition: a waiter whose seat was taken for gone (DEAD) registers again and is notified', async () => {
+    const lock = new SharedLock();
+    const cond = new SharedCondition(lock);
+    await lock.acquire();
+    const p = track(cond.wait());
+    const w = words(cond);
+    const seat = mySeat(cond);
+    Atomics.store(w, seat, (w[seat]! & ~7) | 5); // taken for gone
+    Atomics.store(w, seat + 1, 0);
+    Atomics.notify(w, seat + 1);
+    await until(
+      () => (Atomics.load(w, mySeatOr(w)) & 7) === 2 && Atomics.load(w, mySeatOr(w) + 1) === 0x10000,
+      'registered again',
+    );
+    await lock.acquire();
+    cond.notify();
+    lock.release();
+    await until(() => p.state === 'fulfilled', 'notified');
+    lock.release();
+  });
+
+  it('SharedCondition: waits of a thread that finds every seat taken end early, true, as after a notification', async () => {
+    const lock = new SharedLock();
+    const first = new SharedCondition(lock);
+    const conds = Array.from({ length: 33 }, () => new SharedCondition(lock, first.buffer));
+    const waits: Promise<boolean>[] = [];
+    for (const c of conds) {
+      await lock.acquire();
+      waits.push(c.wait(10_000).then((v) => (lock.release(), v)));
+    }
+    const results = await within(Promise.race(waits), 10_000, 'the seatless waiter');
+    expect(results).to.equal(true);
+    await lock.acquire();
+    first.notifyAll();
+    lock.release();
+    await within(Promise.all(waits), 10_000, 'every waiter');
+  });
+});
+
+function mySeatOr(w: Int32Array): number {
+  for (let i = 1; i < w.length; i += 2) if ((w[i]! & 7) === 2) return i;
+  return 1;
+}

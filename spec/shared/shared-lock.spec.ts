@@ -401,3 +401,56 @@ describe('SharedLock and SharedCondition: Node worker lifetime', () => {
     expect(said).to.deep.equal(['waiting', 'notified: true']);
   });
 });
+
+describe('SharedLock: the protocol, step by step (shared memory written as another thread would)', () => {
+  const lockWord = (lock: SharedLock) => new Int32Array(lock.buffer, lock.byteOffset, 2 + 32);
+  /** The word index of the one published (WAITING) seat. */
+  const publishedSeat = (lock: SharedLock) => {
+    const w = lockWord(lock);
+    for (let i = 2; i < w.length; i++) if ((w[i]! & 7) === 2) return i;
+    throw new Error('no published seat');
+  };
+
+  it('SharedLock.release() with a thread counted but not yet published lets go of the lock, for that thread to take', () => {
+    const lock = new SharedLock();
+    const w = lockWord(lock);
+    Atomics.store(w, 0, 1 | 2); // held, one thread counted (between counting itself and publishing)
+    lock.release();
+    expect(Atomics.load(w, 0)).to.equal(2); // free, still counted: that thread sees it free and takes it
+    expect(lock.locked()).to.equal(false);
+  });
+
+  it('SharedLock: a waiter whose seat was taken for gone (DEAD) gets back in line and still gets the lock', async () => {
+    const lock = new SharedLock();
+    const other = new SharedLock(lock.buffer);
+    await other.acquire();
+    const p = track(lock.acquire());
+    await flush();
+    const w = lockWord(lock);
+    const seat = publishedSeat(lock);
+    const ticket = w[seat]! & ~7;
+    // As a releaser that found no engine waiter would: grant, take back as dead, uncount.
+    Atomics.store(w, seat, ticket | 5);
+    Atomics.sub(w, 0, 2);
+    Atomics.notify(w, seat);
+    await until(() => (w[seat]! & 7) === 2 && (w[seat]! & ~7) !== ticket, 'back in line with a new ticket');
+    other.release();
+    await until(() => p.state === 'fulfilled', 'the lock');
+    lock.release();
+    expect(lock.locked()).to.equal(false);
+  });
+
+  it('SharedLock.acquireSync() with every seat taken tries the lock every millisecond and gives up at its timeout', async () => {
+    const first = new SharedLock();
+    await first.acquire();
+    const others = Array.from({ length: 32 }, () => new SharedLock(first.buffer));
+    const waits = others.map((l) => l.acquire(10_000).then(() => l.release()));
+    await flush();
+    const w = lockWord(first);
+    expect(Array.from(w.slice(2)).every((v) => (v & 7) === 2)).to.equal(true); // all 32 seats in line
+    expect(new SharedLock(first.buffer).acquireSync(3)).to.equal(false);
+    first.release();
+    await within(Promise.all(waits), 10_000, 'the 32 waiters');
+    expect(first.locked()).to.equal(false);
+  });
+});
