@@ -8,7 +8,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { type Case, aborts, memory, pingPong, release, timeouts, waitOnSetEvent } from './events.js';
 import { type Settings } from './harness.js';
-import { conditionRoundTrip, lockHandOff } from './locks.js';
+import { conditionRoundTrip, lockHandOff, uncontended } from './locks.js';
 import { LIMIT } from './peers.js';
 import { goals, markdown, printCase, printGoals, releaseChart, summary } from './report.js';
 import { roundTrips } from './threads.js';
@@ -67,6 +67,7 @@ for (const kind of ['plain', 'timeout'] as const) add(await memory(scale(100_000
 add(await memory(scale(10_000), 'signal'));
 add(await lockHandOff(scale(100_000), s));
 add(await conditionRoundTrip(scale(100_000), s));
+add(await uncontended(scale(1_000_000), s));
 for (const c of await roundTrips(quick ? 200 : 20_000)) add(c);
 
 if (quick) {

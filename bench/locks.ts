@@ -4,7 +4,7 @@
  */
 import { AsyncMutex } from '@esfx/async-mutex';
 import { Mutex } from 'async-mutex';
-import { Condition, Lock } from '../lib/index.js';
+import { Condition, Lock, SharedLock } from '../lib/index.js';
 import type { Case } from './events.js';
 import { type Settings, measure } from './harness.js';
 import { LIMIT, OURS } from './peers.js';
@@ -116,4 +116,23 @@ export async function conditionRoundTrip(rounds: number, s: Settings): Promise<C
     s,
   );
   return { id: 'condition', title: 'condition notify/wait round trip between two tasks', unit: 'ns/round', rows };
+}
+
+/** Uncontended acquire + release on one thread: SharedLock against the one-thread Lock. */
+export async function uncontended(rounds: number, s: Settings): Promise<Case> {
+  const loop = async (lock: { acquire(): Promise<boolean>; release(): void }) => {
+    for (let i = 0; i < rounds; i++) {
+      await lock.acquire();
+      lock.release();
+    }
+    return rounds;
+  };
+  const rows = await measure(
+    [
+      { name: 'SharedLock', run: () => loop(new SharedLock()) },
+      { name: 'Lock', run: () => loop(new Lock()) },
+    ],
+    s,
+  );
+  return { id: 'lock-uncontended', title: 'uncontended acquire + release, one thread', unit: 'ns/op', rows };
 }
