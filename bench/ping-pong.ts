@@ -106,6 +106,7 @@ export async function pingPongB(
   const lockSide = (lockSides as Partial<Record<Variant, Side>>)[variant];
   if (lockSide !== undefined) {
     const lock = new SharedLock(buffer, LOCK_AT);
+    while (!lock.locked()) await new Promise((r) => setTimeout(r, 1)); // A takes it first, then waits for us
     for (let r = 0; r < rounds; r++) {
       if (lockSide === 'sync') lock.acquireSync();
       else await lock.acquire();
