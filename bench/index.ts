@@ -8,7 +8,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { type Case, aborts, memory, pingPong, release, timeouts, waitOnSetEvent } from './events.js';
 import { type Settings } from './harness.js';
-import { conditionRoundTrip, lockHandOff } from './locks.js';
+import { conditionRoundTrip, lockHandOff, uncontended } from './locks.js';
 import { LIMIT } from './peers.js';
 import { goals, markdown, printCase, printGoals, releaseChart, summary } from './report.js';
 import { semaphoreHandOff } from './semaphores.js';
@@ -70,6 +70,7 @@ add(await lockHandOff(scale(100_000), s));
 add(await conditionRoundTrip(scale(100_000), s));
 add(await conditionRoundTrip(scale(100_000), s, true));
 add(await semaphoreHandOff(scale(160_000), s));
+add(await uncontended(scale(1_000_000), s));
 for (const c of await roundTrips(quick ? 200 : 20_000)) add(c);
 
 if (quick) {

@@ -4,7 +4,7 @@
  */
 import { AsyncMutex } from '@esfx/async-mutex';
 import { Mutex } from 'async-mutex';
-import { Condition, Lock } from './lib.js';
+import { Condition, Lock, SharedLock } from './lib.js';
 import type { Case } from './events.js';
 import { type Settings, measure } from './harness.js';
 import { LIMIT, OURS } from './peers.js';
@@ -124,4 +124,23 @@ export async function conditionRoundTrip(rounds: number, s: Settings, loop = fal
         rows,
       }
     : { id: 'condition', title: 'condition round trip between two tasks, waitFor()', unit: 'ns/round', rows };
+}
+
+/** Uncontended acquire + release on one thread: SharedLock against the one-thread Lock. */
+export async function uncontended(rounds: number, s: Settings): Promise<Case> {
+  const loop = async (lock: { acquire(): Promise<boolean>; release(): void }) => {
+    for (let i = 0; i < rounds; i++) {
+      await lock.acquire();
+      lock.release();
+    }
+    return rounds;
+  };
+  const rows = await measure(
+    [
+      { name: 'SharedLock', run: () => loop(new SharedLock()) },
+      { name: 'Lock', run: () => loop(new Lock()) },
+    ],
+    s,
+  );
+  return { id: 'lock-uncontended', title: 'uncontended acquire + release, one thread', unit: 'ns/op', rows };
 }

@@ -3,7 +3,7 @@
  * B answers. The raw variants drive one Int32 word directly (A writes odd values, B even ones); the
  * SharedEvent variants use two events, ping and pong, in the same buffer.
  */
-import type { SharedEvent as SharedEventClass } from '../lib/index.js';
+import { SharedLock, type SharedEvent as SharedEventClass } from '../lib/index.js';
 
 export type Variant =
   | 'SharedEvent wait <-> wait'
@@ -12,12 +12,24 @@ export type Variant =
   | 'raw waitAsync <-> Atomics.wait'
   | 'SharedEvent waitSync <-> waitSync'
   | 'raw Atomics.wait <-> Atomics.wait'
+  | 'SharedLock acquire <-> acquire'
+  | 'SharedLock acquireSync <-> acquireSync'
   | 'postMessage';
+
+/** The lock variants: a round trip is two hand-offs, A -> B -> A (FIFO makes them alternate). */
+type LockVariant = 'SharedLock acquire <-> acquire' | 'SharedLock acquireSync <-> acquireSync';
+const lockSides: Record<LockVariant, Side> = {
+  'SharedLock acquire <-> acquire': 'async',
+  'SharedLock acquireSync <-> acquireSync': 'sync',
+};
+
+/** Where the lock variants' lock lives in the buffer (after the event variants' words). */
+export const LOCK_AT = 8;
 
 type Side = 'async' | 'sync';
 
 /** How each side of a variant waits (A first). */
-const sides: Record<Exclude<Variant, 'postMessage'>, [Side, Side, boolean]> = {
+const sides: Record<Exclude<Variant, 'postMessage' | LockVariant>, [Side, Side, boolean]> = {
   'SharedEvent wait <-> wait': ['async', 'async', true],
   'raw waitAsync <-> waitAsync': ['async', 'async', false],
   'SharedEvent wait <-> waitSync': ['async', 'sync', true],
@@ -43,8 +55,24 @@ export async function pingPongA(
   rounds: number,
   SharedEvent: typeof SharedEventClass,
 ): Promise<number[]> {
-  const [side, , library] = sides[variant as keyof typeof sides];
   const times: number[] = [];
+  const lockSide = (lockSides as Partial<Record<Variant, Side>>)[variant];
+  if (lockSide !== undefined) {
+    const lock = new SharedLock(buffer, LOCK_AT);
+    const take = lockSide === 'sync' ? async () => void lock.acquireSync() : () => lock.acquire();
+    await take();
+    const word = new Int32Array(buffer, LOCK_AT, 1);
+    while (Atomics.load(word, 0) < 3) await new Promise((r) => setTimeout(r, 1)); // B in line
+    for (let r = 0; r < rounds; r++) {
+      const t0 = performance.now();
+      lock.release(); // to B, waiting
+      await take(); // back from B
+      times.push(performance.now() - t0);
+    }
+    lock.release();
+    return times;
+  }
+  const [side, , library] = sides[variant as keyof typeof sides];
   if (library) {
     const ping = new SharedEvent(buffer, 0);
     const pong = new SharedEvent(buffer, SharedEvent.BYTES);
@@ -75,6 +103,17 @@ export async function pingPongB(
   rounds: number,
   SharedEvent: typeof SharedEventClass,
 ): Promise<void> {
+  const lockSide = (lockSides as Partial<Record<Variant, Side>>)[variant];
+  if (lockSide !== undefined) {
+    const lock = new SharedLock(buffer, LOCK_AT);
+    while (!lock.locked()) await new Promise((r) => setTimeout(r, 1)); // A takes it first, then waits for us
+    for (let r = 0; r < rounds; r++) {
+      if (lockSide === 'sync') lock.acquireSync();
+      else await lock.acquire();
+      lock.release();
+    }
+    return;
+  }
   const [, side, library] = sides[variant as keyof typeof sides];
   if (library) {
     const ping = new SharedEvent(buffer, 0);

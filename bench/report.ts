@@ -132,6 +132,19 @@ export function goals(cases: Case[]): Verdict[] {
   ] as const) {
     ratio(`${ours} <= 1.15x ${raw} (median)`, 1.15, value(cases, id, ours), value(cases, id, raw));
   }
+  for (const [id, ours, raw] of [
+    ['threads-lock', 'SharedLock acquire <-> acquire', 'raw waitAsync <-> waitAsync'],
+    ['threads-lock-workers', 'SharedLock acquire <-> acquire', 'raw waitAsync <-> waitAsync'],
+    ['threads-lock-sync', 'SharedLock acquireSync <-> acquireSync', 'raw Atomics.wait <-> Atomics.wait'],
+  ] as const) {
+    ratio(`${id}: ${ours} <= 1.3x ${raw} (median)`, 1.3, value(cases, id, ours), value(cases, id, raw));
+  }
+  ratio(
+    'SharedLock uncontended acquire + release <= 3x Lock',
+    3,
+    value(cases, 'lock-uncontended', 'SharedLock'),
+    value(cases, 'lock-uncontended', 'Lock'),
+  );
   return out;
 }
 

@@ -1,9 +1,9 @@
 /** Cross-thread round trips: main thread <-> worker, and worker <-> worker. Median and p99 per variant. */
 import { Worker } from 'node:worker_threads';
-import { SharedEvent } from './lib.js';
+import { SharedEvent, SharedLock } from './lib.js';
 import type { Case } from './events.js';
 import { median, percentile } from './harness.js';
-import { type Variant, pingPongA } from './ping-pong.js';
+import { LOCK_AT, type Variant, pingPongA } from './ping-pong.js';
 
 const boot = new URL('../spec/workers/boot.mjs', import.meta.url);
 
@@ -20,7 +20,7 @@ const reply = <T>(w: Worker) =>
 /** Per-round times in µs, warm-up rounds dropped. */
 async function run(variant: Variant, rounds: number, between: 'main-worker' | 'worker-worker'): Promise<number[]> {
   if (process.env.BENCH_DEBUG) console.log(`  [${variant}]`);
-  const buffer = new SharedArrayBuffer(2 * SharedEvent.BYTES);
+  const buffer = new SharedArrayBuffer(LOCK_AT + SharedLock.BYTES);
   let times: number[];
   if (variant === 'postMessage') {
     const w = start(variant, 'b', buffer, rounds);
@@ -61,6 +61,18 @@ export async function roundTrips(rounds: number): Promise<Case[]> {
       'main-worker',
     ],
     [
+      'threads-lock',
+      'main thread <-> worker lock hand-off and back (two hand-offs), both awaiting',
+      ['SharedLock acquire <-> acquire', 'raw waitAsync <-> waitAsync'],
+      'main-worker',
+    ],
+    [
+      'threads-lock-workers',
+      'worker <-> worker lock hand-off and back (two hand-offs), both awaiting',
+      ['SharedLock acquire <-> acquire', 'raw waitAsync <-> waitAsync'],
+      'worker-worker',
+    ],
+    [
       'threads-sync-worker',
       'main thread awaiting <-> worker blocking',
       ['SharedEvent wait <-> waitSync', 'raw waitAsync <-> Atomics.wait'],
@@ -70,6 +82,12 @@ export async function roundTrips(rounds: number): Promise<Case[]> {
       'threads-sync',
       'worker <-> worker round trip, both blocking',
       ['SharedEvent waitSync <-> waitSync', 'raw Atomics.wait <-> Atomics.wait'],
+      'worker-worker',
+    ],
+    [
+      'threads-lock-sync',
+      'worker <-> worker lock hand-off and back (two hand-offs), both blocking',
+      ['SharedLock acquireSync <-> acquireSync', 'raw Atomics.wait <-> Atomics.wait'],
       'worker-worker',
     ],
   ];

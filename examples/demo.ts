@@ -1,11 +1,13 @@
 /**
  * `npm run demo`: the race of Python's `threading.Event` example, on one thread and with the rabbit in
  * a worker thread; then a longer race, the turtle and the rabbit signalling each other through events,
- * the same two ways; then a producer/consumer hand-off, with a Condition and with an Event.
+ * the same two ways; then a producer/consumer hand-off, with a Condition and with an Event, and across worker threads
+ * with a SharedCondition.
  */
 import { writeSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { Event, SharedEvent } from '../lib/index.js';
+import { withSharedCondition } from './bakery-threads.js';
 import { withCondition, withEvent } from './bakery.js';
 import { poolAndHike } from './pool.js';
 import { rabbit, turtle } from './race.js';
@@ -70,3 +72,5 @@ console.log('\nThe same with an Event and clear() (the lost wake-up):');
 await withEvent(say);
 
 await poolAndHike(say, (line) => console.log(`\n${line}`));
+console.log('\nThe bakery across threads: the baker and the customers in workers (SharedLock, SharedCondition):');
+await withSharedCondition(say);

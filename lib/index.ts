@@ -6,4 +6,6 @@ export { Event } from './event.js';
 export type { Guard } from './guard.js';
 export { Lock } from './lock.js';
 export { BoundedSemaphore, Semaphore } from './semaphore.js';
+export { SharedCondition } from './shared/shared-condition.js';
 export { SharedEvent } from './shared/shared-event.js';
+export { SharedLock } from './shared/shared-lock.js';

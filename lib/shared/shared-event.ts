@@ -30,7 +30,7 @@
  * Word says so, on every `set()`, on every `wait()`), it releases its whole local queue with `true` and
  * samples again: those waiters were all pending when a `set()` happened. A `set()` on this thread
  * releases this thread's waiters at once, synchronously, as `Event.set()` does, whichever object on the
- * word they waited through (`Word.check()`).
+ * word they waited through.
  *
  * # Cancel safety and lifetime
  *
@@ -47,10 +47,11 @@
  * engine waiter it used is still pending. An event with waiters is held by its Word until they settle,
  * so its waiters' promises settle even if nothing else references the event.
  */
-import { type WaitOptions, describe, readTimeout } from '../core/arguments.js';
+import { type WaitOptions, readTimeout } from '../core/arguments.js';
 import { inspectable } from '../core/inspect.js';
 import { park } from '../core/park.js';
 import { TRUE, WaiterQueue } from '../core/queue.js';
+import { sharedMemory } from './memory.js';
 import { Word, type WordListener, assertMayBlock } from './word.js';
 
 /** Bit 0 of the word: the flag. */
@@ -134,10 +135,6 @@ export class SharedEvent {
   readonly #listener: WordListener = { wordMoved: () => this.#catchUp() };
   static #inspectable = false;
   readonly #isSet = () => this.isSet();
-  /** A waiter joined: listen, unless the word moved since `seen` (a set() got in), which releases it. */
-  readonly #listen = () => {
-    if (!this.#word.watch(this.#seen, this.#listener)) this.#catchUp();
-  };
 
   /**
    * @param buffer - the shared memory to use; omitted, a new `SharedArrayBuffer` of
@@ -154,42 +151,17 @@ export class SharedEvent {
    * ```
    */
   constructor(buffer?: SharedArrayBuffer, byteOffset: number = 0) {
-    if (buffer === undefined) {
-      if (typeof SharedArrayBuffer !== 'function') {
-        throw new TypeError(
-          'SharedEvent needs SharedArrayBuffer, which this context does not provide ' +
-            '(in a browser, the page must be cross-origin isolated: COOP/COEP headers)',
-        );
-      }
-      buffer = new SharedArrayBuffer(SharedEvent.BYTES);
-    } else if (!isSharedArrayBuffer(buffer)) {
-      throw new TypeError(
-        `buffer must be a SharedArrayBuffer, got ${describe(buffer)} ` +
-          '(in a browser, shared memory needs a cross-origin isolated page: COOP/COEP headers)',
-      );
-    }
-    if (typeof byteOffset !== 'number') {
-      throw new TypeError(`byteOffset must be a number, got ${describe(byteOffset)}`);
-    }
-    if (!Number.isInteger(byteOffset) || byteOffset % 4 !== 0 || byteOffset < 0) {
-      throw new RangeError(`byteOffset must be a non-negative multiple of 4, got ${byteOffset}`);
-    }
-    if (byteOffset + SharedEvent.BYTES > buffer.byteLength) {
-      throw new RangeError(
-        `byteOffset ${byteOffset} leaves no room for an event (${SharedEvent.BYTES} bytes) ` +
-          `in a buffer of ${buffer.byteLength} bytes`,
-      );
-    }
-    this.buffer = buffer;
-    this.byteOffset = byteOffset;
-    const word = (this.#word = Word.of(buffer, byteOffset));
+    const memory = sharedMemory('SharedEvent', 'an event', SharedEvent.BYTES, buffer, byteOffset);
+    this.buffer = memory.buffer;
+    this.byteOffset = memory.byteOffset;
+    const word = (this.#word = Word.of(memory.buffer, memory.byteOffset));
     this.#seen = withoutFlag(word.load());
     this.#waiters.onEmpty = () => word.unwatch(this.#listener);
-    if (!SharedEvent.#inspectable) {
-      // Set up by the first event made, not in the class body (see core/inspect.ts).
-      SharedEvent.#inspectable = true;
-      inspectable(SharedEvent.prototype, 'SharedEvent', (e) => ({ set: e.isSet(), waiters: e.#waiters.size }));
-    }
+    if (!SharedEvent.#inspectable)
+      SharedEvent.#inspectable = inspectable(SharedEvent.prototype, 'SharedEvent', (e) => ({
+        set: e.isSet(),
+        waiters: e.#waiters.size,
+      }));
   }
 
   /**
@@ -224,7 +196,8 @@ export class SharedEvent {
       }
       word = found;
     }
-    this.#word.check(); // tells this event, and every other object of this thread on the word
+    this.#catchUp();
+    this.#word.check();
   };
 
   /**
@@ -285,7 +258,11 @@ export class SharedEvent {
     const word = this.#word.load();
     if (isSetWord(word) && arg === undefined) return TRUE;
     if (word !== this.#seen) this.#catchUp();
-    return park(this.#waiters, arg, this.#isSet, undefined, this.#listen);
+    const before = this.#waiters.size;
+    const promise = park(this.#waiters, arg, this.#isSet);
+    // A new waiter joined: listen, unless the word moved since `seen` (a set() got in), which releases it.
+    if (this.#waiters.size > before && !this.#word.watch(this.#seen, this.#listener)) this.#catchUp();
+    return promise;
   }
 
   /**
@@ -314,19 +291,11 @@ export class SharedEvent {
     return 'SharedEvent';
   }
 
-  /** The word moved since the local waiters sampled it: releases them all and samples again. */
+  /** Releases the local waiters if the word moved since they sampled it. */
   #catchUp(): void {
-    this.#seen = withoutFlag(this.#word.load());
+    const word = this.#word.load();
+    if (word === this.#seen) return;
+    this.#seen = withoutFlag(word);
     this.#waiters.releaseAll(true);
-  }
-}
-
-/** Whether `value` is a real SharedArrayBuffer (the platform's `byteLength` getter checks its receiver). */
-function isSharedArrayBuffer(value: unknown): value is SharedArrayBuffer {
-  try {
-    Object.getOwnPropertyDescriptor(SharedArrayBuffer.prototype, 'byteLength')!.get!.call(value);
-    return true;
-  } catch {
-    return false;
   }
 }

@@ -1,0 +1,754 @@
+/*
+ * SharedCondition: a condition variable over a SharedLock, seen by every thread that maps its words.
+ *
+ * # The words (SharedCondition.BYTES = 260)
+ *
+ *     tickets    the ticket counter (seats.ts)
+ *     seat k     two words each, for 32 seats:
+ *       state    ticket | FREE, RESERVED, WAITING, POLLING, FLIGHT or DEAD
+ *       counts   (registered << 16) | notified: the owner's waiters not notified yet, and the
+ *                notifications given to it that it has not taken yet
+ *
+ * As for SharedLock, the thread (one condition object of it) holds one seat while it has waiters, and
+ * its local FIFO queue stands behind it: registered + notified = its local waiters, at all times.
+ *
+ * # Who writes what
+ *
+ * - wait(), with the lock held: the owner takes a seat if it has none (FREE or DEAD → RESERVED, the
+ *   counts zeroed), REGISTERS ITS ENGINE WAITER ON THE COUNTS WORD, then publishes the seat
+ *   (WAITING(ticket), a new ticket); then adds 1 to `registered`, queues the waiter locally, and
+ *   releases the lock. A notify needs the lock, so it finds the waiter registered: no wake-up is lost.
+ * - notify(n), with the lock held: walks the seats with registered waiters, oldest ticket first, and
+ *   moves k = min(left, registered) of each from `registered` to `notified` (one compare-exchange of the
+ *   counts word: exact, whatever else runs). Then it wakes the owner: WAITING(t) → FLIGHT(t) and
+ *   `Atomics.notify` of the counts word. If that woke nobody, the owner's thread is gone: FLIGHT(t) →
+ *   DEAD(t), and it takes the notifications back (notified → 0) and gives them to the next seats. A
+ *   seat already FLIGHT is not notified again: its owner was woken and will look.
+ * - The owner, woken, re-arms its engine waiter, moves FLIGHT(t) → WAITING(t), then takes the
+ *   notifications (notified → 0) and hands them to its first local waiters, in order. Each notified
+ *   waiter takes the lock back (through the lock's own queue) before its promise settles.
+ * - A waiter that times out or is aborted before it is notified unregisters on its own thread, at once:
+ *   registered - 1; or, if none is left registered (its notification is on its way), notified - 1 and
+ *   it passes that notification on (as a notify(1) would). A notified waiter that times out or is
+ *   aborted while it takes the lock back passes its notification on too, as `Condition`'s does.
+ * - The owner whose local queue empties leaves its seat (its engine waiter notified away, seat → FREE).
+ * - waitSync registers the same way and blocks in `Atomics.wait` on the counts word, looking at the
+ *   seat after each wake-up; then it takes the lock back with `acquireSync`.
+ *
+ * # Why exactly min(n, waiting)
+ *
+ * Every notification moves one registered waiter to notified in the same compare-exchange, so a notify
+ * counts only waiters that are still registered; a waiter that leaves either finds itself registered
+ * (and unregisters: not counted) or finds its notification given (and passes it on). A live owner with
+ * a WAITING seat always has an engine waiter on its counts word (it registers before publishing and
+ * re-arms before going back to WAITING), so a notify that wakes nobody means the thread is gone, and its
+ * notifications go to the next seats. As with SharedLock, a notify arriving late after a seat changed
+ * hands can make a live owner look gone; it then finds its seat DEAD, takes it (or another) back and
+ * registers its waiters again: the notifications taken back went to other waiters.
+ *
+ * # Limits
+ *
+ * At most 32 threads wait on one condition at once (65,535 waiters per thread); a thread that finds
+ * every seat taken cannot register, so its waits end early, `true` as after a notification, after 1 to
+ * 32 ms: use `waitFor` or a loop on the guarded state (as with any condition variable). Without
+ * `Atomics.waitAsync`, an owner polls its seat (POLLING): a thread terminated while polling keeps the
+ * notifications given to it.
+ */
+import { type WaitOptions, checkFunction, describe, readCount, readTimeout, readWaitArg } from '../core/arguments.js';
+import { currentClock, monotonic } from '../core/clock.js';
+import { inspectable } from '../core/inspect.js';
+import { type MakeWaiter, park } from '../core/park.js';
+import { QUEUED, type Resolve, Waiter, WaiterQueue } from '../core/queue.js';
+import { sharedMemory } from './memory.js';
+import {
+  DEAD,
+  FLIGHT,
+  POLLING,
+  POLL_MAX,
+  RESERVED,
+  SEATS,
+  STATE,
+  WAITING,
+  before,
+  canWaitAsync,
+  newTicket,
+  sleep,
+  takeSeat,
+} from './seats.js';
+import { type SharedLock, enterSharedLock, isSharedLock } from './shared-lock.js';
+import { assertMayBlock, holdThread, releaseThread } from './word.js';
+
+/** One registered waiter in a counts word; the notified ones are the low 16 bits. */
+const REGISTERED = 0x10000;
+const NOTIFIED = 0xffff;
+
+/** What a condition's waiter tells its condition. */
+interface Owner {
+  /** A queued waiter gave up: take it out of the counts. */
+  unregister(): void;
+  /** A notified waiter gave up: pass its notification on. */
+  passOn(): void;
+}
+
+/**
+ * A {@link Condition} whose waiters may be on any thread: a {@link SharedLock} plus, in shared memory,
+ * one seat per waiting thread. The producer/consumer hand-off between workers: the state a waiter
+ * checks and the notification that it changed are both guarded by the lock. Post `buffer` and
+ * `byteOffset` (and the lock's) to another thread and rebuild it there with
+ * `new SharedCondition(lock, buffer, byteOffset)`.
+ *
+ * `notify(n)` wakes exactly `min(n, waiting)` waiters across threads: threads in the order their first
+ * waiter arrived, and within a thread its waiters in FIFO order. A waiter that timed out, was aborted
+ * or whose thread was terminated is not waiting.
+ *
+ * @example
+ * ```ts
+ * // main thread: a ring buffer `items` in shared memory, guarded by lock
+ * const lock = new SharedLock();
+ * const notEmpty = new SharedCondition(lock);
+ * worker.postMessage({ lock: lock.buffer, notEmpty: notEmpty.buffer, items });
+ * await notEmpty.acquire();
+ * try {
+ *   await notEmpty.waitFor(() => count(items) > 0);
+ *   take(items);
+ * } finally {
+ *   notEmpty.release();
+ * }
+ *
+ * // worker: const notEmpty = new SharedCondition(new SharedLock(data.lock), data.notEmpty);
+ * await notEmpty.acquire();
+ * put(items, 42);
+ * notEmpty.notify();
+ * notEmpty.release();
+ * ```
+ */
+export class SharedCondition {
+  /**
+   * Bytes one condition occupies in a buffer (260, a multiple of 4).
+   *
+   * @example
+   * ```ts
+   * const buffer = new SharedArrayBuffer(SharedLock.BYTES + 2 * SharedCondition.BYTES);
+   * const lock = new SharedLock(buffer, 0);
+   * const notFull = new SharedCondition(lock, buffer, SharedLock.BYTES);
+   * const notEmpty = new SharedCondition(lock, buffer, SharedLock.BYTES + SharedCondition.BYTES);
+   * ```
+   */
+  static readonly BYTES: number = 260; // 4 * (1 + 2 * SEATS): a literal, so bundlers see no side effect
+
+  /**
+   * The shared memory holding the condition's seats: post it (with {@link SharedCondition.byteOffset},
+   * and the lock's) to other threads.
+   *
+   * @example
+   * ```ts
+   * worker.postMessage({ buffer: cond.buffer, byteOffset: cond.byteOffset });
+   * ```
+   */
+  readonly buffer: SharedArrayBuffer;
+
+  /**
+   * Where in {@link SharedCondition.buffer} the condition's words start.
+   *
+   * @example
+   * ```ts
+   * const same = new SharedCondition(lock, cond.buffer, cond.byteOffset);
+   * ```
+   */
+  readonly byteOffset: number;
+
+  readonly #lock: SharedLock;
+  readonly #words: Int32Array;
+  /** Index of the ticket counter; seat k's state word is at #at + 1 + 2k, its counts word next. */
+  readonly #at: number;
+  readonly #waiters = new WaiterQueue();
+  /** Word index of this object's seat (its state word), or -1. */
+  #seat = -1;
+  /** Our seat's state as we published it: WAITING(t) or POLLING(t). */
+  #mine = 0;
+  #armed: object | undefined = undefined;
+  #poll: ReturnType<typeof setTimeout> | undefined = undefined;
+  #delay = 1;
+  #holdsThread = false;
+  readonly #owner: Owner = {
+    unregister: () => this.#unregister(),
+    passOn: () => this.#give(1),
+  };
+  readonly #make: MakeWaiter = (queue, resolve, reject, signal) =>
+    new SharedConditionWaiter(this.#lock, this.#owner, queue, resolve, reject, signal);
+  readonly #mustHold = () => {
+    if (!this.#lock.locked()) throw notHeld('wait');
+    return false;
+  };
+  readonly #onPoll = () => {
+    this.#poll = undefined;
+    this.#delay = Math.min(this.#delay * 2, POLL_MAX);
+    this.#check();
+  };
+  static #inspectable = false;
+
+  /**
+   * @param lock - the {@link SharedLock} whose holder may wait and notify; several conditions may share
+   *   one.
+   * @param buffer - the shared memory for the condition's seats; omitted, a new `SharedArrayBuffer` of
+   *   {@link SharedCondition.BYTES} bytes.
+   * @param byteOffset - where the condition's words start in `buffer`: a multiple of 4, default 0.
+   * @throws `TypeError` when `lock` is not a `SharedLock` (of either build), or for `buffer` and
+   *   `byteOffset` as {@link SharedLock}'s constructor.
+   *
+   * @example
+   * ```ts
+   * const lock = new SharedLock();
+   * const notEmpty = new SharedCondition(lock);
+   * const notFull = new SharedCondition(lock);
+   * // in a worker:
+   * const again = new SharedCondition(new SharedLock(lockBuffer), notEmpty.buffer, notEmpty.byteOffset);
+   * ```
+   */
+  constructor(lock: SharedLock, buffer?: SharedArrayBuffer, byteOffset: number = 0) {
+    if (!isSharedLock(lock)) throw new TypeError(`lock must be a SharedLock, got ${describe(lock)}`);
+    const memory = sharedMemory('SharedCondition', 'a condition', SharedCondition.BYTES, buffer, byteOffset);
+    this.#lock = lock;
+    this.buffer = memory.buffer;
+    this.byteOffset = memory.byteOffset;
+    this.#words = memory.words;
+    this.#at = memory.index;
+    this.#waiters.onEmpty = () => this.#idle();
+    if (!SharedCondition.#inspectable)
+      SharedCondition.#inspectable = inspectable(SharedCondition.prototype, 'SharedCondition', (c) => ({
+        locked: c.locked(),
+        waiters: c.#waiters.size,
+      }));
+  }
+
+  /**
+   * Whether the condition's lock is held, on any thread.
+   *
+   * @example
+   * ```ts
+   * console.log(cond.locked());
+   * ```
+   */
+  locked(): boolean {
+    return this.#lock.locked();
+  }
+
+  /**
+   * Acquires the condition's lock: see {@link SharedLock.acquire}.
+   *
+   * @example
+   * ```ts
+   * await cond.acquire();
+   * ```
+   */
+  acquire(): Promise<true>;
+  /**
+   * Acquires the condition's lock, or gives up after `timeout` ms (`false`): see
+   * {@link SharedLock.acquire}.
+   *
+   * @example
+   * ```ts
+   * if (!(await cond.acquire(100))) return;
+   * ```
+   */
+  acquire(timeout: number): Promise<boolean>;
+  /**
+   * Acquires the condition's lock, with a timeout and a signal: see {@link SharedLock.acquire}.
+   *
+   * @example
+   * ```ts
+   * await cond.acquire({ signal });
+   * ```
+   */
+  acquire(options: WaitOptions): Promise<boolean>;
+  /**
+   * Acquires the condition's lock, with an optional timeout or options.
+   *
+   * @example
+   * ```ts
+   * const take = (timeout?: number) => cond.acquire(timeout);
+   * ```
+   */
+  acquire(arg?: number | WaitOptions): Promise<boolean>;
+  acquire(arg?: number | WaitOptions): Promise<boolean> {
+    return this.#lock.acquire(arg);
+  }
+
+  /**
+   * Releases the condition's lock: see {@link SharedLock.release}.
+   *
+   * @throws `Error` when the lock is not held.
+   *
+   * @example
+   * ```ts
+   * cond.release();
+   * ```
+   */
+  release(): void {
+    this.#lock.release();
+  }
+
+  /**
+   * Releases the lock, waits until notified (by a `notify` on any thread), then re-acquires the lock and
+   * resolves `true`. The lock must be held.
+   *
+   * Cancel safety: whatever ends the wait, the lock is held again when the promise settles, so a
+   * `finally { cond.release() }` stays right. A waiter that was notified and then times out or is
+   * aborted passes its notification on to the next waiter, on whatever thread.
+   *
+   * @example
+   * ```ts
+   * while (count(items) === 0) await cond.wait();
+   * ```
+   */
+  wait(): Promise<true>;
+  /**
+   * Like `wait()`, giving up after `timeout` milliseconds: resolves `false` then, with the lock held
+   * again. `0` or less answers `false` at once, keeping the lock.
+   *
+   * @example
+   * ```ts
+   * if (!(await cond.wait(1_000))) console.log('no news for a second');
+   * ```
+   */
+  wait(timeout: number): Promise<boolean>;
+  /**
+   * Like `wait()`, with a timeout (`false`) and a signal (rejects with `signal.reason`, after the lock
+   * is re-acquired).
+   *
+   * @example
+   * ```ts
+   * await cond.wait({ timeout: 1_000, signal });
+   * ```
+   */
+  wait(options: WaitOptions): Promise<boolean>;
+  /**
+   * Like `wait()`, with an optional timeout or options.
+   *
+   * @example
+   * ```ts
+   * const next = (timeout?: number) => cond.wait(timeout);
+   * ```
+   */
+  wait(arg?: number | WaitOptions): Promise<boolean>;
+  wait(arg?: number | WaitOptions): Promise<boolean> {
+    const before = this.#waiters.size;
+    const result = park(this.#waiters, arg, this.#mustHold, this.#make);
+    if (this.#waiters.size > before) {
+      if (!this.#holdsThread) {
+        this.#holdsThread = true;
+        holdThread();
+      }
+      this.#register();
+      this.#lock.release();
+    }
+    return result;
+  }
+
+  /**
+   * Like `wait()`, blocking the whole thread (with `Atomics.wait`) until notified or `timeout`
+   * milliseconds pass; the lock is held again when it returns. Only where `Atomics.wait` is allowed
+   * (not on a browser page's main thread).
+   *
+   * @param timeout - milliseconds; omitted or `Infinity` waits for ever; `0` or less returns `false` at
+   *   once, keeping the lock.
+   * @returns `true` when notified, `false` when the timeout ran out first.
+   * @throws `Error` where the thread may not block (use `await cond.wait()` there) or when the lock is
+   *   not held; `TypeError` / `RangeError` for a timeout that is not a number / NaN.
+   *
+   * @example
+   * ```ts
+   * // in a worker, holding the lock
+   * while (count(items) === 0) cond.waitSync();
+   * ```
+   */
+  waitSync(timeout?: number): boolean {
+    const ms = timeout === undefined ? Infinity : readTimeout(timeout, 'timeout');
+    assertMayBlock('SharedCondition.waitSync()', 'await cond.wait()');
+    if (!this.#lock.locked()) throw notHeld('waitSync');
+    if (ms <= 0) return false;
+    let notified = false;
+    const w = new SyncWaiter(this.#waiters, () => (notified = true));
+    this.#waiters.add(w);
+    this.#register();
+    this.#lock.release();
+    const words = this.#words;
+    const deadline = monotonic() + ms;
+    while (!notified) {
+      const left = deadline - monotonic();
+      if (left <= 0) {
+        if (w.queued) {
+          this.#unregister();
+          w.cancel();
+        }
+        break;
+      }
+      const seat = this.#seat;
+      if (seat < 0) {
+        sleep(Math.min(left, this.#delay));
+        this.#delay = Math.min(this.#delay * 2, POLL_MAX);
+        this.#check();
+        continue;
+      }
+      const counts = Atomics.load(words, seat + 1);
+      if (Atomics.load(words, seat) !== this.#mine || (counts & NOTIFIED) !== 0) {
+        this.#check();
+        continue;
+      }
+      Atomics.wait(words, seat + 1, counts, canWaitAsync() ? left : Math.min(left, POLL_MAX));
+    }
+    this.#lock.acquireSync();
+    return notified;
+  }
+
+  /**
+   * Waits until `predicate()` is truthy, evaluating it with the lock held: first at once, then after
+   * each notification. Resolves with its last value, which is falsy when the timeout ran out. The lock
+   * must be held, and is held again when the promise settles.
+   *
+   * @param predicate - checks the guarded state.
+   * @param options - a timeout in ms for the whole wait, or `{ timeout, signal }`.
+   * @throws rejects with `TypeError` when `predicate` is not a function, `Error` when the lock is not
+   *   held, `signal.reason` when aborted.
+   *
+   * @example
+   * ```ts
+   * const ready = await cond.waitFor(() => count(items) > 0, { timeout: 5_000 });
+   * ```
+   */
+  async waitFor<T>(predicate: () => T, options?: number | WaitOptions): Promise<T> {
+    checkFunction(predicate, 'predicate');
+    const { timeout, signal } = readWaitArg(options);
+    if (!this.#lock.locked()) throw notHeld('waitFor');
+    const clock = currentClock();
+    const start = clock.now();
+    let result = predicate();
+    while (!result) {
+      const notified = await this.wait({ timeout: timeout - (clock.now() - start), signal });
+      result = predicate();
+      if (!notified) break;
+    }
+    return result;
+  }
+
+  /**
+   * Wakes `n` waiters, across threads: exactly `min(n, waiting)`. The lock must be held.
+   *
+   * @param n - how many to wake, a whole number (default 1; `Infinity` wakes all).
+   * @throws `RangeError` for a negative, fractional or NaN `n`, `TypeError` for a non-number, `Error`
+   *   when the lock is not held.
+   *
+   * @example
+   * ```ts
+   * put(items, item);
+   * cond.notify();
+   * ```
+   */
+  notify(n: number = 1): void {
+    readCount(n, 'n', 0, true);
+    if (!this.#lock.locked()) throw notHeld('notify');
+    this.#give(n);
+  }
+
+  /**
+   * Wakes every waiter, on every thread. The lock must be held.
+   *
+   * @throws `Error` when the lock is not held.
+   *
+   * @example
+   * ```ts
+   * closed = true;
+   * cond.notifyAll();
+   * ```
+   */
+  notifyAll(): void {
+    if (!this.#lock.locked()) throw notHeld('notifyAll');
+    this.#give(Infinity);
+  }
+
+  get [Symbol.toStringTag](): string {
+    return 'SharedCondition';
+  }
+
+  /** Gives `n` notifications to registered waiters, oldest seat first (see the protocol). */
+  #give(n: number): void {
+    const words = this.#words;
+    for (let left = n; left > 0;) {
+      const seat = this.#oldest();
+      if (seat < 0) return;
+      const counts = Atomics.load(words, seat + 1);
+      const registered = counts >>> 16;
+      if (registered === 0) continue;
+      const k = Math.min(left, registered);
+      if (Atomics.compareExchange(words, seat + 1, counts, counts - k * REGISTERED + k) !== counts) continue;
+      left -= k;
+      if (seat === this.#seat) this.#take();
+      else left += this.#wake(seat);
+    }
+  }
+
+  /** The seat (state word index) with registered waiters and the oldest ticket, or -1. */
+  #oldest(): number {
+    const words = this.#words;
+    let found = -1;
+    let ticket = 0;
+    for (let i = 0, at = this.#at + 1; i < SEATS; i++, at += 2) {
+      const v = Atomics.load(words, at);
+      const s = v & STATE;
+      if (
+        (s === WAITING || s === POLLING || s === FLIGHT) &&
+        Atomics.load(words, at + 1) >>> 16 !== 0 &&
+        (found < 0 || before(v & ~STATE, ticket))
+      ) {
+        found = at;
+        ticket = v & ~STATE;
+      }
+    }
+    return found;
+  }
+
+  /** Wakes the owner of `seat`; returns the notifications taken back when its thread is gone. */
+  #wake(seat: number): number {
+    const words = this.#words;
+    for (;;) {
+      const v = Atomics.load(words, seat);
+      const t = v & ~STATE;
+      switch (v & STATE) {
+        case WAITING:
+          if (Atomics.compareExchange(words, seat, v, t | FLIGHT) !== v) continue;
+          if (Atomics.notify(words, seat + 1) > 0) return 0;
+          if (Atomics.compareExchange(words, seat, t | FLIGHT, t | DEAD) !== (t | FLIGHT)) return 0;
+          return this.#takeBack(seat);
+        case POLLING:
+          Atomics.notify(words, seat + 1); // for a thread blocked in waitSync
+          return 0;
+        case FLIGHT:
+          return 0; // woken already: it will look
+        default:
+          return this.#takeBack(seat); // dead, or left meanwhile: what it was given is not taken
+      }
+    }
+  }
+
+  /** Takes every notification of `seat` back. */
+  #takeBack(seat: number): number {
+    const words = this.#words;
+    for (let counts = Atomics.load(words, seat + 1); ;) {
+      const seen = Atomics.compareExchange(words, seat + 1, counts, counts & ~NOTIFIED);
+      if (seen === counts) return counts & NOTIFIED;
+      counts = seen;
+    }
+  }
+
+  /** A local waiter was queued (with the lock held): a seat, then one more registered. */
+  #register(): void {
+    if (this.#seat < 0 && !this.#sit()) return this.#startPolling();
+    Atomics.add(this.#words, this.#seat + 1, REGISTERED);
+  }
+
+  /** Takes a seat and publishes it, registering no one yet. */
+  #sit(): boolean {
+    const words = this.#words;
+    const seat = takeSeat(words, this.#at + 1, 2);
+    if (seat < 0) return false;
+    this.#seat = seat;
+    const left = Atomics.exchange(words, seat + 1, 0) & NOTIFIED; // given to a thread now gone
+    this.#arm();
+    this.#mine = newTicket(words, this.#at) | (canWaitAsync() ? WAITING : POLLING);
+    Atomics.store(words, seat, this.#mine);
+    this.#delay = 1;
+    if (left > 0) this.#give(left);
+    return true;
+  }
+
+  /** Registers the engine waiter on our counts word, or polls where there is no waitAsync. */
+  #arm(): void {
+    if (!canWaitAsync()) return this.#startPolling();
+    const words = this.#words;
+    const token = {};
+    for (;;) {
+      const result = Atomics.waitAsync(words, this.#seat + 1, Atomics.load(words, this.#seat + 1));
+      if (!result.async) continue; // the counts moved between the two reads
+      this.#armed = token;
+      void result.value.then(() => {
+        if (this.#armed !== token) return;
+        this.#armed = undefined;
+        this.#check();
+      });
+      return;
+    }
+  }
+
+  /** Woken, polled, or looking from waitSync: takes what was given, or gets back in line. */
+  #check(): void {
+    const seat = this.#seat;
+    if (seat < 0) {
+      // No seat: try again; still none, the waiters wake early (see Limits).
+      if (this.#waiters.size === 0) return;
+      if (this.#sit()) Atomics.add(this.#words, this.#seat + 1, this.#waiters.size * REGISTERED);
+      else while (this.#waiters.releaseOne(true)); // each takes the lock back before it settles
+      return;
+    }
+    const words = this.#words;
+    const mine = this.#mine;
+    const t = mine & ~STATE;
+    const v = Atomics.load(words, seat);
+    if (v === (t | FLIGHT)) {
+      this.#arm(); // before going back to WAITING: a live WAITING seat always has an engine waiter
+      if (Atomics.compareExchange(words, seat, v, mine) !== v) return this.#check();
+    } else if (v !== mine) {
+      return this.#rejoin(v === (t | DEAD));
+    } else if ((mine & STATE) === POLLING || this.#armed === undefined) {
+      this.#arm();
+    }
+    this.#take();
+  }
+
+  /** Taken for gone: frees the dead seat (our engine waiter notified away), sits again, re-registers. */
+  #rejoin(dead: boolean): void {
+    const words = this.#words;
+    const seat = this.#seat;
+    if (dead) {
+      if (this.#armed !== undefined) Atomics.notify(words, seat + 1);
+      Atomics.compareExchange(words, seat, (this.#mine & ~STATE) | DEAD, 0);
+    }
+    this.#armed = undefined;
+    this.#seat = -1;
+    this.#check();
+  }
+
+  /** Takes the notifications given to our seat and hands them to our first local waiters. */
+  #take(): void {
+    const given = this.#takeBack(this.#seat);
+    let extra = 0;
+    for (let i = 0; i < given; i++) if (!this.#waiters.releaseOne(true)) extra++;
+    if (extra > 0) this.#give(extra);
+  }
+
+  /** A queued local waiter gave up: one registered less, or pass on the notification meant for it. */
+  #unregister(): void {
+    const words = this.#words;
+    const seat = this.#seat;
+    if (seat < 0) return;
+    for (let counts = Atomics.load(words, seat + 1); ;) {
+      const next = counts >>> 16 > 0 ? counts - REGISTERED : (counts & NOTIFIED) > 0 ? counts - 1 : counts;
+      const seen = Atomics.compareExchange(words, seat + 1, counts, next);
+      if (seen !== counts) {
+        counts = seen;
+        continue;
+      }
+      if (counts >>> 16 === 0 && (counts & NOTIFIED) > 0) this.#give(1);
+      return;
+    }
+  }
+
+  #startPolling(): void {
+    if (this.#poll !== undefined) return;
+    const handle = setTimeout(this.#onPoll, this.#delay);
+    (handle as { unref?: () => void }).unref?.();
+    this.#poll = handle;
+  }
+
+  /** The last local waiter left: gives the seat back, stops polling, lets the thread go. */
+  #idle(): void {
+    const words = this.#words;
+    const seat = this.#seat;
+    if (seat >= 0) {
+      if (this.#armed !== undefined) Atomics.notify(words, seat + 1);
+      this.#armed = undefined;
+      this.#seat = -1;
+      const mine = this.#mine;
+      const flight = (mine & ~STATE) | FLIGHT;
+      if (
+        Atomics.compareExchange(words, seat, mine, RESERVED) === mine ||
+        Atomics.compareExchange(words, seat, flight, RESERVED) === flight
+      ) {
+        const left = Atomics.exchange(words, seat + 1, 0) & NOTIFIED;
+        Atomics.store(words, seat, 0);
+        if (left > 0) this.#give(left);
+      } // else taken for gone (DEAD): free for anyone already
+    }
+    if (this.#poll !== undefined) {
+      clearTimeout(this.#poll);
+      this.#poll = undefined;
+    }
+    if (this.#holdsThread) {
+      this.#holdsThread = false;
+      releaseThread();
+    }
+  }
+}
+
+function notHeld(method: string): Error {
+  return new Error(`SharedCondition.${method}() needs the lock held: acquire it first`);
+}
+
+/** waitSync's place in the local queue: notified when released. */
+class SyncWaiter extends Waiter {
+  constructor(queue: WaiterQueue, resolve: Resolve) {
+    super(queue, resolve, undefined, undefined);
+  }
+
+  cancel(): void {
+    this.leave();
+  }
+}
+
+/**
+ * A waiter of a shared condition: notified (or timed out, or aborted), it re-acquires the lock before
+ * it settles. Its timer and signal stay armed until then; one that fires after the notification turns
+ * it into a timeout or an abort and passes the notification on.
+ */
+class SharedConditionWaiter extends Waiter {
+  #notified = false;
+  #reacquiring = false;
+  #outcome: { value: boolean } | { reason: unknown } = { value: true };
+
+  constructor(
+    private readonly lock: SharedLock,
+    private readonly owner: Owner,
+    queue: WaiterQueue,
+    resolve: Resolve,
+    reject: ((reason: unknown) => void) | undefined,
+    signal: AbortSignal | undefined,
+  ) {
+    super(queue, resolve, reject, signal);
+  }
+
+  override grant(): void {
+    this.state &= ~QUEUED; // the queue took it out; its deadline and signal stay armed
+    this.#notified = true;
+    this.#reacquire();
+  }
+
+  override expire(): void {
+    this.#cancel({ value: false });
+    this.stopWatching();
+  }
+
+  override abort(reason: unknown): void {
+    this.signal = undefined;
+    this.#cancel({ reason });
+    this.stopTimer();
+  }
+
+  #cancel(outcome: { value: boolean } | { reason: unknown }): void {
+    this.#outcome = outcome;
+    if (this.queued) {
+      this.owner.unregister();
+      this.leave();
+    } else if (this.#notified) this.owner.passOn();
+    this.#reacquire();
+  }
+
+  #reacquire(): void {
+    if (this.#reacquiring) return;
+    this.#reacquiring = true;
+    enterSharedLock(this.lock, () => {
+      this.stopTimer();
+      this.stopWatching();
+      if ('value' in this.#outcome) this.resolve(this.#outcome.value);
+      else this.reject!(this.#outcome.reason);
+    });
+  }
+}

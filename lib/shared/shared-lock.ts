@@ -1,0 +1,666 @@
+/*
+ * SharedLock: one lock, seen by every thread that maps its words of shared memory.
+ *
+ * # The words (SharedLock.BYTES = 136)
+ *
+ *     lock      bit 0: LOCKED (someone holds the lock, or it is being handed to a seat);
+ *               bits 1..31: COUNT, the seats counted as waiting (each adds 2)
+ *     tickets   the ticket counter (seats.ts)
+ *     seat k    (32 words) ticket | state: FREE, RESERVED, WAITING, POLLING, GRANTED or DEAD
+ *
+ * The thread, not each waiter, takes a place in line: a lock object with local waiters holds exactly one
+ * seat, and its local FIFO queue stands behind it. Invariant: a lock that is not LOCKED has no seat
+ * GRANTED.
+ *
+ * # Who writes what
+ *
+ * - acquire, the lock free: lock → lock | LOCKED (a compare-exchange). Taken.
+ * - A thread whose first local waiter arrives while the lock is held takes a seat (FREE or DEAD →
+ *   RESERVED), REGISTERS ITS ENGINE WAITER ON THE SEAT WORD (`Atomics.waitAsync` on RESERVED), then
+ *   counts itself (lock → lock + 2, only while LOCKED; finding the lock free, it takes it instead),
+ *   then publishes: seat → WAITING(ticket), a new ticket. Then it reads the lock word once more: if it
+ *   is free now (a release found the seat not yet published, below), it takes the lock and un-publishes.
+ * - release: with COUNT 0, lock LOCKED → 0 (a compare-exchange, so a thread counting itself meanwhile
+ *   either is seen or sees the lock free). Else it marks the oldest WAITING seat GRANTED
+ *   (WAITING(t) → GRANTED(t)), uncounts it (lock - 2) and notifies the seat word: the lock stays
+ *   LOCKED (a hand-off in flight counts as held). If the notify woke nobody, the seat's thread is gone
+ *   (a terminated thread's engine waiters go with it): the releaser takes the grant back
+ *   (GRANTED(t) → DEAD(t)) and offers the next seat. If COUNT > 0 but no seat is published yet (its
+ *   thread is between counting and publishing), the releaser clears LOCKED, then looks at the seats
+ *   again and takes the lock back to hand it over if one was published meanwhile: either it sees the
+ *   seat, or the thread sees the lock free (the thread writes its seat before reading the lock, the
+ *   releaser writes the lock before reading the seats). Nobody spins.
+ * - The owner, woken, claims its grant (GRANTED(t) → RESERVED(t)): its first local waiter has the lock.
+ *   It re-arms its engine waiter before it runs anything, and publishes again, with a new ticket (at
+ *   the back of the line), if it still has local waiters.
+ * - A releaser that finds its own seat the oldest hands the lock to its local waiter directly.
+ * - A thread whose local queue empties (its waiters timed out or were aborted) withdraws at once, on
+ *   its own thread: WAITING(t) → RESERVED(t), lock - 2. If the seat was GRANTED first, it claims the
+ *   lock and releases it (passes it on) right there. Then it leaves the seat (notifies its own engine
+ *   waiter away, seat → FREE). So a thread that gave up never holds anyone up, even when it is busy
+ *   afterwards.
+ * - acquireSync publishes the same way and blocks in `Atomics.wait` on its seat word (counted by the
+ *   releaser's notify, so a thread terminated while blocked is skipped too). A grant that reaches a
+ *   thread blocked in acquireSync goes to acquireSync: the thread's async waiters cannot run before.
+ *
+ * # Why nothing is lost, and nobody dead holds the lock
+ *
+ * A published, live thread always has an engine waiter (or a blocked `Atomics.wait`) on its seat: it
+ * registers before publishing, and re-arms before publishing again. So a notify that wakes nobody after
+ * GRANTED means the thread is gone, and the grant is taken back by the compare-exchange that also
+ * decides the owner's claim: exactly one of them wins. In two rare races a live thread can be taken for
+ * gone (a grant's notify arriving late, after the thread that claimed it on its own left the seat and
+ * another thread took it; or a thread blocked in acquireSync between two waits): the thread finds its
+ * seat DEAD(t) when it next looks, takes it back (DEAD(t) → RESERVED(t)) or another seat, and queues
+ * again at the back. Nothing is lost; only that turn is.
+ *
+ * # Fairness
+ *
+ * FIFO across threads by the time each thread's first waiter arrived (its ticket), and FIFO within a
+ * thread: a thread served goes to the back with its next waiter, so a waiter has at most one hand-off
+ * per other thread ahead of it. This holds while at most 32 threads wait at once; a thread that finds
+ * every seat taken polls (1 ms, doubling to 32 ms) for a free seat or a free lock, outside the line.
+ * A waiter arriving while the lock is free takes it at once.
+ *
+ * # Faults and the polling fallback
+ *
+ * A thread terminated while it holds the lock, or after it was handed the lock and woken, leaves the
+ * lock held, as with any mutex. Without `Atomics.waitAsync`, a thread polls its seat (1 ms, doubling to
+ * 32 ms; the seat is POLLING): no notify can tell whether it is alive, so a thread terminated while
+ * polling can be handed the lock and keep it.
+ */
+import { type WaitOptions, checkFunction, readTimeout, readWaitArg } from '../core/arguments.js';
+import { monotonic } from '../core/clock.js';
+import { inspectable } from '../core/inspect.js';
+import { park } from '../core/park.js';
+import { TRUE, WaiterQueue } from '../core/queue.js';
+import { TimeoutError } from '../errors.js';
+import { sharedMemory } from './memory.js';
+import {
+  DEAD,
+  GRANTED,
+  POLLING,
+  POLL_MAX,
+  RESERVED,
+  SEATS,
+  STATE,
+  WAITING,
+  before,
+  canWaitAsync,
+  newTicket,
+  sleep,
+  takeSeat,
+} from './seats.js';
+import { assertMayBlock, holdThread, releaseThread } from './word.js';
+
+/** Bit 0 of the lock word: held (or being handed over). */
+const LOCKED = 1;
+/** One counted seat, in the lock word. */
+const ONE = 2;
+
+/**
+ * The key of a shared lock's internal `enter(then)`: takes the lock for `then`, at once when it is free,
+ * else in turn (what a SharedCondition's waiter uses to get the lock back). Registered, so that the ESM
+ * and CommonJS builds recognise each other's locks; versioned, so that another protocol never matches.
+ */
+const ENTER = /*#__PURE__*/ Symbol.for('awaitable-event/SharedLock.enter@2');
+
+type Enter = (this: SharedLock, then: () => void) => void;
+
+/** Whether `value` is a {@link SharedLock} of any build of this package. */
+export function isSharedLock(value: unknown): value is SharedLock {
+  return typeof value === 'object' && value !== null && typeof (value as Record<symbol, unknown>)[ENTER] === 'function';
+}
+
+/** Takes `lock` (of any build) for `then`: see {@link ENTER}. */
+export function enterSharedLock(lock: SharedLock, then: () => void): void {
+  (lock as unknown as Record<symbol, Enter>)[ENTER]!.call(lock, then);
+}
+
+/**
+ * A {@link Lock} whose state lives in a `SharedArrayBuffer`, so the tasks of every thread holding the
+ * buffer (Node `worker_threads`, browser Web Workers) share one lock, with no messages. Post `buffer`
+ * and `byteOffset` to another thread and rebuild it there with `new SharedLock(buffer, byteOffset)`.
+ *
+ * Order: FIFO across threads (by the time each thread's first waiter arrived), FIFO within a thread;
+ * a waiter gets the lock after at most one hand-off per other thread ahead of it, while at most 32
+ * threads wait at once. Like `Lock`, it does not track who holds it: any thread may `release()` it. A
+ * waiter that times out or is aborted, or whose thread is terminated, holds nobody up; a thread
+ * terminated while it holds the lock leaves it held, as with any mutex. `acquire()` never blocks the
+ * thread; `acquireSync()` does.
+ *
+ * @example
+ * ```ts
+ * // main thread
+ * import { SharedLock } from 'awaitable-event';
+ * const lock = new SharedLock();
+ * const counter = new Int32Array(new SharedArrayBuffer(4));
+ * new Worker('./worker.js', { workerData: { buffer: lock.buffer, counter } });
+ * await lock.runExclusive(() => counter[0]++);
+ *
+ * // worker.js
+ * const lock = new SharedLock(workerData.buffer);
+ * await lock.runExclusive(() => workerData.counter[0]++);
+ * ```
+ */
+export class SharedLock {
+  /**
+   * Bytes one lock occupies in a buffer (136, a multiple of 4); several locks of one buffer sit at
+   * offsets that far apart.
+   *
+   * @example
+   * ```ts
+   * const buffer = new SharedArrayBuffer(2 * SharedLock.BYTES);
+   * const [a, b] = [0, 1].map((i) => new SharedLock(buffer, i * SharedLock.BYTES));
+   * ```
+   */
+  static readonly BYTES: number = 136; // 4 * (2 + SEATS): a literal, so bundlers see no side effect
+
+  /**
+   * The shared memory holding the lock: post it (with {@link SharedLock.byteOffset}) to other threads.
+   *
+   * @example
+   * ```ts
+   * worker.postMessage({ buffer: lock.buffer, byteOffset: lock.byteOffset });
+   * ```
+   */
+  readonly buffer: SharedArrayBuffer;
+
+  /**
+   * Where in {@link SharedLock.buffer} the lock's words start.
+   *
+   * @example
+   * ```ts
+   * const same = new SharedLock(lock.buffer, lock.byteOffset);
+   * ```
+   */
+  readonly byteOffset: number;
+
+  readonly #words: Int32Array;
+  /** Index of the lock word; the ticket counter follows, then the seats. */
+  readonly #at: number;
+  readonly #waiters = new WaiterQueue();
+  /** Word index of this object's seat, or -1. */
+  #seat = -1;
+  /** What this object last wrote in its seat: RESERVED(t), or WAITING(t) / POLLING(t) while published. */
+  #mine = 0;
+  #published = false;
+  /** The pending engine waiter on the seat (its identity), or undefined. */
+  #armed: object | undefined = undefined;
+  #poll: ReturnType<typeof setTimeout> | undefined = undefined;
+  #delay = 1;
+  #holdsThread = false;
+  readonly #tryNow = () => this.#waiters.size === 0 && this.#tryLock();
+  readonly #onPoll = () => {
+    this.#poll = undefined;
+    this.#delay = Math.min(this.#delay * 2, POLL_MAX);
+    this.#check();
+  };
+  static #prototypeReady = false;
+
+  /**
+   * @param buffer - the shared memory to use; omitted, a new `SharedArrayBuffer` of
+   *   {@link SharedLock.BYTES} bytes (the lock free).
+   * @param byteOffset - where the lock's words start in `buffer`: a multiple of 4, default 0.
+   * @throws `TypeError` when `buffer` is not a `SharedArrayBuffer` (or shared memory is unavailable: in a
+   *   browser, the page needs cross-origin isolation) or `byteOffset` is not a number; `RangeError` when
+   *   `byteOffset` is not a multiple of 4 or does not leave room for the lock in `buffer`.
+   *
+   * @example
+   * ```ts
+   * const lock = new SharedLock();                              // a new buffer
+   * const again = new SharedLock(lock.buffer, lock.byteOffset); // the same lock, e.g. in a worker
+   * ```
+   */
+  constructor(buffer?: SharedArrayBuffer, byteOffset: number = 0) {
+    const memory = sharedMemory('SharedLock', 'a lock', SharedLock.BYTES, buffer, byteOffset);
+    this.buffer = memory.buffer;
+    this.byteOffset = memory.byteOffset;
+    this.#words = memory.words;
+    this.#at = memory.index;
+    this.#waiters.onEmpty = () => this.#idle();
+    // Set up on the first lock made, not in the class body (see core/inspect.ts): inspect and ENTER.
+    if (!SharedLock.#prototypeReady) {
+      SharedLock.#prototypeReady = inspectable(SharedLock.prototype, 'SharedLock', (l) => ({
+        locked: l.locked(),
+        waiters: l.#waiters.size,
+      }));
+      Object.defineProperty(SharedLock.prototype, ENTER, {
+        value(this: SharedLock, then: () => void) {
+          if (this.#tryNow()) return then();
+          this.#waiters.add(then);
+          this.#joined();
+        },
+      });
+    }
+  }
+
+  /**
+   * Whether someone holds the lock, on any thread (a hand-off to a waiter in flight counts as held).
+   *
+   * @example
+   * ```ts
+   * if (!lock.locked()) console.log('free');
+   * ```
+   */
+  locked(): boolean {
+    return (Atomics.load(this.#words, this.#at) & LOCKED) !== 0;
+  }
+
+  /**
+   * Takes the lock: at once when it is free, else in turn (FIFO across threads, then within a thread).
+   *
+   * Cancel safety: a waiter that times out or is aborted gives up its place at once and never holds the
+   * lock afterwards (if the lock reached it first, it is passed on); once `acquire()` has resolved
+   * `true`, the caller holds the lock and must release it. A Node worker with a pending `acquire()` stays
+   * alive until it settles.
+   *
+   * @example
+   * ```ts
+   * await lock.acquire();
+   * try {
+   *   await work();
+   * } finally {
+   *   lock.release();
+   * }
+   * ```
+   */
+  acquire(): Promise<true>;
+  /**
+   * Takes the lock, or gives up after `timeout` milliseconds (`false`: not acquired). `0` or less only
+   * takes a free lock.
+   *
+   * @example
+   * ```ts
+   * if (await lock.acquire(100)) {
+   *   try { await work(); } finally { lock.release(); }
+   * }
+   * ```
+   */
+  acquire(timeout: number): Promise<boolean>;
+  /**
+   * Takes the lock, unless the timeout runs out first (`false`) or the signal aborts (rejects with
+   * `signal.reason`).
+   *
+   * @example
+   * ```ts
+   * await lock.acquire({ signal: shutdown.signal });
+   * ```
+   */
+  acquire(options: WaitOptions): Promise<boolean>;
+  /**
+   * Takes the lock, with an optional timeout (ms) or options: the form to forward an argument that may
+   * be either, or absent.
+   *
+   * @example
+   * ```ts
+   * const take = (timeout?: number) => lock.acquire(timeout);
+   * ```
+   */
+  acquire(arg?: number | WaitOptions): Promise<boolean>;
+  acquire(arg?: number | WaitOptions): Promise<boolean> {
+    if (arg === undefined && this.#tryNow()) return TRUE;
+    const before = this.#waiters.size;
+    const promise = park(this.#waiters, arg, this.#tryNow);
+    if (this.#waiters.size > before) this.#joined();
+    return promise;
+  }
+
+  /**
+   * Takes the lock, blocking the whole thread until it is free or `timeout` milliseconds pass. Only
+   * where `Atomics.wait` is allowed: Node's main thread, Node workers and Web Workers, not a browser
+   * page's main thread.
+   *
+   * It blocks every task of the thread: called while another task of the same thread holds the lock, it
+   * deadlocks, as any mutex would; give it a timeout where the thread has other tasks using the lock.
+   * When the lock comes to this thread while it blocks, acquireSync gets it, ahead of the thread's
+   * async waiters (which cannot run before it returns).
+   *
+   * @param timeout - milliseconds; omitted or `Infinity` waits for ever, `0` or less only takes a free
+   *   lock.
+   * @returns `true` when the lock was taken, `false` when the timeout ran out first.
+   * @throws `Error` where the thread may not block (use `await lock.acquire()` there); `TypeError` /
+   *   `RangeError` for a timeout that is not a number / NaN.
+   *
+   * @example
+   * ```ts
+   * // in a worker
+   * if (lock.acquireSync(1_000)) {
+   *   try { counter[0]++; } finally { lock.release(); }
+   * }
+   * ```
+   */
+  acquireSync(timeout?: number): boolean {
+    const ms = timeout === undefined ? Infinity : readTimeout(timeout, 'timeout');
+    assertMayBlock('SharedLock.acquireSync()', 'await lock.acquire()');
+    if (this.#tryLock()) return true;
+    if (ms <= 0) return false;
+    const words = this.#words;
+    const deadline = monotonic() + ms;
+    for (;;) {
+      const left = deadline - monotonic();
+      if (!this.#published) {
+        if (this.#seat < 0 && !this.#sit()) {
+          // Every seat is taken: try the lock every millisecond.
+          if (left <= 0) return false;
+          sleep(Math.min(left, 1));
+          if (this.#tryLock()) return true;
+          continue;
+        }
+        if (!this.#publish()) return this.#doneSync(true);
+      }
+      const mine = this.#mine;
+      if (left <= 0) {
+        if (this.#waiters.size > 0) return false; // the seat stays published for the async waiters
+        return this.#doneSync(this.#withdraw());
+      }
+      Atomics.wait(words, this.#seat, mine, left);
+      if (Atomics.load(words, this.#seat) !== mine && this.#moved()) return this.#doneSync(true);
+    }
+  }
+
+  /**
+   * Releases the lock, handing it to the first waiter of the longest-waiting thread if there is one.
+   *
+   * @throws `Error` when the lock is not held.
+   *
+   * @example
+   * ```ts
+   * lock.release();
+   * ```
+   */
+  release(): void {
+    const words = this.#words;
+    const at = this.#at;
+    let l = Atomics.load(words, at);
+    if ((l & LOCKED) === 0) throw new Error('SharedLock.release() called on a lock that is not held');
+    for (;;) {
+      if (l === LOCKED) {
+        const seen = Atomics.compareExchange(words, at, LOCKED, 0);
+        if (seen === LOCKED) return;
+        l = seen;
+        continue;
+      }
+      if (this.#oldest() < 0) {
+        // Counted seats not published yet: let go, then look again (see the protocol).
+        const seen = Atomics.compareExchange(words, at, l, l & ~LOCKED);
+        if (seen !== l) {
+          l = seen;
+          continue;
+        }
+        if (this.#oldest() < 0 || !this.#tryLock()) return;
+        l = Atomics.load(words, at);
+        continue;
+      }
+      if (this.#grant(this.#found, this.#foundValue)) return;
+      l = Atomics.load(words, at);
+    }
+  }
+
+  /**
+   * Runs `fn` holding the lock and releases it afterwards, however `fn` ends.
+   *
+   * @param options - a timeout (ms), or `{ timeout, signal }`, for acquiring the lock.
+   * @returns what `fn` returns (awaited).
+   * @throws rejects with {@link TimeoutError} when the timeout passes before the lock is acquired, with
+   *   `signal.reason` when the signal aborts first, with `TypeError` when `fn` is not a function.
+   *
+   * @example
+   * ```ts
+   * await lock.runExclusive(() => { counter[0]++; }, 1_000);
+   * ```
+   */
+  async runExclusive<T>(fn: () => T | PromiseLike<T>, options?: number | WaitOptions): Promise<T> {
+    checkFunction(fn, 'fn');
+    const { timeout, signal } = readWaitArg(options);
+    if (!(await this.acquire({ timeout, signal }))) {
+      throw new TimeoutError(`SharedLock.runExclusive() timed out after ${timeout} ms waiting for the lock`);
+    }
+    try {
+      return await fn();
+    } finally {
+      this.release();
+    }
+  }
+
+  get [Symbol.toStringTag](): string {
+    return 'SharedLock';
+  }
+
+  /** Takes a free lock. */
+  #tryLock(): boolean {
+    const words = this.#words;
+    const at = this.#at;
+    for (let l = Atomics.load(words, at); (l & LOCKED) === 0;) {
+      const seen = Atomics.compareExchange(words, at, l, l | LOCKED);
+      if (seen === l) return true;
+      l = seen;
+    }
+    return false;
+  }
+
+  /** The seat #oldest found, and its value. */
+  #found = -1;
+  #foundValue = 0;
+
+  /** Finds the published seat with the oldest ticket (into #found, #foundValue); its index or -1. */
+  #oldest(): number {
+    const words = this.#words;
+    let found = -1;
+    let value = 0;
+    for (let i = 0, at = this.#at + 2; i < SEATS; i++, at++) {
+      const v = Atomics.load(words, at);
+      const s = v & STATE;
+      if ((s === WAITING || s === POLLING) && (found < 0 || before(v & ~STATE, value & ~STATE))) {
+        found = at;
+        value = v;
+      }
+    }
+    this.#foundValue = value;
+    return (this.#found = found);
+  }
+
+  /**
+   * Hands the held lock to seat `at`, published as `v`: true when handed, false when the seat changed
+   * meanwhile or its thread is gone (the lock is still ours to pass on).
+   */
+  #grant(at: number, v: number): boolean {
+    const words = this.#words;
+    const t = v & ~STATE;
+    if (at === this.#seat) {
+      // Our own seat: straight to our first waiter; the engine waiter stays armed.
+      this.#unpublish();
+      this.#handOff();
+      this.#ensure();
+      return true;
+    }
+    if (Atomics.compareExchange(words, at, v, t | GRANTED) !== v) return false;
+    Atomics.sub(words, this.#at, ONE);
+    if ((v & STATE) === POLLING || Atomics.notify(words, at) > 0) return true;
+    // Nobody waits on that seat: its thread is gone. Take the grant back, unless it was claimed.
+    return Atomics.compareExchange(words, at, t | GRANTED, t | DEAD) !== (t | GRANTED);
+  }
+
+  /** A local waiter joined (queued): keep the thread alive and make sure this object is in line. */
+  #joined(): void {
+    if (!this.#holdsThread) {
+      this.#holdsThread = true;
+      holdThread();
+    }
+    this.#ensure();
+  }
+
+  /** While there are local waiters and this object is not in line: take a seat, arm, publish. */
+  #ensure(): void {
+    while (this.#waiters.size > 0 && !this.#published) {
+      if (this.#seat < 0 && !this.#sit()) {
+        if (this.#tryLock()) {
+          this.#handOff();
+          continue;
+        }
+        return this.#startPolling(); // every seat is taken: look again later
+      }
+      this.#arm();
+      if (this.#publish()) return;
+      this.#handOff();
+    }
+  }
+
+  #sit(): boolean {
+    const at = takeSeat(this.#words, this.#at + 2, 1);
+    if (at < 0) return false;
+    this.#seat = at;
+    this.#mine = RESERVED;
+    this.#delay = 1;
+    return true;
+  }
+
+  /** Registers the engine waiter on the (not published) seat, or polls where there is no waitAsync. */
+  #arm(): void {
+    if (!canWaitAsync()) return this.#startPolling();
+    if (this.#armed !== undefined) return;
+    const token = {};
+    const result = Atomics.waitAsync(this.#words, this.#seat, this.#mine);
+    // The seat is ours and unpublished, or published and seen unmoved just now: 'not-equal' is a move.
+    if (!result.async) return void Promise.resolve().then(() => this.#check());
+    this.#armed = token;
+    void result.value.then(() => {
+      if (this.#armed !== token) return;
+      this.#armed = undefined;
+      this.#check();
+    });
+  }
+
+  /**
+   * Counts this object in and publishes its seat: true when published, false when it found the lock
+   * free and took it instead (for its first waiter).
+   */
+  #publish(): boolean {
+    const words = this.#words;
+    const at = this.#at;
+    for (;;) {
+      const l = Atomics.load(words, at);
+      if ((l & LOCKED) === 0) {
+        if (Atomics.compareExchange(words, at, l, l | LOCKED) === l) return false;
+      } else if (Atomics.compareExchange(words, at, l, l + ONE) === l) break;
+    }
+    const mine = newTicket(words, at + 1) | (canWaitAsync() ? WAITING : POLLING);
+    Atomics.store(words, this.#seat, mine);
+    this.#mine = mine;
+    this.#published = true;
+    for (;;) {
+      const l = Atomics.load(words, at);
+      if ((l & LOCKED) !== 0) return true;
+      // A release found no published seat and let go: take it ourselves (nobody can have granted us).
+      if (Atomics.compareExchange(words, at, l, (l | LOCKED) - ONE) === l) {
+        Atomics.store(words, this.#seat, (this.#mine = (mine & ~STATE) | RESERVED));
+        this.#published = false;
+        return false;
+      }
+    }
+  }
+
+  /** Takes our published seat out of line, seen unmoved: WAITING(t) → RESERVED(t), uncounted. */
+  #unpublish(): void {
+    const reserved = (this.#mine & ~STATE) | RESERVED;
+    Atomics.store(this.#words, this.#seat, reserved);
+    Atomics.sub(this.#words, this.#at, ONE);
+    this.#mine = reserved;
+    this.#published = false;
+  }
+
+  /** We hold the lock for our local queue: the first live waiter gets it, or it is passed on. */
+  #handOff(): void {
+    if (!this.#waiters.releaseOne(true)) this.release();
+  }
+
+  /**
+   * Our published seat moved: claims a grant (true: we hold the lock), or, taken for gone, takes the
+   * seat back or drops it (false). Either way this object is no longer published.
+   */
+  #moved(): boolean {
+    const words = this.#words;
+    const at = this.#seat;
+    const t = this.#mine & ~STATE;
+    this.#published = false;
+    if (Atomics.compareExchange(words, at, t | GRANTED, t | RESERVED) === (t | GRANTED)) {
+      this.#mine = t | RESERVED;
+      return true;
+    }
+    if (Atomics.compareExchange(words, at, t | DEAD, t | RESERVED) === (t | DEAD)) this.#mine = t | RESERVED;
+    else this.#dropSeat(); // someone took the dead seat meanwhile
+    return false;
+  }
+
+  /** Forgets a seat that is not ours any more. */
+  #dropSeat(): void {
+    this.#seat = -1;
+    this.#armed = undefined;
+  }
+
+  /** Woken (or polled): claims a grant, or re-arms, or gets back in line. */
+  #check(): void {
+    if (this.#seat >= 0 && this.#published) {
+      if (Atomics.load(this.#words, this.#seat) === this.#mine) return this.#arm(); // nothing for us yet
+      if (this.#moved()) {
+        this.#arm(); // before anything runs: the next publish needs it
+        this.#handOff();
+      }
+    }
+    this.#ensure();
+  }
+
+  /** Done with acquireSync: leaves the seat if no async waiter needs it, else gets them in line. */
+  #doneSync(result: boolean): boolean {
+    if (this.#waiters.size === 0) this.#leave();
+    else if (this.#armed === undefined) this.#ensure();
+    return result;
+  }
+
+  /**
+   * Takes our seat out of line as its waiters gave up; true when the lock was handed to it first (the
+   * caller now holds it).
+   */
+  #withdraw(): boolean {
+    if (!this.#published) return false;
+    const mine = this.#mine;
+    if (Atomics.compareExchange(this.#words, this.#seat, mine, (mine & ~STATE) | RESERVED) === mine) {
+      Atomics.sub(this.#words, this.#at, ONE);
+      this.#mine = (mine & ~STATE) | RESERVED;
+      this.#published = false;
+      return false;
+    }
+    return this.#moved();
+  }
+
+  /** Gives the seat back: our engine waiter notified away first, so the next owner's count is its own. */
+  #leave(): void {
+    const at = this.#seat;
+    if (at < 0) return;
+    if (this.#armed !== undefined) Atomics.notify(this.#words, at);
+    this.#armed = undefined;
+    Atomics.compareExchange(this.#words, at, this.#mine, 0);
+    this.#seat = -1;
+  }
+
+  #startPolling(): void {
+    if (this.#poll !== undefined) return;
+    const handle = setTimeout(this.#onPoll, this.#delay);
+    (handle as { unref?: () => void }).unref?.();
+    this.#poll = handle;
+  }
+
+  /** The last local waiter left: out of line (passing on a lock handed to us meanwhile), let go. */
+  #idle(): void {
+    if (this.#withdraw()) this.release();
+    this.#leave();
+    if (this.#poll !== undefined) {
+      clearTimeout(this.#poll);
+      this.#poll = undefined;
+    }
+    if (this.#holdsThread) {
+      this.#holdsThread = false;
+      releaseThread();
+    }
+  }
+}

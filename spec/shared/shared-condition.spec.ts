@@ -1,0 +1,317 @@
+import { expect } from 'chai';
+import { inspect } from 'node:util';
+import { Condition, Lock, SharedCondition, SharedLock } from '../../lib/index.js';
+import { flush, track, waiterCount } from '../helpers.js';
+import {
+  RING_COUNT,
+  RING_SIZE,
+  RING_TAKEN,
+  SEEN_AT,
+  bufferBytes,
+  consumeWith,
+  layout,
+} from '../workers/lock-layout.js';
+import { type LockAgent, startLockAgent } from '../workers/lock-agents.js';
+import { within } from '../workers/agents.js';
+
+/** Resolves once `check()` holds, polling with setImmediate; fails after 10 s. */
+async function until(check: () => boolean, what: string): Promise<void> {
+  await within(
+    (async () => {
+      while (!check()) await new Promise((r) => setImmediate(r));
+    })(),
+    10_000,
+    what,
+  );
+}
+
+/** Engine waiters pending on the words of a condition, counted by waking them (they re-arm). */
+function engineWaiters(x: { buffer: SharedArrayBuffer; byteOffset: number }): number {
+  const words = new Int32Array(x.buffer, x.byteOffset, SharedCondition.BYTES / 4);
+  let n = 0;
+  for (let i = 0; i < words.length; i++) n += Atomics.notify(words, i);
+  return n;
+}
+
+describe('SharedCondition on one thread', () => {
+  it('SharedCondition: a new condition has its own buffer of SharedCondition.BYTES bytes and refuses a lock that is not a SharedLock', () => {
+    const lock = new SharedLock();
+    const cond = new SharedCondition(lock);
+    expect(SharedCondition.BYTES % 4).to.equal(0);
+    expect(cond.buffer.byteLength).to.equal(SharedCondition.BYTES);
+    expect(cond.byteOffset).to.equal(0);
+    expect(String(cond)).to.equal('[object SharedCondition]');
+    expect(inspect(cond)).to.equal('SharedCondition { locked: false, waiters: 0 }');
+    for (const bad of [new Lock(), {}, undefined]) {
+      expect(() => new SharedCondition(bad as unknown as SharedLock)).to.throw(TypeError, /lock must be a SharedLock/);
+    }
+    expect(() => new SharedCondition(lock, new SharedArrayBuffer(8))).to.throw(RangeError, /no room for a condition/);
+  });
+
+  it("SharedCondition: wait, waitFor, waitSync, notify and notifyAll without the lock held fail as Condition's do", async () => {
+    const cond = new SharedCondition(new SharedLock());
+    const theirs = new Condition();
+    const msg = async (p: () => unknown) => {
+      try {
+        await p();
+        return 'ok';
+      } catch (e) {
+        return (e as Error).message.replace('SharedCondition', 'Condition');
+      }
+    };
+    expect(await msg(() => cond.wait())).to.equal(await msg(() => theirs.wait()));
+    expect(await msg(() => cond.waitFor(() => true))).to.equal(await msg(() => theirs.waitFor(() => true)));
+    expect(() => cond.notify()).to.throw(Error, /SharedCondition\.notify\(\) needs the lock held/);
+    expect(() => cond.notifyAll()).to.throw(Error, /SharedCondition\.notifyAll\(\) needs the lock held/);
+    expect(() => cond.waitSync()).to.throw(Error, /SharedCondition\.waitSync\(\) needs the lock held/);
+    await cond.acquire();
+    expect(() => cond.notify(-1)).to.throw(RangeError);
+    expect(() => cond.waitSync('1' as unknown as number)).to.throw(TypeError, /timeout must be a number/);
+    expect(cond.waitSync(0)).to.equal(false);
+    expect(cond.locked()).to.equal(true);
+    cond.release();
+  });
+
+  it('SharedCondition.notify(n) wakes exactly n waiters in FIFO order, each holding the lock again when it settles', async () => {
+    const lock = new SharedLock();
+    const cond = new SharedCondition(lock);
+    const order: number[] = [];
+    const waits = [0, 1, 2, 3].map(async (i) => {
+      await cond.acquire();
+      await cond.wait();
+      order.push(i);
+      expect(cond.locked()).to.equal(true);
+      cond.release();
+    });
+    await until(() => waiterCount(cond) === 4, 'four waiters');
+    await cond.acquire();
+    cond.notify(2);
+    cond.release();
+    await until(() => order.length === 2, 'two woken');
+    await flush();
+    expect(order).to.deep.equal([0, 1]);
+    await cond.acquire();
+    cond.notifyAll();
+    cond.release();
+    await Promise.all(waits);
+    expect(order).to.deep.equal([0, 1, 2, 3]);
+    expect(waiterCount(cond)).to.equal(0);
+    expect(engineWaiters(cond)).to.equal(0);
+    expect(lock.locked()).to.equal(false);
+  });
+
+  it('SharedCondition: a notified waiter that times out passes its notification on; a timed-out one is not counted', async () => {
+    const cond = new SharedCondition(new SharedLock());
+    await cond.acquire();
+    const a = track(
+      cond.wait(30).then((v) => {
+        cond.release(); // a holds the lock again when it settles: let b have it
+        return v;
+      }),
+    );
+    await cond.acquire();
+    const b = track(cond.wait());
+    await cond.acquire();
+    expect(await cond.wait(1)).to.equal(false); // timed out, lock held again, not waiting any more
+    cond.notify(1); // to a: it cannot take the lock back before its timeout, as we hold it
+    await new Promise((r) => setTimeout(r, 60));
+    cond.release();
+    await until(() => a.state === 'fulfilled' && b.state === 'fulfilled', 'both settled');
+    expect(a.value).to.equal(false);
+    expect(b.value).to.equal(true); // a passed its notification on
+    expect(cond.locked()).to.equal(true); // b holds it
+    cond.release();
+  });
+
+  it('SharedCondition.wait({ signal }) rejects with the reason after taking the lock back', async () => {
+    const cond = new SharedCondition(new SharedLock());
+    await cond.acquire();
+    const ac = new AbortController();
+    const p = cond.wait({ signal: ac.signal });
+    ac.abort(new Error('stop'));
+    expect(await p.catch((e: Error) => e.message)).to.equal('stop');
+    expect(cond.locked()).to.equal(true);
+    const t = await cond.waitFor(() => 0, 5);
+    expect(t).to.equal(0);
+    cond.release();
+    expect(waiterCount(cond)).to.equal(0);
+  });
+});
+
+describe('SharedCondition across threads', () => {
+  let buffer: SharedArrayBuffer;
+  let agents: LockAgent[];
+  let lock: SharedLock;
+  let notFull: SharedCondition;
+  let notEmpty: SharedCondition;
+  let data: Int32Array;
+  const items = 100_000;
+  before(async () => {
+    buffer = new SharedArrayBuffer(bufferBytes(items));
+    lock = new SharedLock(buffer, layout.lock);
+    notFull = new SharedCondition(lock, buffer, layout.notFull);
+    notEmpty = new SharedCondition(lock, buffer, layout.notEmpty);
+    data = new Int32Array(buffer, layout.data);
+    agents = await Promise.all(Array.from({ length: 4 }, () => startLockAgent(buffer)));
+  });
+  after(() => Promise.all(agents.map((a) => a.terminate())));
+
+  it('SharedCondition.notify(n) wakes exactly min(n, waiting) waiters across threads', async () => {
+    const waits = [
+      agents[0]!.call({ op: 'wait', timeout: 10_000 }),
+      agents[1]!.call({ op: 'wait', timeout: 10_000 }),
+      agents[1]!.call({ op: 'wait', timeout: 10_000 }),
+      agents[2]!.call({ op: 'waitSync', timeout: 10_000 }),
+    ];
+    await until(() => engineWaiters(notEmpty) >= 3, 'three threads waiting');
+    await new Promise((r) => setTimeout(r, 50));
+    const settled = waits.map((p) => track(p));
+    await lock.acquire();
+    notEmpty.notify(3);
+    lock.release();
+    await until(() => settled.filter((s) => s.state === 'fulfilled').length === 3, 'three woken');
+    await new Promise((r) => setTimeout(r, 100));
+    expect(settled.filter((s) => s.state === 'fulfilled').length).to.equal(3);
+    await lock.acquire();
+    notEmpty.notify(5); // one is waiting
+    lock.release();
+    expect((await within(Promise.all(waits), 10_000, 'all woken')).every((v) => v === true)).to.equal(true);
+  });
+
+  it(`SharedCondition: 2 producers and 2 consumers in workers plus a consumer on the main thread pass ${items.toLocaleString('en')} items through a ring in shared memory, each exactly once`, async function () {
+    this.timeout(30_000);
+    const consumers = [
+      agents[0]!.call({ op: 'consume', items, sync: true }),
+      agents[1]!.call({ op: 'consume', items, sync: false }),
+      consumeWith(items, false, lock, notFull, notEmpty, data),
+    ];
+    const producers = [
+      agents[2]!.call({ op: 'produce', from: 0, items: items / 2 }),
+      agents[3]!.call({ op: 'produce', from: items / 2, items: items / 2 }),
+    ];
+    const taken = (await within(Promise.all([...producers, ...consumers]), 25_000, 'the items')).slice(2);
+    expect((taken as number[]).reduce((a, b) => a + b, 0)).to.equal(items);
+    expect(data[RING_TAKEN]).to.equal(items);
+    expect(data[RING_COUNT]).to.equal(0);
+    for (let i = 0; i < items; i++)
+      if (data[SEEN_AT + i] !== 1) expect.fail(`item ${i} seen ${data[SEEN_AT + i]} times`);
+    expect(RING_SIZE).to.be.greaterThan(0);
+  });
+});
+
+describe('SharedCondition: faults and the polling fallback', () => {
+  it('SharedCondition: a worker terminated while it waits (async or in waitSync) is not counted: notify(1) reaches a live waiter', async () => {
+    const buffer = new SharedArrayBuffer(bufferBytes(0));
+    const lock = new SharedLock(buffer, layout.lock);
+    const notEmpty = new SharedCondition(lock, buffer, layout.notEmpty);
+    const [a, b, c] = await Promise.all([0, 1, 2].map(() => startLockAgent(buffer)));
+    try {
+      void a!.call({ op: 'wait' }).catch(() => {});
+      void b!.call({ op: 'waitSync' }).catch(() => {});
+      await until(() => engineWaiters(notEmpty) >= 2, 'both dead-to-be waiting');
+      const live = c!.call({ op: 'wait', timeout: 10_000 });
+      await until(() => engineWaiters(notEmpty) >= 3, 'the live one waiting');
+      await a!.terminate();
+      await b!.terminate();
+      await lock.acquire();
+      notEmpty.notify(1); // the two dead seats come first: skipped, the notification goes on
+      lock.release();
+      expect(await within(live, 10_000, 'the live waiter')).to.equal(true);
+    } finally {
+      await Promise.all([a, b, c].map((x) => x!.terminate()));
+    }
+  });
+
+  it('SharedCondition: without Atomics.waitAsync, waiters in a worker poll and are notified', async () => {
+    const buffer = new SharedArrayBuffer(bufferBytes(0));
+    const lock = new SharedLock(buffer, layout.lock);
+    const notEmpty = new SharedCondition(lock, buffer, layout.notEmpty);
+    const agent = await startLockAgent(buffer, { noWaitAsync: true });
+    try {
+      const waits = [agent.call({ op: 'wait', timeout: 10_000 }), agent.call({ op: 'wait', timeout: 10_000 })];
+      await until(() => Atomics.load(new Int32Array(buffer, layout.notEmpty + 8, 1), 0) >>> 16 === 2, 'two registered');
+      await lock.acquire();
+      notEmpty.notify(2);
+      lock.release();
+      expect(await within(Promise.all(waits), 10_000, 'the polling waiters')).to.deep.equal([true, true]);
+      expect(await agent.call({ op: 'wait', timeout: 30 })).to.equal(false);
+    } finally {
+      await agent.terminate();
+    }
+  });
+});
+
+describe('SharedCondition: the protocol, step by step (shared memory written as another thread would)', () => {
+  const words = (c: SharedCondition) => new Int32Array(c.buffer, c.byteOffset, SharedCondition.BYTES / 4);
+  const mySeat = (c: SharedCondition) => {
+    const w = words(c);
+    for (let i = 1; i < w.length; i += 2) if ((w[i]! & 7) === 2) return i;
+    throw new Error('no seat');
+  };
+
+  it('SharedCondition.waitSync(ms) times out with false, not counted any more, the lock held again', () => {
+    const lock = new SharedLock();
+    const c2 = new SharedCondition(lock);
+    lock.acquireSync();
+    expect(c2.waitSync(5)).to.equal(false);
+    expect(lock.locked()).to.equal(true);
+    expect(Array.from(words(c2)).every((v, i) => i === 0 || v === 0)).to.equal(true);
+    lock.release();
+  });
+
+  it('SharedCondition: a waiter giving up after its notification was given passes it on', async () => {
+    const lock = new SharedLock();
+    const cond = new SharedCondition(lock);
+    await lock.acquire();
+    const p = cond.wait(30);
+    const w = words(cond);
+    const seat = mySeat(cond);
+    Atomics.store(w, seat + 1, 1); // as a notifier on another thread: registered 1 -> notified 1, not woken yet
+    expect(await p).to.equal(false); // timed out first: passes it on (nobody else waits)
+    expect(Atomics.load(w, seat + 1)).to.equal(0);
+    lock.release();
+  });
+
+  it('SharedCondition: a waiter whose seat was taken for gone (DEAD) registers again and is notified', async () => {
+    const lock = new SharedLock();
+    const cond = new SharedCondition(lock);
+    await lock.acquire();
+    const p = track(cond.wait());
+    const w = words(cond);
+    const seat = mySeat(cond);
+    Atomics.store(w, seat, (w[seat]! & ~7) | 5); // taken for gone
+    Atomics.store(w, seat + 1, 0);
+    Atomics.notify(w, seat + 1);
+    await until(
+      () => (Atomics.load(w, mySeatOr(w)) & 7) === 2 && Atomics.load(w, mySeatOr(w) + 1) === 0x10000,
+      'registered again',
+    );
+    await lock.acquire();
+    cond.notify();
+    lock.release();
+    await until(() => p.state === 'fulfilled', 'notified');
+    lock.release();
+  });
+
+  it('SharedCondition: waits of a thread that finds every seat taken end early, true, as after a notification', async () => {
+    const lock = new SharedLock();
+    const first = new SharedCondition(lock);
+    const conds = Array.from({ length: 33 }, () => new SharedCondition(lock, first.buffer));
+    const waits: Promise<boolean>[] = [];
+    for (const c of conds) {
+      await lock.acquire();
+      waits.push(c.wait(10_000).then((v) => (lock.release(), v)));
+    }
+    const results = await within(Promise.race(waits), 10_000, 'the seatless waiter');
+    expect(results).to.equal(true);
+    await lock.acquire();
+    first.notifyAll();
+    lock.release();
+    await within(Promise.all(waits), 10_000, 'every waiter');
+  });
+});
+
+function mySeatOr(w: Int32Array): number {
+  for (let i = 1; i < w.length; i += 2) if ((w[i]! & 7) === 2) return i;
+  return 1;
+}

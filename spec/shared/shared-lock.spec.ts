@@ -1,0 +1,456 @@
+import { expect } from 'chai';
+import { Worker } from 'node:worker_threads';
+import { inspect } from 'node:util';
+import { Lock, SharedCondition, SharedEvent, SharedLock, TimeoutError } from '../../lib/index.js';
+import { fakeClock, flush, recorder, track, waiterCount, withFakeClock } from '../helpers.js';
+import { COUNTER, bufferBytes, layout } from '../workers/lock-layout.js';
+import { type LockAgent, startLockAgent } from '../workers/lock-agents.js';
+import { within } from '../workers/agents.js';
+
+const realWaitAsync = Atomics.waitAsync;
+
+/** Engine waiters pending on the words of a lock, counted by waking them (they re-arm by themselves). */
+function engineWaiters(x: { buffer: SharedArrayBuffer; byteOffset: number }, bytes: number): number {
+  const words = new Int32Array(x.buffer, x.byteOffset, bytes / 4);
+  let n = 0;
+  for (let i = 0; i < words.length; i++) n += Atomics.notify(words, i);
+  return n;
+}
+
+/** Resolves once `check()` holds, polling with setImmediate; fails after 5 s. */
+async function until(check: () => boolean, what: string): Promise<void> {
+  await within(
+    (async () => {
+      while (!check()) await new Promise((r) => setImmediate(r));
+    })(),
+    10_000,
+    what,
+  );
+}
+
+describe('SharedLock: memory and arguments', () => {
+  it('SharedLock: a new lock allocates its own buffer of SharedLock.BYTES bytes, free', () => {
+    const lock = new SharedLock();
+    expect(SharedLock.BYTES % 4).to.equal(0);
+    expect(lock.buffer.byteLength).to.equal(SharedLock.BYTES);
+    expect(lock.byteOffset).to.equal(0);
+    expect(lock.locked()).to.equal(false);
+    expect(String(lock)).to.equal('[object SharedLock]');
+    expect(inspect(lock)).to.equal('SharedLock { locked: false, waiters: 0 }');
+  });
+
+  it('SharedLock: refuses a buffer and byteOffset exactly as SharedEvent does', () => {
+    const buffer = new SharedArrayBuffer(SharedLock.BYTES + 8);
+    for (const bad of [new ArrayBuffer(8), {}, null]) {
+      expect(() => new SharedLock(bad as SharedArrayBuffer)).to.throw(TypeError, /SharedArrayBuffer.*COOP\/COEP/);
+    }
+    for (const bad of [2, -4, 1.5, NaN]) {
+      expect(() => new SharedLock(buffer, bad)).to.throw(RangeError, /byteOffset must be a non-negative multiple of 4/);
+    }
+    expect(() => new SharedLock(buffer, 12)).to.throw(RangeError, /byteOffset 12 leaves no room for a lock/);
+    expect(() => new SharedLock(buffer, '4' as unknown as number)).to.throw(TypeError, /byteOffset must be a number/);
+    expect(new SharedLock(buffer, 8).byteOffset).to.equal(8);
+    expect(() => new SharedEvent(buffer, 2)).to.throw(RangeError, /byteOffset must be a non-negative multiple of 4/);
+  });
+
+  it('SharedLock: two objects over the same words are one lock; locks at different offsets are independent', async () => {
+    const buffer = new SharedArrayBuffer(2 * SharedLock.BYTES);
+    const a = new SharedLock(buffer, 0);
+    const b = new SharedLock(buffer, SharedLock.BYTES);
+    const a2 = new SharedLock(buffer, 0);
+    expect(await a.acquire()).to.equal(true);
+    expect(a2.locked()).to.equal(true);
+    expect(b.locked()).to.equal(false);
+    const p = track(a2.acquire());
+    await flush();
+    expect(p.state).to.equal('pending');
+    a.release(); // hands it to a2's waiter, through shared memory
+    await until(() => p.state === 'fulfilled', 'the other object getting the lock');
+    expect(a.locked()).to.equal(true);
+    a2.release();
+    expect(a.locked()).to.equal(false);
+  });
+});
+
+describe('SharedLock on one thread', () => {
+  let clock: ReturnType<typeof fakeClock>;
+  withFakeClock((c) => (clock = c));
+
+  it('SharedLock.acquire() takes a free lock at once and hands it on in FIFO order', async () => {
+    const lock = new SharedLock();
+    const { log, note } = recorder();
+    expect(await lock.acquire()).to.equal(true);
+    note('a', lock.acquire());
+    note('b', lock.acquire(1_000));
+    note('c', lock.acquire({ signal: new AbortController().signal }));
+    await flush();
+    expect(waiterCount(lock)).to.equal(3);
+    for (let i = 0; i < 3; i++) {
+      lock.release();
+      await flush();
+    }
+    expect(log).to.deep.equal(['a:true', 'b:true', 'c:true']);
+    lock.release();
+    expect(lock.locked()).to.equal(false);
+  });
+
+  it('SharedLock.release() on a free lock throws an Error', () => {
+    expect(() => new SharedLock().release()).to.throw(
+      Error,
+      /SharedLock\.release\(\) called on a lock that is not held/,
+    );
+  });
+
+  it('SharedLock.acquire(ms) resolves false after the timeout and never holds the lock afterwards', async () => {
+    const lock = new SharedLock();
+    await lock.acquire();
+    const t = track(lock.acquire(100));
+    const next = track(lock.acquire());
+    clock.tick(100);
+    await flush();
+    expect(t.value).to.equal(false);
+    lock.release();
+    await flush();
+    expect(next.value).to.equal(true); // the timed-out waiter was skipped
+    lock.release();
+    expect(lock.locked()).to.equal(false);
+    expect(await lock.acquire(0)).to.equal(true);
+    expect(await lock.acquire(0)).to.equal(false);
+    expect(await lock.acquire(-5)).to.equal(false);
+    lock.release();
+  });
+
+  it('SharedLock.acquire({ signal }) rejects with the reason when aborted, and the next waiter gets the lock', async () => {
+    const lock = new SharedLock();
+    await lock.acquire();
+    const ac = new AbortController();
+    const p = lock.acquire({ signal: ac.signal });
+    const next = track(lock.acquire());
+    ac.abort(new Error('stop'));
+    await p.catch((e: Error) => expect(e.message).to.equal('stop'));
+    lock.release();
+    await flush();
+    expect(next.value).to.equal(true);
+    lock.release();
+    expect(
+      await lock.acquire({ signal: AbortSignal.abort(new Error('already')) }).catch((e: Error) => e.message),
+    ).to.equal('already');
+  });
+
+  it('SharedLock.acquire() rejects bad arguments with the same errors as Lock', async () => {
+    const lock = new SharedLock();
+    for (const bad of ['5', NaN, { timeout: 'x' }, { signal: {} }]) {
+      const mine = await lock.acquire(bad as number).catch((e: Error) => `${e.name}: ${e.message}`);
+      const theirs = await new Lock().acquire(bad as number).catch((e: Error) => `${e.name}: ${e.message}`);
+      expect(mine).to.equal(theirs);
+    }
+    expect(lock.locked()).to.equal(false);
+  });
+
+  it('SharedLock.runExclusive() releases however fn ends, and rejects with TimeoutError when it cannot get the lock', async () => {
+    const lock = new SharedLock();
+    expect(await lock.runExclusive(() => 7)).to.equal(7);
+    await lock
+      .runExclusive(() => Promise.reject(new Error('boom')))
+      .catch((e: Error) => expect(e.message).to.equal('boom'));
+    expect(lock.locked()).to.equal(false);
+    await lock.acquire();
+    const p = lock.runExclusive(() => 1, 50);
+    clock.tick(50);
+    const error = await p.catch((e: unknown) => e);
+    expect(error).to.be.instanceOf(TimeoutError);
+    expect((error as Error).message).to.match(/SharedLock\.runExclusive\(\) timed out after 50 ms/);
+    lock.release();
+    await lock.runExclusive(null as never).catch((e: Error) => expect(e).to.be.instanceOf(TypeError));
+  });
+
+  it('SharedLock: 10,000 timed-out waits leave no engine waiter, timer or queued waiter behind', async () => {
+    const lock = new SharedLock();
+    await lock.acquire();
+    for (let batch = 0; batch < 10; batch++) {
+      const waits = Array.from({ length: 1_000 }, () => lock.acquire(1));
+      clock.tick(1);
+      expect((await Promise.all(waits)).every((v) => v === false)).to.equal(true);
+    }
+    expect(waiterCount(lock)).to.equal(0);
+    expect(clock.countTimers()).to.equal(0);
+    expect(engineWaiters(lock, SharedLock.BYTES)).to.equal(0);
+    lock.release();
+    expect(lock.locked()).to.equal(false);
+  });
+});
+
+describe('SharedLock: more threads than seats', () => {
+  it('SharedLock: 40 lock objects over one lock (more than its 32 seats) all get it, one at a time', async () => {
+    const first = new SharedLock();
+    const locks = Array.from({ length: 40 }, () => new SharedLock(first.buffer));
+    await first.acquire();
+    let inside = 0;
+    let most = 0;
+    let done = 0;
+    const runs = locks.map(async (lock) => {
+      await lock.acquire();
+      most = Math.max(most, ++inside);
+      await new Promise((r) => setImmediate(r));
+      inside--;
+      done++;
+      lock.release();
+    });
+    await new Promise((r) => setTimeout(r, 5));
+    first.release();
+    await until(() => done === 40, 'every object getting the lock');
+    await Promise.all(runs);
+    expect(most).to.equal(1);
+    expect(first.locked()).to.equal(false);
+    expect(engineWaiters(first, SharedLock.BYTES)).to.equal(0);
+  });
+});
+
+describe('SharedLock.acquireSync on the main thread', () => {
+  it('SharedLock.acquireSync() takes a free lock, and returns false when it stays held past the timeout', () => {
+    const lock = new SharedLock();
+    expect(lock.acquireSync()).to.equal(true);
+    expect(lock.acquireSync(0)).to.equal(false);
+    expect(lock.acquireSync(5)).to.equal(false);
+    lock.release();
+    expect(lock.acquireSync(0)).to.equal(true);
+    lock.release();
+    expect(() => lock.acquireSync('1' as unknown as number)).to.throw(TypeError, /timeout must be a number/);
+    expect(() => lock.acquireSync(NaN)).to.throw(RangeError, /NaN/);
+  });
+});
+
+function crossThread(noWaitAsync: boolean): void {
+  describe(`SharedLock across threads${noWaitAsync ? ' (polling fallback)' : ''}`, () => {
+    const workers = noWaitAsync ? 2 : 8;
+    // Each hand-off wakes a sleeping thread: on 2 busy cores it costs up to milliseconds, so the count
+    // is sized to finish in seconds there.
+    const n = 200;
+    let buffer: SharedArrayBuffer;
+    let agents: LockAgent[];
+    let lock: SharedLock;
+    let data: Int32Array;
+    before(async () => {
+      if (noWaitAsync) delete (Atomics as { waitAsync?: unknown }).waitAsync;
+      buffer = new SharedArrayBuffer(bufferBytes(0));
+      lock = new SharedLock(buffer, layout.lock);
+      data = new Int32Array(buffer, layout.data);
+      agents = await Promise.all(Array.from({ length: workers }, () => startLockAgent(buffer, { noWaitAsync })));
+    });
+    after(async () => {
+      Atomics.waitAsync = realWaitAsync;
+      await Promise.all(agents.map((a) => a.terminate()));
+    });
+
+    it(`SharedLock: ${workers} workers and the main thread, ${n.toLocaleString('en')} increments each under the lock, count exactly`, async function () {
+      this.timeout(45_000);
+      data[COUNTER] = 0;
+      const runs = agents.map((a, i) => a.call({ op: 'count', n, tasks: 3, sync: i % 2 === 0 }));
+      const main = (async () => {
+        for (let i = 0; i < n; i++) {
+          if (i % 4 === 0) {
+            await lock.runExclusive(() => {
+              data[COUNTER] = data[COUNTER]! + 1;
+            });
+            continue;
+          }
+          if (!(await lock.acquire(i % 4 === 1 ? 1 : undefined))) {
+            i--;
+            continue;
+          }
+          const v = data[COUNTER]!;
+          if (i % 3 === 0) await null;
+          data[COUNTER] = v + 1;
+          lock.release();
+        }
+      })();
+      await within(Promise.all([...runs, main]), 40_000, 'the counting');
+      expect(data[COUNTER]).to.equal((workers + 1) * n);
+      expect(lock.locked()).to.equal(false);
+    });
+
+    it('SharedLock: a release on the main thread wakes a waiter in a worker, and back', async () => {
+      await lock.acquire();
+      const p = agents[0]!.call({ op: 'acquire' });
+      await until(() => Atomics.load(new Int32Array(buffer), 0) >= 2, 'the worker in line');
+      lock.release();
+      expect(await within(p, 5_000, 'worker acquire')).to.equal(true);
+      expect(lock.locked()).to.equal(true);
+      const mine = lock.acquire();
+      await agents[0]!.call({ op: 'release' });
+      expect(await within(mine, 5_000, 'main acquire')).to.equal(true);
+      lock.release();
+    });
+
+    it('SharedLock: timed-out and aborted waits in a worker hold nobody up', async () => {
+      await lock.acquire();
+      expect(await agents[0]!.call({ op: 'acquire', timeout: 20 })).to.equal(false);
+      expect(await agents[0]!.call({ op: 'acquire', abortAfter: 5 })).to.equal('rejected: aborted in worker');
+      if (!noWaitAsync) expect(await agents[1]!.call({ op: 'acquireSync', timeout: 20 })).to.equal(false);
+      lock.release();
+      expect(lock.locked()).to.equal(false);
+      expect(await within(agents[1]!.call({ op: 'acquire', timeout: 5_000 }), 5_000, 'worker')).to.equal(true);
+      await agents[1]!.call({ op: 'release' });
+    });
+  });
+}
+
+crossThread(false);
+crossThread(true);
+
+describe('SharedLock: faults', () => {
+  it('SharedLock: a worker terminated while it waits (async or blocked in acquireSync) never blocks the lock', async () => {
+    const buffer = new SharedArrayBuffer(bufferBytes(0));
+    const lock = new SharedLock(buffer, layout.lock);
+    const [a, b, c] = await Promise.all([0, 1, 2].map(() => startLockAgent(buffer)));
+    try {
+      await lock.acquire();
+      void a!.call({ op: 'acquire' }).catch(() => {});
+      void b!.call({ op: 'acquireSync' }).catch(() => {});
+      await until(() => engineWaiters(lock, SharedLock.BYTES) === 2, 'both workers waiting');
+      const live = c!.call({ op: 'acquire', timeout: 10_000 });
+      await a!.terminate();
+      await b!.terminate();
+      lock.release(); // the two dead tickets are skipped
+      expect(await within(live, 10_000, 'the live waiter')).to.equal(true);
+      await c!.call({ op: 'release' });
+      expect(lock.locked()).to.equal(false);
+    } finally {
+      await Promise.all([a, b, c].map((x) => x!.terminate()));
+    }
+  });
+
+  it('SharedLock: a worker terminated while it holds the lock leaves it held, as any mutex would', async () => {
+    const buffer = new SharedArrayBuffer(bufferBytes(0));
+    const lock = new SharedLock(buffer, layout.lock);
+    const a = await startLockAgent(buffer);
+    expect(await a.call({ op: 'acquire' })).to.equal(true);
+    await a.terminate();
+    expect(lock.locked()).to.equal(true);
+    expect(await lock.acquire(0)).to.equal(false);
+  });
+});
+
+describe('SharedLock: fairness', () => {
+  it('SharedLock: while 7 workers hammer the lock, a waiter on an eighth thread gets it within 7 hand-offs', async () => {
+    const buffer = new SharedArrayBuffer(bufferBytes(0));
+    const lock = new SharedLock(buffer, layout.lock);
+    const data = new Int32Array(buffer, layout.data);
+    const agents = await Promise.all(Array.from({ length: 7 }, () => startLockAgent(buffer)));
+    try {
+      const until = 1_000_000_000;
+      const runs = agents.map((a) => a.call({ op: 'hammer', until }));
+      await new Promise((r) => setTimeout(r, 50));
+      let worst = 0;
+      for (let round = 0; round < 50; round++) {
+        const taken = lock.acquire(); // in line when acquire() returns
+        const before = Atomics.load(data, COUNTER);
+        await taken;
+        const after = Atomics.load(data, COUNTER);
+        lock.release();
+        worst = Math.max(worst, after - before);
+        await new Promise((r) => setImmediate(r));
+      }
+      Atomics.store(data, COUNTER, until);
+      await within(Promise.all(runs), 10_000, 'the hammering workers');
+      // Ahead of it at most: the holder, and one turn for each of the other 6 workers.
+      expect(worst).to.be.at.most(7);
+    } finally {
+      await Promise.all(agents.map((a) => a.terminate()));
+    }
+  });
+});
+
+void SharedCondition;
+
+describe('SharedLock and SharedCondition: Node worker lifetime', () => {
+  const boot = new URL('../workers/boot.mjs', import.meta.url);
+  const start = (buffer: SharedArrayBuffer, kind: string) => {
+    const worker = new Worker(boot, { workerData: { entry: '../fixtures/lock-lifetime.ts', buffer, kind } });
+    const said: string[] = [];
+    worker.on('message', (m: string) => said.push(m));
+    const exited = new Promise<number>((resolve) => worker.once('exit', resolve));
+    return { worker, said, exited };
+  };
+
+  it('SharedLock: a worker with a pending acquire() stays alive until it gets the lock, then exits by itself', async () => {
+    const lock = new SharedLock(new SharedArrayBuffer(SharedLock.BYTES + SharedCondition.BYTES));
+    await lock.acquire();
+    const { said, exited } = start(lock.buffer, 'lock');
+    await until(() => Atomics.load(new Int32Array(lock.buffer), 0) >= 2, 'the worker in line');
+    await new Promise((r) => setTimeout(r, 200));
+    expect(said).to.deep.equal([]);
+    lock.release();
+    expect(await within(exited, 10_000, 'the worker exiting')).to.equal(0);
+    expect(said).to.deep.equal(['got the lock']);
+    expect(lock.locked()).to.equal(false);
+  });
+
+  it('SharedCondition: a worker with a pending wait() stays alive until notified, then exits by itself', async () => {
+    const buffer = new SharedArrayBuffer(SharedLock.BYTES + SharedCondition.BYTES);
+    const lock = new SharedLock(buffer);
+    const cond = new SharedCondition(lock, buffer, SharedLock.BYTES);
+    const { said, exited } = start(buffer, 'condition');
+    await until(() => said.length === 1 && !lock.locked(), 'the worker waiting');
+    await new Promise((r) => setTimeout(r, 200));
+    expect(said).to.deep.equal(['waiting']);
+    await lock.acquire();
+    cond.notify();
+    lock.release();
+    expect(await within(exited, 10_000, 'the worker exiting')).to.equal(0);
+    expect(said).to.deep.equal(['waiting', 'notified: true']);
+  });
+});
+
+describe('SharedLock: the protocol, step by step (shared memory written as another thread would)', () => {
+  const lockWord = (lock: SharedLock) => new Int32Array(lock.buffer, lock.byteOffset, 2 + 32);
+  /** The word index of the one published (WAITING) seat. */
+  const publishedSeat = (lock: SharedLock) => {
+    const w = lockWord(lock);
+    for (let i = 2; i < w.length; i++) if ((w[i]! & 7) === 2) return i;
+    throw new Error('no published seat');
+  };
+
+  it('SharedLock.release() with a thread counted but not yet published lets go of the lock, for that thread to take', () => {
+    const lock = new SharedLock();
+    const w = lockWord(lock);
+    Atomics.store(w, 0, 1 | 2); // held, one thread counted (between counting itself and publishing)
+    lock.release();
+    expect(Atomics.load(w, 0)).to.equal(2); // free, still counted: that thread sees it free and takes it
+    expect(lock.locked()).to.equal(false);
+  });
+
+  it('SharedLock: a waiter whose seat was taken for gone (DEAD) gets back in line and still gets the lock', async () => {
+    const lock = new SharedLock();
+    const other = new SharedLock(lock.buffer);
+    await other.acquire();
+    const p = track(lock.acquire());
+    await flush();
+    const w = lockWord(lock);
+    const seat = publishedSeat(lock);
+    const ticket = w[seat]! & ~7;
+    // As a releaser that found no engine waiter would: grant, take back as dead, uncount.
+    Atomics.store(w, seat, ticket | 5);
+    Atomics.sub(w, 0, 2);
+    Atomics.notify(w, seat);
+    await until(() => (w[seat]! & 7) === 2 && (w[seat]! & ~7) !== ticket, 'back in line with a new ticket');
+    other.release();
+    await until(() => p.state === 'fulfilled', 'the lock');
+    lock.release();
+    expect(lock.locked()).to.equal(false);
+  });
+
+  it('SharedLock.acquireSync() with every seat taken tries the lock every millisecond and gives up at its timeout', async () => {
+    const first = new SharedLock();
+    await first.acquire();
+    const others = Array.from({ length: 32 }, () => new SharedLock(first.buffer));
+    const waits = others.map((l) => l.acquire(10_000).then(() => l.release()));
+    await flush();
+    const w = lockWord(first);
+    expect(Array.from(w.slice(2)).every((v) => (v & 7) === 2)).to.equal(true); // all 32 seats in line
+    expect(new SharedLock(first.buffer).acquireSync(3)).to.equal(false);
+    first.release();
+    await within(Promise.all(waits), 10_000, 'the 32 waiters');
+    expect(first.locked()).to.equal(false);
+  });
+});
