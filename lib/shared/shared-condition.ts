@@ -58,7 +58,7 @@ import { type WaitOptions, checkFunction, describe, readCount, readTimeout, read
 import { currentClock, monotonic } from '../core/clock.js';
 import { inspectable } from '../core/inspect.js';
 import { type MakeWaiter, park } from '../core/park.js';
-import { QUEUED, type Resolve, Waiter, WaiterQueue } from '../core/queue.js';
+import { QUEUED, type Resolve, Waiter, WaiterQueue, releaseOne } from '../core/queue.js';
 import { sharedMemory } from './memory.js';
 import {
   DEAD,
@@ -586,7 +586,7 @@ export class SharedCondition {
       // No seat: try again; still none, the waiters wake early (see Limits).
       if (this.#waiters.size === 0) return;
       if (this.#sit()) Atomics.add(this.#words, this.#seat + 1, this.#waiters.size * REGISTERED);
-      else while (this.#waiters.releaseOne(true)); // each takes the lock back before it settles
+      else while (releaseOne(this.#waiters, true)); // each takes the lock back before it settles
       return;
     }
     const words = this.#words;
@@ -621,7 +621,7 @@ export class SharedCondition {
   #take(): void {
     const given = this.#takeBack(this.#seat);
     let extra = 0;
-    for (let i = 0; i < given; i++) if (!this.#waiters.releaseOne(true)) extra++;
+    for (let i = 0; i < given; i++) if (!releaseOne(this.#waiters, true)) extra++;
     if (extra > 0) this.#give(extra);
   }
 

@@ -73,7 +73,7 @@ import { type WaitOptions, checkFunction, readTimeout, readWaitArg } from '../co
 import { monotonic } from '../core/clock.js';
 import { inspectable } from '../core/inspect.js';
 import { park } from '../core/park.js';
-import { TRUE, WaiterQueue } from '../core/queue.js';
+import { TRUE, WaiterQueue, releaseOne } from '../core/queue.js';
 import { TimeoutError } from '../errors.js';
 import { sharedMemory } from './memory.js';
 import {
@@ -571,7 +571,7 @@ export class SharedLock {
 
   /** We hold the lock for our local queue: the first live waiter gets it, or it is passed on. */
   #handOff(): void {
-    if (!this.#waiters.releaseOne(true)) this.release();
+    if (!releaseOne(this.#waiters, true)) this.release();
   }
 
   /**
