@@ -30,7 +30,7 @@
  * Word says so, on every `set()`, on every `wait()`), it releases its whole local queue with `true` and
  * samples again: those waiters were all pending when a `set()` happened. A `set()` on this thread
  * releases this thread's waiters at once, synchronously, as `Event.set()` does, whichever object on the
- * word they waited through.
+ * word they waited through (`Word.check()`).
  *
  * # Cancel safety and lifetime
  *
@@ -135,6 +135,10 @@ export class SharedEvent {
   readonly #listener: WordListener = { wordMoved: () => this.#catchUp() };
   static #inspectable = false;
   readonly #isSet = () => this.isSet();
+  /** A waiter joined: listen, unless the word moved since `seen` (a set() got in), which releases it. */
+  readonly #listen = () => {
+    if (!this.#word.watch(this.#seen, this.#listener)) this.#catchUp();
+  };
 
   /**
    * @param buffer - the shared memory to use; omitted, a new `SharedArrayBuffer` of
@@ -157,11 +161,11 @@ export class SharedEvent {
     const word = (this.#word = Word.of(memory.buffer, memory.byteOffset));
     this.#seen = withoutFlag(word.load());
     this.#waiters.onEmpty = () => word.unwatch(this.#listener);
-    if (!SharedEvent.#inspectable)
-      SharedEvent.#inspectable = inspectable(SharedEvent.prototype, 'SharedEvent', (e) => ({
-        set: e.isSet(),
-        waiters: e.#waiters.size,
-      }));
+    if (!SharedEvent.#inspectable) {
+      // Set up by the first event made, not in the class body (see core/inspect.ts).
+      SharedEvent.#inspectable = true;
+      inspectable(SharedEvent.prototype, 'SharedEvent', (e) => ({ set: e.isSet(), waiters: e.#waiters.size }));
+    }
   }
 
   /**
@@ -196,8 +200,7 @@ export class SharedEvent {
       }
       word = found;
     }
-    this.#catchUp();
-    this.#word.check();
+    this.#word.check(); // tells this event, and every other object of this thread on the word
   };
 
   /**
@@ -258,11 +261,7 @@ export class SharedEvent {
     const word = this.#word.load();
     if (isSetWord(word) && arg === undefined) return TRUE;
     if (word !== this.#seen) this.#catchUp();
-    const before = this.#waiters.size;
-    const promise = park(this.#waiters, arg, this.#isSet);
-    // A new waiter joined: listen, unless the word moved since `seen` (a set() got in), which releases it.
-    if (this.#waiters.size > before && !this.#word.watch(this.#seen, this.#listener)) this.#catchUp();
-    return promise;
+    return park(this.#waiters, arg, this.#isSet, undefined, this.#listen);
   }
 
   /**
@@ -291,11 +290,9 @@ export class SharedEvent {
     return 'SharedEvent';
   }
 
-  /** Releases the local waiters if the word moved since they sampled it. */
+  /** The word moved since the local waiters sampled it: releases them all and samples again. */
   #catchUp(): void {
-    const word = this.#word.load();
-    if (word === this.#seen) return;
-    this.#seen = withoutFlag(word);
+    this.#seen = withoutFlag(this.#word.load());
     this.#waiters.releaseAll(true);
   }
 }

@@ -130,6 +130,16 @@ describe('Options read through getters', () => {
     expect(b.value).to.equal(true);
   });
 
+  it('Event.wait({}) waits for ever, like wait()', async () => {
+    const e = new Event();
+    const t = track(e.wait({}));
+    await flush();
+    expect(t.state).to.equal('pending');
+    e.set();
+    await flush();
+    expect(t.value).to.equal(true);
+  });
+
   it('each option is read exactly once', async () => {
     const e = new Event();
     const reads: string[] = [];
