@@ -53,9 +53,7 @@
  * 32 ms: use `waitFor` or a loop on the guarded state (as with any condition variable). Without
  * `Atomics.waitAsync`, an owner polls its seat (POLLING): a thread terminated while polling keeps the
  * notifications given to it.
- *
- * Coverage: the branches marked `c8 ignore next` are taken only when another thread moves a word
- * between two steps of this one; the cross-thread tests reach them, not deterministically.
+
  */
 import { type WaitOptions, checkFunction, describe, readCount, readTimeout, readWaitArg } from '../core/arguments.js';
 import { currentClock, monotonic } from '../core/clock.js';
@@ -387,7 +385,6 @@ export class SharedCondition {
         break;
       }
       const seat = this.#seat;
-      /* c8 ignore next */
       if (seat < 0) {
         sleep(Math.min(left, this.#delay));
         this.#delay = Math.min(this.#delay * 2, POLL_MAX);
@@ -399,7 +396,6 @@ export class SharedCondition {
         this.#check();
         continue;
       }
-      /* c8 ignore next */
       Atomics.wait(words, seat + 1, counts, canWaitAsync() ? left : Math.min(left, POLL_MAX));
     }
     this.#lock.acquireSync();
@@ -483,10 +479,8 @@ export class SharedCondition {
       if (seat < 0) return;
       const counts = Atomics.load(words, seat + 1);
       const registered = counts >>> 16;
-      /* c8 ignore next */
       if (registered === 0) continue;
       const k = Math.min(left, registered);
-      /* c8 ignore next */
       if (Atomics.compareExchange(words, seat + 1, counts, counts - k * REGISTERED + k) !== counts) continue;
       left -= k;
       if (seat === this.#seat) this.#take();
@@ -522,16 +516,13 @@ export class SharedCondition {
       const t = v & ~STATE;
       switch (v & STATE) {
         case WAITING:
-          /* c8 ignore next */
           if (Atomics.compareExchange(words, seat, v, t | FLIGHT) !== v) continue;
           if (Atomics.notify(words, seat + 1) > 0) return 0;
-          /* c8 ignore next */
           if (Atomics.compareExchange(words, seat, t | FLIGHT, t | DEAD) !== (t | FLIGHT)) return 0;
           return this.#takeBack(seat);
         case POLLING:
           Atomics.notify(words, seat + 1); // for a thread blocked in waitSync
           return 0;
-        /* c8 ignore next */
         case FLIGHT:
           return 0; // woken already: it will look
         default:
@@ -546,7 +537,6 @@ export class SharedCondition {
     for (let counts = Atomics.load(words, seat + 1); ;) {
       const seen = Atomics.compareExchange(words, seat + 1, counts, counts & ~NOTIFIED);
       if (seen === counts) return counts & NOTIFIED;
-      /* c8 ignore next */
       counts = seen;
     }
   }
@@ -568,7 +558,6 @@ export class SharedCondition {
     this.#mine = newTicket(words, this.#at) | (canWaitAsync() ? WAITING : POLLING);
     Atomics.store(words, seat, this.#mine);
     this.#delay = 1;
-    /* c8 ignore next */
     if (left > 0) this.#give(left);
     return true;
   }
@@ -580,7 +569,6 @@ export class SharedCondition {
     const token = {};
     for (;;) {
       const result = Atomics.waitAsync(words, this.#seat + 1, Atomics.load(words, this.#seat + 1));
-      /* c8 ignore next */
       if (!result.async) continue; // the counts moved between the two reads
       this.#armed = token;
       void result.value.then(() => {
@@ -597,7 +585,6 @@ export class SharedCondition {
     const seat = this.#seat;
     if (seat < 0) {
       // No seat: try again; still none, the waiters wake early (see Limits).
-      /* c8 ignore next */
       if (this.#waiters.size === 0) return;
       if (this.#sit()) Atomics.add(this.#words, this.#seat + 1, this.#waiters.size * REGISTERED);
       else while (releaseOne(this.#waiters, true)); // each takes the lock back before it settles
@@ -609,7 +596,6 @@ export class SharedCondition {
     const v = Atomics.load(words, seat);
     if (v === (t | FLIGHT)) {
       this.#arm(); // before going back to WAITING: a live WAITING seat always has an engine waiter
-      /* c8 ignore next */
       if (Atomics.compareExchange(words, seat, v, mine) !== v) return this.#check();
     } else if (v !== mine) {
       return this.#rejoin(v === (t | DEAD));
@@ -624,7 +610,6 @@ export class SharedCondition {
     const words = this.#words;
     const seat = this.#seat;
     if (dead) {
-      /* c8 ignore next */
       if (this.#armed !== undefined) Atomics.notify(words, seat + 1);
       Atomics.compareExchange(words, seat, (this.#mine & ~STATE) | DEAD, 0);
     }
@@ -637,9 +622,7 @@ export class SharedCondition {
   #take(): void {
     const given = this.#takeBack(this.#seat);
     let extra = 0;
-    /* c8 ignore next */
     for (let i = 0; i < given; i++) if (!releaseOne(this.#waiters, true)) extra++;
-    /* c8 ignore next */
     if (extra > 0) this.#give(extra);
   }
 
@@ -647,13 +630,10 @@ export class SharedCondition {
   #unregister(): void {
     const words = this.#words;
     const seat = this.#seat;
-    /* c8 ignore next */
     if (seat < 0) return;
     for (let counts = Atomics.load(words, seat + 1); ;) {
-      /* c8 ignore next */
       const next = counts >>> 16 > 0 ? counts - REGISTERED : (counts & NOTIFIED) > 0 ? counts - 1 : counts;
       const seen = Atomics.compareExchange(words, seat + 1, counts, next);
-      /* c8 ignore next */
       if (seen !== counts) {
         counts = seen;
         continue;
@@ -664,7 +644,6 @@ export class SharedCondition {
   }
 
   #startPolling(): void {
-    /* c8 ignore next */
     if (this.#poll !== undefined) return;
     const handle = setTimeout(this.#onPoll, this.#delay);
     (handle as { unref?: () => void }).unref?.();
@@ -682,13 +661,11 @@ export class SharedCondition {
       const mine = this.#mine;
       const flight = (mine & ~STATE) | FLIGHT;
       if (
-        /* c8 ignore next */
         Atomics.compareExchange(words, seat, mine, RESERVED) === mine ||
         Atomics.compareExchange(words, seat, flight, RESERVED) === flight
       ) {
         const left = Atomics.exchange(words, seat + 1, 0) & NOTIFIED;
         Atomics.store(words, seat, 0);
-        /* c8 ignore next */
         if (left > 0) this.#give(left);
       } // else taken for gone (DEAD): free for anyone already
     }

@@ -68,9 +68,7 @@
  * lock held, as with any mutex. Without `Atomics.waitAsync`, a thread polls its seat (1 ms, doubling to
  * 32 ms; the seat is POLLING): no notify can tell whether it is alive, so a thread terminated while
  * polling can be handed the lock and keep it.
- *
- * Coverage: the branches marked `c8 ignore next` are taken only when another thread moves a word
- * between two steps of this one; the cross-thread tests reach them, not deterministically.
+
  */
 import { type WaitOptions, checkFunction, readTimeout, readWaitArg } from '../core/arguments.js';
 import { monotonic } from '../core/clock.js';
@@ -347,11 +345,9 @@ export class SharedLock {
           // Every seat is taken: try the lock every millisecond.
           if (left <= 0) return false;
           sleep(Math.min(left, 1));
-          /* c8 ignore next */
           if (this.#tryLock()) return true;
           continue;
         }
-        /* c8 ignore next */
         if (!this.#publish()) return this.#doneSync(true);
       }
       const mine = this.#mine;
@@ -389,7 +385,6 @@ export class SharedLock {
       if (this.#oldest() < 0) {
         // Counted seats not published yet: let go, then look again (see the protocol).
         const seen = Atomics.compareExchange(words, at, l, l & ~LOCKED);
-        /* c8 ignore next 4 */
         if (seen !== l) {
           l = seen;
           continue;
@@ -500,7 +495,6 @@ export class SharedLock {
   #ensure(): void {
     while (this.#waiters.size > 0 && !this.#published) {
       if (this.#seat < 0 && !this.#sit()) {
-        /* c8 ignore next 4 */
         if (this.#tryLock()) {
           this.#handOff();
           continue;
@@ -529,7 +523,6 @@ export class SharedLock {
     const token = {};
     const result = Atomics.waitAsync(this.#words, this.#seat, this.#mine);
     // The seat is ours and unpublished, or published and seen unmoved just now: 'not-equal' is a move.
-    /* c8 ignore next */
     if (!result.async) return void Promise.resolve().then(() => this.#check());
     this.#armed = token;
     void result.value.then(() => {
@@ -560,7 +553,6 @@ export class SharedLock {
       const l = Atomics.load(words, at);
       if ((l & LOCKED) !== 0) return true;
       // A release found no published seat and let go: take it ourselves (nobody can have granted us).
-      /* c8 ignore next 5 */
       if (Atomics.compareExchange(words, at, l, (l | LOCKED) - ONE) === l) {
         Atomics.store(words, this.#seat, (this.#mine = (mine & ~STATE) | RESERVED));
         this.#published = false;
@@ -580,7 +572,6 @@ export class SharedLock {
 
   /** We hold the lock for our local queue: the first live waiter gets it, or it is passed on. */
   #handOff(): void {
-    /* c8 ignore next */
     if (!releaseOne(this.#waiters, true)) this.release();
   }
 
