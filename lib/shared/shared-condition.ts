@@ -53,7 +53,6 @@
  * 32 ms: use `waitFor` or a loop on the guarded state (as with any condition variable). Without
  * `Atomics.waitAsync`, an owner polls its seat (POLLING): a thread terminated while polling keeps the
  * notifications given to it.
-
  */
 import { type WaitOptions, checkFunction, describe, readCount, readTimeout, readWaitArg } from '../core/arguments.js';
 import { currentClock, monotonic } from '../core/clock.js';

@@ -68,7 +68,6 @@
  * lock held, as with any mutex. Without `Atomics.waitAsync`, a thread polls its seat (1 ms, doubling to
  * 32 ms; the seat is POLLING): no notify can tell whether it is alive, so a thread terminated while
  * polling can be handed the lock and keep it.
-
  */
 import { type WaitOptions, checkFunction, readTimeout, readWaitArg } from '../core/arguments.js';
 import { monotonic } from '../core/clock.js';
