@@ -21,6 +21,19 @@ function write(word: Word, value: number): void {
   Atomics.notify(view, 0);
 }
 
+/**
+ * Waits until `done()` holds, for at most 2 s of real time: an engine waiter's wake-up is a task of its own,
+ * which a busy machine may run after a timer of 0 ms.
+ */
+async function until(done: () => boolean): Promise<void> {
+  for (let i = 0; i < 400 && !done(); i++) await new Promise((r) => setTimeout(r, 5));
+}
+
+/** A few turns of the event loop, for a wake-up that must tell nobody. */
+async function turns(): Promise<void> {
+  for (let i = 0; i < 5; i++) await new Promise((r) => setTimeout(r, 1));
+}
+
 describe('Word: the engine side of a shared word', () => {
   /** Holds of this thread before the test (a pending wait of an earlier test may hold it). */
   let holds: number;
@@ -49,7 +62,7 @@ describe('Word: the engine side of a shared word', () => {
     const log: string[] = [];
     expect(word.watch(0, listener(log, 'a'))).to.equal(true);
     write(word, 1);
-    await new Promise((r) => setTimeout(r, 0));
+    await until(() => log.length === 1);
     expect(log).to.deep.equal(['a']);
   });
 
@@ -108,7 +121,7 @@ describe('Word: the engine side of a shared word', () => {
     word.watch(0, again);
     for (let value = 1; value <= 3; value++) {
       write(word, value);
-      await new Promise((r) => setTimeout(r, 0));
+      await until(() => log.length === value);
       expect(log.length).to.equal(value);
     }
     expect(threadHolds()).to.equal(holds);
@@ -120,7 +133,7 @@ describe('Word: the engine side of a shared word', () => {
     const ls = ['a', 'b', 'c'].map((n) => listener(log, n));
     for (const l of ls) word.watch(0, l);
     expect(Atomics.notify(word.array, 0)).to.equal(1);
-    await new Promise((r) => setTimeout(r, 0)); // the spurious wake-up re-arms it, telling nobody
+    await turns(); // the spurious wake-up re-arms it, telling nobody
     expect(log).to.deep.equal([]);
     for (const l of ls) word.unwatch(l);
     word.watch(0, ls[0]!);
@@ -156,7 +169,7 @@ describe('Word: the engine side of a shared word', () => {
     }) as unknown as typeof Atomics.waitAsync;
     try {
       expect(Atomics.notify(word.array, 0)).to.equal(1); // a spurious wake-up: the Word arms again
-      await new Promise((r) => setTimeout(r, 0));
+      await until(() => log.length > 0);
     } finally {
       Atomics.waitAsync = realWaitAsync;
     }
@@ -179,10 +192,10 @@ describe('Word: the engine side of a shared word', () => {
     const log: string[] = [];
     word.watch(0, listener(log, 'b'));
     expect(Atomics.notify(new Int32Array(buffer), 0)).to.equal(1); // one engine waiter, not two
-    await new Promise((r) => setTimeout(r, 0));
+    await turns();
     expect(log).to.deep.equal([]);
     write(word, 1);
-    await new Promise((r) => setTimeout(r, 0));
+    await until(() => log.length === 1);
     expect(log).to.deep.equal(['b']);
     expect(Atomics.notify(new Int32Array(buffer), 0)).to.equal(0);
   });
