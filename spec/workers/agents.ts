@@ -13,9 +13,21 @@ export interface Agent {
 const boot = new URL('./boot.mjs', import.meta.url);
 
 /** Starts a worker (optionally without `Atomics.waitAsync`) sharing `buffer`, once it says it is ready. */
-export async function startAgent(buffer: SharedArrayBuffer, options: { noWaitAsync?: boolean } = {}): Promise<Agent> {
+export function startAgent(buffer: SharedArrayBuffer, options: { noWaitAsync?: boolean } = {}): Promise<Agent> {
+  return startWorker<Op>('./agent.ts', buffer, options);
+}
+
+/**
+ * Starts `entry` (a TypeScript module beside this file, answering `{ id, ... }` requests with `{ id, result }`
+ * or `{ id, error }`) in a worker sharing `buffer`, once it says it is ready.
+ */
+export async function startWorker<Req extends object>(
+  entry: string,
+  buffer: SharedArrayBuffer,
+  options: { noWaitAsync?: boolean } = {},
+): Promise<{ call(req: Req): Promise<unknown>; terminate(): Promise<number>; readonly worker: Worker }> {
   const worker = new Worker(boot, {
-    workerData: { entry: './agent.ts', buffer, noWaitAsync: options.noWaitAsync === true },
+    workerData: { entry, buffer, noWaitAsync: options.noWaitAsync === true },
   });
   const pending = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
   let next = 0;
