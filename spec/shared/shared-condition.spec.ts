@@ -12,18 +12,7 @@ import {
   layout,
 } from '../workers/lock-layout.js';
 import { type LockAgent, startLockAgent } from '../workers/lock-agents.js';
-import { within } from '../workers/agents.js';
-
-/** Resolves once `check()` holds, polling with setImmediate; fails after 10 s. */
-async function until(check: () => boolean, what: string): Promise<void> {
-  await within(
-    (async () => {
-      while (!check()) await new Promise((r) => setImmediate(r));
-    })(),
-    10_000,
-    what,
-  );
-}
+import { until, within } from '../workers/agents.js';
 
 /** Engine waiters pending on the words of a condition, counted by waking them (they re-arm). */
 function engineWaiters(x: { buffer: SharedArrayBuffer; byteOffset: number }): number {

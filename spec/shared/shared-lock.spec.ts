@@ -5,7 +5,7 @@ import { Lock, SharedCondition, SharedEvent, SharedLock, TimeoutError } from '..
 import { fakeClock, flush, recorder, track, waiterCount, withFakeClock } from '../helpers.js';
 import { COUNTER, bufferBytes, layout } from '../workers/lock-layout.js';
 import { type LockAgent, startLockAgent } from '../workers/lock-agents.js';
-import { within } from '../workers/agents.js';
+import { until, within } from '../workers/agents.js';
 
 const realWaitAsync = Atomics.waitAsync;
 
@@ -15,17 +15,6 @@ function engineWaiters(x: { buffer: SharedArrayBuffer; byteOffset: number }, byt
   let n = 0;
   for (let i = 0; i < words.length; i++) n += Atomics.notify(words, i);
   return n;
-}
-
-/** Resolves once `check()` holds, polling with setImmediate; fails after 5 s. */
-async function until(check: () => boolean, what: string): Promise<void> {
-  await within(
-    (async () => {
-      while (!check()) await new Promise((r) => setImmediate(r));
-    })(),
-    10_000,
-    what,
-  );
 }
 
 describe('SharedLock: memory and arguments', () => {

@@ -71,3 +71,14 @@ export function within<T>(promise: Promise<T>, ms: number, what: string): Promis
   });
   return Promise.race([promise, limit]).finally(() => clearTimeout(timer));
 }
+
+/** Resolves once `check()` holds, polling with setImmediate; fails after 10 s. */
+export async function until(check: () => boolean, what: string): Promise<void> {
+  await within(
+    (async () => {
+      while (!check()) await new Promise((r) => setImmediate(r));
+    })(),
+    10_000,
+    what,
+  );
+}
