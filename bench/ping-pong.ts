@@ -16,7 +16,12 @@ export type Variant =
   | 'SharedLock acquireSync <-> acquireSync'
   | 'postMessage';
 
-/** The lock variants: a round trip is two hand-offs, A -> B -> A (FIFO makes them alternate). */
+/**
+ * The lock variants: a round trip is two hand-offs, A -> B -> A, each to the other thread, waiting. Every
+ * release must find the other side in line (else it lets go and the releaser takes the lock back, which
+ * measures re-taking). An async side gets in line for its next turn before it releases (FIFO puts it
+ * behind the other); a blocking side cannot, so the other side waits until it is counted in the lock word.
+ */
 type LockVariant = 'SharedLock acquire <-> acquire' | 'SharedLock acquireSync <-> acquireSync';
 const lockSides: Record<LockVariant, Side> = {
   'SharedLock acquire <-> acquire': 'async',
@@ -37,6 +42,11 @@ const sides: Record<Exclude<Variant, 'postMessage' | LockVariant>, [Side, Side, 
   'SharedEvent waitSync <-> waitSync': ['sync', 'sync', true],
   'raw Atomics.wait <-> Atomics.wait': ['sync', 'sync', false],
 };
+
+/** Spins until a blocking side waits for the lock (counted in the lock word: LOCKED + 2 or more). */
+function untilOtherInLine(word: Int32Array): void {
+  while (Atomics.load(word, 0) < 3);
+}
 
 /** Waits, without the library, until the word is no longer `value`. */
 async function rawAwait(word: Int32Array, value: number, side: Side): Promise<void> {
@@ -59,14 +69,20 @@ export async function pingPongA(
   const lockSide = (lockSides as Partial<Record<Variant, Side>>)[variant];
   if (lockSide !== undefined) {
     const lock = new SharedLock(buffer, LOCK_AT);
-    const take = lockSide === 'sync' ? async () => void lock.acquireSync() : () => lock.acquire();
-    await take();
     const word = new Int32Array(buffer, LOCK_AT, 1);
+    await lock.acquire();
     while (Atomics.load(word, 0) < 3) await new Promise((r) => setTimeout(r, 1)); // B in line
     for (let r = 0; r < rounds; r++) {
       const t0 = performance.now();
-      lock.release(); // to B, waiting
-      await take(); // back from B
+      if (lockSide === 'sync') {
+        untilOtherInLine(word);
+        lock.release(); // to B
+        lock.acquireSync(); // back from B
+      } else {
+        const back = lock.acquire(); // in line behind B
+        lock.release(); // to B
+        await back;
+      }
       times.push(performance.now() - t0);
     }
     lock.release();
@@ -106,11 +122,21 @@ export async function pingPongB(
   const lockSide = (lockSides as Partial<Record<Variant, Side>>)[variant];
   if (lockSide !== undefined) {
     const lock = new SharedLock(buffer, LOCK_AT);
+    const word = new Int32Array(buffer, LOCK_AT, 1);
     while (!lock.locked()) await new Promise((r) => setTimeout(r, 1)); // A takes it first, then waits for us
-    for (let r = 0; r < rounds; r++) {
-      if (lockSide === 'sync') lock.acquireSync();
-      else await lock.acquire();
-      lock.release();
+    if (lockSide === 'sync') {
+      for (let r = 0; r < rounds; r++) {
+        lock.acquireSync();
+        untilOtherInLine(word);
+        lock.release();
+      }
+    } else {
+      await lock.acquire();
+      for (let r = 0; r < rounds; r++) {
+        const next = r < rounds - 1 ? lock.acquire() : undefined; // in line behind A
+        lock.release(); // to A
+        await next;
+      }
     }
     return;
   }

@@ -435,7 +435,6 @@ describe('SharedEvent: workers whose last wait overlaps a set/clear storm', () =
           const codes = await within(Promise.all(exits), 60_000, `wave ${wave}: every worker exiting`);
           expect(codes).to.deep.equal(codes.map(() => 0));
           exited += codes.length;
-          console.log(`wave ${wave}: ${(performance.now() - started).toFixed(0)} ms`);
         } finally {
           await Promise.all(workers.map((w) => w.terminate()));
         }

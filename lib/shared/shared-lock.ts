@@ -31,8 +31,8 @@
  *   seat, or the thread sees the lock free (the thread writes its seat before reading the lock, the
  *   releaser writes the lock before reading the seats). Nobody spins.
  * - The owner, woken, claims its grant (GRANTED(t) → RESERVED(t)): its first local waiter has the lock.
- *   It re-arms its engine waiter before it runs anything, and publishes again, with a new ticket (at
- *   the back of the line), if it still has local waiters.
+ *   If it still has local waiters, it re-arms its engine waiter and publishes again, with a new ticket
+ *   (at the back of the line); else it leaves the seat, with no engine waiter to notify away.
  * - A releaser that finds its own seat the oldest hands the lock to its local waiter directly.
  * - A thread whose local queue empties (its waiters timed out or were aborted) withdraws at once, on
  *   its own thread: WAITING(t) → RESERVED(t), lock - 2. If the seat was GRANTED first, it claims the
@@ -602,10 +602,7 @@ export class SharedLock {
   #check(): void {
     if (this.#seat >= 0 && this.#published) {
       if (Atomics.load(this.#words, this.#seat) === this.#mine) return this.#arm(); // nothing for us yet
-      if (this.#moved()) {
-        this.#arm(); // before anything runs: the next publish needs it
-        this.#handOff();
-      }
+      if (this.#moved()) this.#handOff(); // #ensure re-arms before it publishes again
     }
     this.#ensure();
   }
