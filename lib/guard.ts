@@ -18,9 +18,9 @@ export function disposeKey(symbols: { dispose?: symbol }): typeof Symbol.dispose
 const DISPOSE: typeof Symbol.dispose = /*#__PURE__*/ disposeKey(Symbol);
 
 /**
- * What `lock()` of a {@link Lock}, {@link Semaphore} or {@link Condition} resolves with: the lock (or
- * permit) is held until the guard is released, by `release()` or by `using` at the end of its block.
- * Releasing it again does nothing.
+ * What `lock()` of a {@link Lock}, {@link Semaphore}, {@link Condition}, {@link SharedLock} or
+ * {@link SharedCondition} resolves with: the lock (or permit) is held until the guard is released, by
+ * `release()` or by `using` at the end of its block. Releasing it again does nothing.
  *
  * @example
  * ```ts

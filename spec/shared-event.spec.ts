@@ -423,7 +423,6 @@ describe('SharedEvent: workers whose last wait overlaps a set/clear storm', () =
           { length: 25 },
           () => new Worker(boot, { workerData: { entry: '../fixtures/storm.ts', buffer: event.buffer, waits: 200 } }),
         );
-        const started = performance.now();
         const exits = workers.map(
           (w) =>
             new Promise<number>((resolve, reject) => {

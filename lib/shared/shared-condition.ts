@@ -59,6 +59,7 @@ import { currentClock, monotonic } from '../core/clock.js';
 import { inspectable } from '../core/inspect.js';
 import { type MakeWaiter, park } from '../core/park.js';
 import { QUEUED, type Resolve, Waiter, WaiterQueue, releaseOne } from '../core/queue.js';
+import { type Guard, guarded } from '../guard.js';
 import { sharedMemory } from './memory.js';
 import {
   DEAD,
@@ -286,6 +287,32 @@ export class SharedCondition {
    */
   release(): void {
     this.#lock.release();
+  }
+
+  /**
+   * Acquires the condition's lock as a {@link Guard} that releases it once: see {@link SharedLock.lock}.
+   *
+   * @throws rejects with {@link TimeoutError} when the timeout passes before the lock is acquired, with
+   *   `signal.reason` when the signal aborts first.
+   *
+   * @example
+   * ```ts
+   * {
+   *   using _ = await notEmpty.lock();
+   *   ring.push(item);
+   *   notEmpty.notify();
+   * } // released here
+   * ```
+   */
+  lock(options?: number | WaitOptions): Promise<Guard> {
+    const lock = this.#lock;
+    return guarded(
+      (o) => lock.acquire(o),
+      () => lock.release(),
+      options,
+      'SharedCondition.lock()',
+      'the lock',
+    );
   }
 
   /**

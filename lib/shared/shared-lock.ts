@@ -69,12 +69,12 @@
  * 32 ms; the seat is POLLING): no notify can tell whether it is alive, so a thread terminated while
  * polling can be handed the lock and keep it.
  */
-import { type WaitOptions, checkFunction, readTimeout, readWaitArg } from '../core/arguments.js';
+import { type WaitOptions, checkFunction, readTimeout } from '../core/arguments.js';
 import { monotonic } from '../core/clock.js';
 import { inspectable } from '../core/inspect.js';
 import { park } from '../core/park.js';
 import { TRUE, WaiterQueue, releaseOne } from '../core/queue.js';
-import { TimeoutError } from '../errors.js';
+import { type Guard, guarded, runGuarded } from '../guard.js';
 import { sharedMemory } from './memory.js';
 import {
   DEAD,
@@ -412,15 +412,37 @@ export class SharedLock {
    */
   async runExclusive<T>(fn: () => T | PromiseLike<T>, options?: number | WaitOptions): Promise<T> {
     checkFunction(fn, 'fn');
-    const { timeout, signal } = readWaitArg(options);
-    if (!(await this.acquire({ timeout, signal }))) {
-      throw new TimeoutError(`SharedLock.runExclusive() timed out after ${timeout} ms waiting for the lock`);
-    }
-    try {
-      return await fn();
-    } finally {
-      this.release();
-    }
+    return runGuarded(this.#guard(options, 'SharedLock.runExclusive()'), fn);
+  }
+
+  /**
+   * Takes the lock like `acquire()`, as a {@link Guard} that releases it once: with `using`, at the end
+   * of the block.
+   *
+   * @param options - a timeout (ms), or `{ timeout, signal }`.
+   * @throws rejects with {@link TimeoutError} when the timeout passes before the lock is acquired, with
+   *   `signal.reason` when the signal aborts first.
+   *
+   * @example
+   * ```ts
+   * {
+   *   using _ = await lock.lock(1_000);
+   *   counter[0]++;
+   * } // released here
+   * ```
+   */
+  lock(options?: number | WaitOptions): Promise<Guard> {
+    return this.#guard(options, 'SharedLock.lock()');
+  }
+
+  #guard(options: unknown, method: string): Promise<Guard> {
+    return guarded(
+      (o) => this.acquire(o),
+      () => this.release(),
+      options,
+      method,
+      'the lock',
+    );
   }
 
   get [Symbol.toStringTag](): string {

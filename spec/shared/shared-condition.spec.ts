@@ -13,6 +13,12 @@ import {
 } from '../workers/lock-layout.js';
 import { type LockAgent, startLockAgent } from '../workers/lock-agents.js';
 import { until, within } from '../workers/agents.js';
+import { lockSuite } from '../lock-suite.js';
+
+lockSuite('SharedCondition', () => {
+  const lock = new SharedLock();
+  return { lock: new SharedCondition(lock), waiters: () => waiterCount(lock) };
+});
 
 /** Engine waiters pending on the words of a condition, counted by waking them (they re-arm). */
 function engineWaiters(x: { buffer: SharedArrayBuffer; byteOffset: number }): number {

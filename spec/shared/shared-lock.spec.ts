@@ -6,6 +6,13 @@ import { fakeClock, flush, recorder, track, waiterCount, withFakeClock } from '.
 import { COUNTER, bufferBytes, layout } from '../workers/lock-layout.js';
 import { type LockAgent, startLockAgent } from '../workers/lock-agents.js';
 import { until, within } from '../workers/agents.js';
+import { inspected, lockSuite } from '../lock-suite.js';
+
+// On one thread, a SharedLock keeps every promise of the one-thread Lock (its queue: util.inspect's waiters).
+lockSuite(
+  'SharedLock',
+  inspected(() => new SharedLock()),
+);
 
 const realWaitAsync = Atomics.waitAsync;
 
