@@ -28,7 +28,10 @@ function stamp(): void {
 
 /** A waiter with a deadline, as the heap sees it. */
 export interface Timed {
-  /** The clock time, on its heap's clock, at which the waiter times out. */
+  /**
+   * The clock time, on its heap's clock, at which the waiter times out: rounded up to a whole
+   * millisecond, never earlier than its timeout asks (and an integer field takes no memory of its own).
+   */
   deadline: number;
   /** Bit {@link TIMED} is set while the waiter counts on its heap. */
   state: number;
@@ -78,12 +81,13 @@ export class Deadlines {
     w.state |= TIMED;
     this.live++;
     if (this.clock.now !== monotonic) return this.insert(w, this.#now() + timeout);
-    w.deadline = timeout;
+    w.deadline = Math.ceil(timeout);
     if (unstamped.push(w) === 1) void settled.then(stamp);
   }
 
-  /** Puts `w` in the heap with its deadline. */
-  insert(w: Timed, deadline: number): void {
+  /** Puts `w` in the heap with its deadline (rounded up to a whole millisecond). */
+  insert(w: Timed, at: number): void {
+    const deadline = Math.ceil(at);
     w.deadline = deadline;
     const heap = this.#heap;
     let i = heap.push(w) - 1;

@@ -31,7 +31,8 @@ export const QUEUED = 1;
 export class Waiter implements Timed, Abortable {
   /** QUEUED while in its queue, TIMED while its deadline counts. */
   state = QUEUED;
-  deadline = Infinity;
+  /** Whole milliseconds (see Timed.deadline), so V8 stores it inline, not in a number box of its own. */
+  deadline = 0;
   deadlines: Deadlines | undefined = undefined;
   static #kept = false;
 
