@@ -67,7 +67,8 @@
  * A thread terminated while it holds the lock, or after it was handed the lock and woken, leaves the
  * lock held, as with any mutex. Without `Atomics.waitAsync`, a thread polls its seat (1 ms, doubling to
  * 32 ms; the seat is POLLING): no notify can tell whether it is alive, so a thread terminated while
- * polling can be handed the lock and keep it.
+ * polling can be handed the lock and keep it. A grant to a POLLING seat is notified all the same, for
+ * its thread may be blocked in acquireSync (which publishes POLLING there too).
  */
 import { type WaitOptions, checkFunction, readTimeout } from '../core/arguments.js';
 import { monotonic } from '../core/clock.js';
@@ -498,7 +499,8 @@ export class SharedLock {
     }
     if (Atomics.compareExchange(words, at, v, t | GRANTED) !== v) return false;
     Atomics.sub(words, this.#at, ONE);
-    if ((v & STATE) === POLLING || Atomics.notify(words, at) > 0) return true;
+    // A polling seat's thread may be blocked in acquireSync: notify it too, but waking nobody proves nothing.
+    if (Atomics.notify(words, at) > 0 || (v & STATE) === POLLING) return true;
     // Nobody waits on that seat: its thread is gone. Take the grant back, unless it was claimed.
     return Atomics.compareExchange(words, at, t | GRANTED, t | DEAD) !== (t | GRANTED);
   }

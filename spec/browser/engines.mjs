@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 
 const root = resolve(import.meta.dirname, '../..');
 const cache = resolve(root, '.cache/browsers');
-const REPORT_TIMEOUT = 120_000;
+const REPORT_TIMEOUT = 300_000;
 
 /** Runs a command as root: directly when this is root, else through sudo. */
 const asRoot = (command, args, cwd = root) =>

@@ -2,6 +2,7 @@
 // Worker, and leaves its report in globalThis.__report for the driver (run.mjs): the results, and which
 // path SharedEvent.wait() takes on this engine (Atomics.waitAsync, or the library's polling fallback).
 import { SharedEvent } from '/dist/index.js';
+import { lockTests } from '/lock.js';
 
 const results = [];
 const tests = [];
@@ -108,14 +109,18 @@ test("SharedEvent.waitSync() on the page's main thread throws an Error that name
   assert(/^Error: SharedEvent\.waitSync\(\) cannot block this thread.*await event\.wait\(\)/.test(message), message);
 });
 
+lockTests(test, assert);
+
 for (const { name, fn } of tests) {
+  const start = performance.now();
   try {
     await fn();
-    results.push({ name, ok: true });
+    results.push({ name, ok: true, ms: performance.now() - start });
   } catch (error) {
     // JavaScriptCore's stack leaves the message out.
     const stack = String(error?.stack ?? '');
-    results.push({ name, ok: false, error: stack.includes(String(error?.message)) ? stack : `${error}\n${stack}` });
+    const message = stack.includes(String(error?.message)) ? stack : `${error}\n${stack}`;
+    results.push({ name, ok: false, ms: performance.now() - start, error: message });
   }
 }
 const path = typeof Atomics.waitAsync === 'function' ? 'Atomics.waitAsync' : 'polling fallback';

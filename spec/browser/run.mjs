@@ -27,6 +27,9 @@ const files = {
   '/': ['spec/browser/page.html', 'text/html'],
   '/page.js': ['spec/browser/page.js', 'text/javascript'],
   '/worker.js': ['spec/browser/worker.js', 'text/javascript'],
+  '/lock.js': ['spec/browser/lock.js', 'text/javascript'],
+  '/lock-layout.js': ['spec/browser/lock-layout.js', 'text/javascript'],
+  '/lock-worker.js': ['spec/browser/lock-worker.js', 'text/javascript'],
   '/dist/index.js': ['dist/index.js', 'text/javascript'],
 };
 const server = createServer(async (req, res) => {
@@ -50,10 +53,11 @@ for (const name of names) {
   let counts = { passed: 0, failed: 0 };
   try {
     const { version, path, results, errors } = await engines[name](url);
-    console.log(`\n  ${version}: SharedEvent on a page and in a Web Worker\n`);
+    console.log(`\n  ${version}: SharedEvent, SharedLock and SharedCondition on a page and in Web Workers\n`);
     for (const r of results) {
       counts[r.ok ? 'passed' : 'failed']++;
-      console.log(r.ok ? `    ✔ ${r.name}` : `    ✖ ${r.name}\n${r.error.replace(/^/gm, '        ')}`);
+      const took = r.ms >= 1_000 ? ` (${(r.ms / 1_000).toFixed(1)} s)` : '';
+      console.log(r.ok ? `    ✔ ${r.name}${took}` : `    ✖ ${r.name}${took}\n${r.error.replace(/^/gm, '        ')}`);
     }
     for (const e of errors) {
       counts.failed++;

@@ -276,6 +276,16 @@ function crossThread(noWaitAsync: boolean): void {
       lock.release();
     });
 
+    it('SharedLock.acquireSync() blocked without a timeout in a worker gets the lock when the main thread releases it', async () => {
+      await lock.acquire();
+      const p = agents[0]!.call({ op: 'acquireSync' });
+      await until(() => Atomics.load(new Int32Array(buffer), 0) >= 2, 'the worker in line');
+      lock.release();
+      expect(await within(p, 5_000, 'worker acquireSync')).to.equal(true);
+      await agents[0]!.call({ op: 'release' });
+      expect(lock.locked()).to.equal(false);
+    });
+
     it('SharedLock: timed-out and aborted waits in a worker hold nobody up', async () => {
       await lock.acquire();
       expect(await agents[0]!.call({ op: 'acquire', timeout: 20 })).to.equal(false);
