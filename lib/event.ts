@@ -29,11 +29,8 @@ export class Event {
   static #prepared = false;
 
   constructor() {
-    if (!Event.#prepared) {
-      // Set up by the first event made, not in the class body (see core/inspect.ts).
-      Event.#prepared = true;
-      inspectable(Event.prototype, 'Event', (e) => ({ set: e.#flag, waiters: e.#waiters.size }));
-    }
+    // Set up by the first event made, not in the class body (see core/inspect.ts).
+    Event.#prepared ||= inspectable(Event.prototype, 'Event', (e) => ({ set: e.#flag, waiters: e.#waiters.size }));
   }
 
   /**

@@ -12,9 +12,6 @@
  */
 import { type Clock, monotonic } from './clock.js';
 
-/** A resolved promise, for the one job that stamps a batch of waits. */
-const settled = /*#__PURE__*/ Promise.resolve();
-
 /** Timed waits started in the current synchronous run on the real clock, their `deadline` still their timeout. */
 let unstamped: Timed[] = [];
 
@@ -49,7 +46,7 @@ export class Deadlines {
   #heap: Timed[] = [];
   /** How many waiters still count on it. */
   live = 0;
-  #handle: unknown = undefined;
+  #handle: unknown;
   /** The clock time the armed host timer stands for (Infinity: none armed). */
   #wakeAt = Infinity;
   readonly #onTimer = () => this.#fire();
@@ -59,7 +56,11 @@ export class Deadlines {
    */
   #floor = -Infinity;
 
-  constructor(readonly clock: Clock) {}
+  declare readonly clock: Clock;
+
+  constructor(clock: Clock) {
+    this.clock = clock;
+  }
 
   /** The clock's time, never behind what a fired fake timer proved. */
   #now(): number {
@@ -79,7 +80,7 @@ export class Deadlines {
     this.live++;
     if (this.clock.now !== monotonic) return this.insert(w, this.#now() + timeout);
     w.deadline = timeout;
-    if (unstamped.push(w) === 1) void settled.then(stamp);
+    if (unstamped.push(w) === 1) void Promise.resolve().then(stamp);
   }
 
   /** Puts `w` in the heap with its deadline. */
@@ -133,8 +134,7 @@ export class Deadlines {
     // The host's timer may fire a little early: only the clock says what is due. A fake one is trusted.
     if (clock.now !== monotonic) this.#floor = this.#wakeAt;
     const now = this.#now();
-    this.#handle = undefined;
-    this.#wakeAt = Infinity;
+    this.#handle = undefined; // fired: nothing to clear (the heap arms a new one or none below)
     const heap = this.#heap;
     const due: Timed[] = [];
     while (heap.length > 0) {

@@ -14,7 +14,6 @@
 import { type Abortable, unwatch } from './abort.js';
 import type { Clock } from './clock.js';
 import { Deadlines, type Timed, TIMED } from './deadline.js';
-import { keepIdle } from './shape.js';
 
 /** The value a waiter is released with. */
 export type Resolve = (value: boolean) => void;
@@ -32,42 +31,48 @@ export class Waiter implements Timed, Abortable {
   /** QUEUED while in its queue, TIMED while its deadline counts. */
   state = QUEUED;
   deadline = Infinity;
-  deadlines: Deadlines | undefined = undefined;
-  static #kept = false;
+  deadlines: Deadlines | undefined;
+  /** The queue it joined. */
+  declare readonly queue: WaiterQueue;
+  declare readonly resolve: Resolve;
+  /** Only a waiter with a signal can fail: one without keeps no reject function alive. */
+  declare readonly reject: ((reason: unknown) => void) | undefined;
+  /** The signal it watches, until it stops watching. */
+  declare signal: AbortSignal | undefined;
+  /** Kept for ever, made by the first waiter (see core/shape.ts). */
+  static #idle: Waiter | null | undefined;
 
   constructor(
-    /** The queue it joined. */
-    readonly queue: WaiterQueue,
-    readonly resolve: Resolve,
-    /** Only a waiter with a signal can fail: one without keeps no reject function alive. */
-    readonly reject: ((reason: unknown) => void) | undefined,
-    /** The signal it watches, until it stops watching. */
-    public signal: AbortSignal | undefined,
+    queue: WaiterQueue,
+    resolve: Resolve,
+    reject: ((reason: unknown) => void) | undefined,
+    signal: AbortSignal | undefined,
   ) {
-    if (!Waiter.#kept) {
-      Waiter.#kept = true;
-      keepIdle(new Waiter(new WaiterQueue(), noop, undefined, undefined)); // see core/shape.ts
+    this.queue = queue;
+    this.resolve = resolve;
+    this.reject = reject;
+    this.signal = signal;
+    if (Waiter.#idle === undefined) {
+      Waiter.#idle = null; // the idle waiter is being made
+      Waiter.#idle = new Waiter(new WaiterQueue(), noop, undefined, undefined); // see core/shape.ts
     }
   }
 
   /** Its owner releases it, having taken it out of the queue. */
   grant(value: boolean): void {
-    this.stopTimer();
-    this.state = 0;
-    this.stopWatching();
-    this.resolve(value);
+    settle(this, value);
   }
 
   expire(): void {
-    this.leave();
-    this.stopWatching();
+    leave(this);
+    stopWatching(this);
     this.resolve(false);
   }
 
   abort(reason: unknown): void {
     this.signal = undefined; // the signal let go of every waiter as it aborted
-    this.stopTimer();
-    this.leave();
+    stopTimer(this);
+    leave(this);
     this.reject!(reason);
   }
 
@@ -75,27 +80,41 @@ export class Waiter implements Timed, Abortable {
   get queued(): boolean {
     return (this.state & QUEUED) !== 0;
   }
+}
 
-  protected leave(): void {
-    if (this.queued) {
-      this.state &= ~QUEUED;
-      this.queue.remove();
-    }
+/** Takes `w` out of its queue, unless it has left it already. */
+export function leave(w: Waiter): void {
+  if (w.queued) {
+    w.state &= ~QUEUED;
+    w.queue.remove();
   }
+}
 
-  protected stopTimer(): void {
-    if ((this.state & TIMED) !== 0) {
-      this.state &= ~TIMED;
-      this.deadlines!.forget();
-    }
+/** Stops `w`'s deadline, unless it has stopped already. */
+export function stopTimer(w: Waiter): void {
+  if ((w.state & TIMED) !== 0) {
+    w.state &= ~TIMED;
+    w.deadlines!.forget();
   }
+}
 
-  protected stopWatching(): void {
-    if (this.signal !== undefined) {
-      unwatch(this.signal, this);
-      this.signal = undefined;
-    }
+/** Stops watching `w`'s signal, unless it has stopped already. */
+export function stopWatching(w: Waiter): void {
+  if (w.signal !== undefined) {
+    unwatch(w.signal, w);
+    w.signal = undefined;
   }
+}
+
+/**
+ * Resolves `w`, which its queue let go of, with `value`, stopping its deadline (unless it counts on
+ * `dropped`, which the caller drops whole) and its signal watch.
+ */
+function settle(w: Waiter, value: boolean, dropped?: Deadlines): void {
+  if (w.deadlines !== dropped) stopTimer(w);
+  w.state = 0;
+  stopWatching(w);
+  w.resolve(value);
 }
 
 const noop = () => {};
@@ -128,9 +147,9 @@ export class WaiterQueue {
    * The deadlines of its timed waiters on the clock in force when the last one started. Waiters that
    * started on an earlier clock (fake timers installed or removed since) keep theirs.
    */
-  deadlines: Deadlines | undefined = undefined;
+  deadlines: Deadlines | undefined;
   /** Called whenever the last live waiter leaves, however it left. */
-  onEmpty: (() => void) | undefined = undefined;
+  onEmpty: (() => void) | undefined;
 
   /** A promise for a waiter with no timeout and no signal, queued. */
   wait(): Promise<boolean> {
@@ -189,12 +208,7 @@ export class WaiterQueue {
       const e = items[i]!;
       items[i] = undefined;
       if (typeof e === 'function') e(value);
-      else if (e.queued) {
-        if ((e.state & TIMED) !== 0 && e.deadlines !== deadlines) e.deadlines!.forget(); // an earlier clock's
-        e.state = 0;
-        if (e.signal !== undefined) unwatch(e.signal, e);
-        e.resolve(value);
-      }
+      else if (e.queued) settle(e, value, deadlines);
     }
     this.#head = this.#tail;
     deadlines?.clear();
