@@ -30,7 +30,9 @@ export class Event {
 
   constructor() {
     // Set up by the first event made, not in the class body (see core/inspect.ts).
-    Event.#prepared ||= inspectable(Event.prototype, 'Event', (e) => ({ set: e.#flag, waiters: e.#waiters.size }));
+    if (!Event.#prepared) {
+      Event.#prepared = inspectable(Event.prototype, 'Event', (e) => ({ set: e.#flag, waiters: e.#waiters.size }));
+    }
   }
 
   /**
