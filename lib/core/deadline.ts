@@ -7,8 +7,8 @@
  * timeouts arrive in increasing order, so a push is O(1) in the common case.
  *
  * A waiter that settles another way is not taken out, only marked (its TIMED bit cleared): O(1). The heap
- * is rebuilt when dead entries outnumber live ones, and dropped whole, with its timer, when no live one is
- * left. A delay above 2^31-1 ms is armed in steps.
+ * is rebuilt from its live entries, sorted, when dead entries outnumber live ones, and dropped whole, with
+ * its timer, when no live one is left. A delay above 2^31-1 ms is armed in steps.
  */
 import { type Clock, monotonic } from './clock.js';
 
@@ -39,7 +39,7 @@ export interface Timed {
 export const TIMED = 2;
 
 /** The longest delay `setTimeout` honours; above it, Node and browsers fire after 1 ms. */
-const MAX_DELAY = 2_147_483_647; // 2^31 - 1
+const MAX_DELAY = 2 ** 31 - 1;
 
 /** The pending deadlines of one waiter queue on one clock, with one host timer armed for the earliest. */
 export class Deadlines {
@@ -102,8 +102,8 @@ export class Deadlines {
   forget(): void {
     if (--this.live === 0) this.clear();
     else if (this.#heap.length > 2 * this.live + 64) {
-      this.#heap = this.#heap.filter((w) => (w.state & TIMED) !== 0);
-      for (let i = (this.#heap.length >> 1) - 1; i >= 0; i--) this.#siftDown(i);
+      // Sorted, the live ones make a heap again (and a heap is all but sorted already).
+      this.#heap = this.#heap.filter((w) => (w.state & TIMED) !== 0).sort((a, b) => a.deadline - b.deadline);
     }
   }
 

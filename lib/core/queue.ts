@@ -42,19 +42,14 @@ export class Waiter implements Timed, Abortable {
   /** Kept for ever, made by the first waiter (see core/shape.ts). */
   static #idle: Waiter | null | undefined;
 
-  constructor(
-    queue: WaiterQueue,
-    resolve: Resolve,
-    reject: ((reason: unknown) => void) | undefined,
-    signal: AbortSignal | undefined,
-  ) {
+  constructor(queue: WaiterQueue, resolve: Resolve, reject?: (reason: unknown) => void, signal?: AbortSignal) {
     this.queue = queue;
     this.resolve = resolve;
     this.reject = reject;
     this.signal = signal;
     if (Waiter.#idle === undefined) {
       Waiter.#idle = null; // the idle waiter is being made
-      Waiter.#idle = new Waiter(new WaiterQueue(), noop, undefined, undefined); // see core/shape.ts
+      Waiter.#idle = new Waiter(new WaiterQueue(), noop); // see core/shape.ts
     }
   }
 
@@ -136,11 +131,13 @@ const FRONT = 1024;
 
 /** A FIFO queue of waiters: O(1) push, O(1) removal of a waiter, release in order. */
 export class WaiterQueue {
-  #items: (Entry | undefined)[] = [];
+  // The array and its indices are the queue's own, read and written by its methods and by releaseOne().
+  /** The entries from {@link head} to {@link tail} (exclusive); one that left early stays until passed or cut off. */
+  items: (Entry | undefined)[] = [];
   /** Index of the first entry not yet taken. */
-  #head = 0;
+  head = 0;
   /** Index where the next entry goes. */
-  #tail = 0;
+  tail = 0;
   /** Number of live waiters. */
   size = 0;
   /**
@@ -160,7 +157,7 @@ export class WaiterQueue {
 
   /** Queues a bare waiter, or a {@link Waiter} (whose deadline and signal the caller starts). */
   add(e: Entry): void {
-    this.#items[this.#tail++] = e;
+    this.items[this.tail++] = e;
     this.size++;
   }
 
@@ -172,26 +169,8 @@ export class WaiterQueue {
 
   /** One waiter left early (timeout, abort); it already cleared its QUEUED bit. */
   remove(): void {
-    if (--this.size === 0) this.#emptied();
-    else if (this.#tail - this.#head > 2 * this.size + 32) this.#compact();
-  }
-
-  /**
-   * Takes the longest-waiting live waiter out of the queue (undefined when there is none); the caller
-   * releases it (see {@link releaseOne}).
-   */
-  take(): Entry | undefined {
-    const items = this.#items;
-    while (this.#head < this.#tail) {
-      const e = items[this.#head]!;
-      items[this.#head++] = undefined;
-      if (typeof e === 'function' || e.queued) {
-        if (--this.size === 0) this.#emptied();
-        else if (this.#head > FRONT && 2 * this.#head > this.#tail) this.#compact();
-        return e;
-      }
-    }
-    return undefined;
+    if (--this.size === 0) this.emptied();
+    else if (this.tail - this.head > 2 * this.size + 32) this.compact();
   }
 
   /**
@@ -200,39 +179,39 @@ export class WaiterQueue {
    */
   releaseAll(value: boolean): void {
     if (this.size === 0) return;
-    const items = this.#items;
+    const items = this.items;
     const deadlines = this.deadlines;
     this.size = 0;
     // Releasing runs no user code (promise reactions run later), so nothing joins while this runs.
-    for (let i = this.#head; i < this.#tail; i++) {
+    for (let i = this.head; i < this.tail; i++) {
       const e = items[i]!;
       items[i] = undefined;
       if (typeof e === 'function') e(value);
       else if (e.queued) settle(e, value, deadlines);
     }
-    this.#head = this.#tail;
+    this.head = this.tail;
     deadlines?.clear();
-    this.#emptied();
+    this.emptied();
   }
 
   /** Starts again at the front of the array (a fresh one after a burst), letting go of any entry left. */
-  #emptied(): void {
-    if (this.#tail > FRONT) this.#items = [];
-    else if (this.#head < this.#tail) this.#items.fill(undefined, this.#head, this.#tail); // gone entries
-    this.#head = this.#tail = 0;
+  emptied(): void {
+    if (this.tail > FRONT) this.items = [];
+    else if (this.head < this.tail) this.items.fill(undefined, this.head, this.tail); // gone entries
+    this.head = this.tail = 0;
     this.onEmpty?.();
   }
 
   /** Cuts off the consumed front and the entries that left early, keeping the live ones in order. */
-  #compact(): void {
+  compact(): void {
     const live: (Entry | undefined)[] = [];
-    for (let i = this.#head; i < this.#tail; i++) {
-      const e = this.#items[i]!;
+    for (let i = this.head; i < this.tail; i++) {
+      const e = this.items[i]!;
       if (typeof e === 'function' || e.queued) live.push(e);
     }
-    this.#items = live;
-    this.#head = 0;
-    this.#tail = live.length;
+    this.items = live;
+    this.head = 0;
+    this.tail = live.length;
   }
 }
 
@@ -241,9 +220,17 @@ export class WaiterQueue {
  * not a method, so that a bundle with events alone, which release all at once, leaves it out.)
  */
 export function releaseOne(queue: WaiterQueue, value: boolean): boolean {
-  const e = queue.take();
-  if (e === undefined) return false;
-  if (typeof e === 'function') e(value);
-  else e.grant(value);
-  return true;
+  const items = queue.items;
+  while (queue.head < queue.tail) {
+    const e = items[queue.head]!;
+    items[queue.head++] = undefined;
+    if (typeof e === 'function' || e.queued) {
+      if (--queue.size === 0) queue.emptied();
+      else if (queue.head > FRONT && 2 * queue.head > queue.tail) queue.compact();
+      if (typeof e === 'function') e(value);
+      else e.grant(value);
+      return true;
+    }
+  }
+  return false;
 }
