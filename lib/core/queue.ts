@@ -53,10 +53,11 @@ export class Waiter implements Timed, Abortable {
     }
   }
 
-  /** Its owner releases it, having taken it out of the queue. */
-  grant(value: boolean): void {
-    settle(this, value);
-  }
+  /**
+   * Releases it, taken out of its queue, where that does more than resolve it (a condition's waiter
+   * takes the lock back first); {@link releaseOne} settles a waiter without one itself.
+   */
+  grant?(value: boolean): void;
 
   expire(): void {
     leave(this);
@@ -228,6 +229,7 @@ export function releaseOne(queue: WaiterQueue, value: boolean): boolean {
       if (--queue.size === 0) queue.emptied();
       else if (queue.head > FRONT && 2 * queue.head > queue.tail) queue.compact();
       if (typeof e === 'function') e(value);
+      else if (e.grant === undefined) settle(e, value);
       else e.grant(value);
       return true;
     }
