@@ -32,6 +32,7 @@ export class Waiter implements Timed, Abortable {
   state = QUEUED;
   deadline = Infinity;
   deadlines: Deadlines | undefined;
+  // Declared only: the constructor sets them (a build then ships no field definitions for them).
   /** The queue it joined. */
   declare readonly queue: WaiterQueue;
   declare readonly resolve: Resolve;
@@ -77,6 +78,9 @@ export class Waiter implements Timed, Abortable {
     return (this.state & QUEUED) !== 0;
   }
 }
+
+// A waiter's steps, shared with the waiters of the primitives that extend it: functions, not methods, so
+// that minifiers shorten their names.
 
 /** Takes `w` out of its queue, unless it has left it already. */
 export function leave(w: Waiter): void {
