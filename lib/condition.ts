@@ -3,7 +3,17 @@ import { isAborted, reasonOf } from './core/abort.js';
 import { inspectable } from './core/inspect.js';
 import { keepIdle } from './core/shape.js';
 import { type MakeWaiter, enqueue, park } from './core/park.js';
-import { QUEUED, type Resolve, TRUE, Waiter, WaiterQueue, releaseOne } from './core/queue.js';
+import {
+  QUEUED,
+  type Resolve,
+  TRUE,
+  Waiter,
+  WaiterQueue,
+  leave,
+  releaseOne,
+  stopTimer,
+  stopWatching,
+} from './core/queue.js';
 import { type Guard, guarded } from './guard.js';
 import { Lock, enterLock, isLock } from './lock.js';
 
@@ -357,7 +367,7 @@ class ConditionWaiter extends Waiter {
   override expire(): void {
     this.state |= TIMED_OUT;
     this.#cancel();
-    this.stopWatching();
+    stopWatching(this);
   }
 
   override abort(reason: unknown): void {
@@ -365,11 +375,11 @@ class ConditionWaiter extends Waiter {
     this.state |= ABORTED;
     this.#reason = reason;
     this.#cancel();
-    this.stopTimer();
+    stopTimer(this);
   }
 
   #cancel(): void {
-    if (this.queued) this.leave();
+    if (this.queued) leave(this);
     else if ((this.state & HOLDING) !== 0)
       return; // it holds the lock and settles on its own
     else if ((this.state & NOTIFIED) !== 0) this.passOn();
@@ -407,15 +417,15 @@ class ConditionWaiter extends Waiter {
       try {
         this.lock.release();
       } catch (error) {
-        this.leave(); // the predicate let the lock go: this wait cannot go on
+        leave(this); // the predicate let the lock go: this wait cannot go on
         this.#finish(false, error);
       }
     }
   }
 
   #finish(fulfilled: boolean, value: unknown): void {
-    this.stopTimer();
-    this.stopWatching();
+    stopTimer(this);
+    stopWatching(this);
     if (fulfilled) this.resolve(value as boolean);
     else this.reject!(value);
   }

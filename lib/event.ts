@@ -29,10 +29,9 @@ export class Event {
   static #prepared = false;
 
   constructor() {
+    // Set up by the first event made, not in the class body (see core/inspect.ts).
     if (!Event.#prepared) {
-      // Set up by the first event made, not in the class body (see core/inspect.ts).
-      Event.#prepared = true;
-      inspectable(Event.prototype, 'Event', (e) => ({ set: e.#flag, waiters: e.#waiters.size }));
+      Event.#prepared = inspectable(Event.prototype, 'Event', (e) => ({ set: e.#flag, waiters: e.#waiters.size }));
     }
   }
 

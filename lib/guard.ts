@@ -84,14 +84,15 @@ class Held implements Guard {
  * the timeout passes first.
  */
 export async function guarded(
-  acquire: (options: WaitOptions) => Promise<boolean>,
+  acquire: (options?: WaitOptions) => Promise<boolean>,
   giveBack: () => void,
   options: unknown,
   method: string,
   what: string,
 ): Promise<Guard> {
   const { timeout, signal } = readWaitArg(options);
-  if (!(await acquire({ timeout, signal }))) {
+  // No timeout and no signal: the argument-free form, whose waiter is a bare resolve function.
+  if (!(await acquire(timeout === Infinity && signal === undefined ? undefined : { timeout, signal }))) {
     throw new TimeoutError(`${method} timed out after ${timeout} ms waiting for ${what}`);
   }
   return new Held(giveBack);

@@ -27,37 +27,19 @@ interface Watch {
 type Getter = (this: AbortSignal) => unknown;
 
 /** The platform's own `aborted` and `reason` getters, looked up on first use. */
-let getters: { aborted: Getter; reason: Getter } | undefined;
+let aborted: Getter | undefined;
+let reason: Getter | undefined;
 
-function own(name: 'aborted' | 'reason', signal: AbortSignal): unknown {
-  const get = (key: string) => Object.getOwnPropertyDescriptor(AbortSignal.prototype, key)!.get!;
-  getters ??= { aborted: get('aborted'), reason: get('reason') };
-  return getters[name].call(signal);
-}
-
-/** Whether `value` is a real AbortSignal, of any realm: the platform's `aborted` getter accepts it. */
-export function isAbortSignal(value: unknown): value is AbortSignal {
-  try {
-    own('aborted', value as AbortSignal);
-    return true;
-  } catch {
-    return false;
-  }
-}
+const getter = (key: string) => Object.getOwnPropertyDescriptor(AbortSignal.prototype, key)!.get as Getter;
 
 /** Whether the (real) signal is aborted. */
 export function isAborted(signal: AbortSignal): boolean {
-  return own('aborted', signal) as boolean;
+  return (aborted ??= getter('aborted')).call(signal) as boolean;
 }
 
 /** The (real) signal's abort reason. */
 export function reasonOf(signal: AbortSignal): unknown {
-  return own('reason', signal);
-}
-
-/** Adds or removes the abort listener with the platform's own `EventTarget` method. */
-function listen(method: 'addEventListener' | 'removeEventListener', signal: AbortSignal, listener: () => void) {
-  EventTarget.prototype[method].call(signal, 'abort', listener);
+  return (reason ??= getter('reason')).call(signal);
 }
 
 const watches = new WeakMap<AbortSignal, Watch>();
@@ -67,7 +49,7 @@ export function watch(signal: AbortSignal, w: Abortable): void {
   const current = watches.get(signal);
   if (current === undefined) {
     const entry: Watch = { waiters: w, listener: () => onAbort(signal, entry) };
-    listen('addEventListener', signal, entry.listener);
+    EventTarget.prototype.addEventListener.call(signal, 'abort', entry.listener); // the platform's own
     watches.set(signal, entry);
   } else if (current.waiters instanceof Set) current.waiters.add(w);
   else current.waiters = new Set([current.waiters, w]);
@@ -83,16 +65,20 @@ export function unwatch(signal: AbortSignal, w: Abortable): void {
     current.waiters.delete(w);
     if (current.waiters.size > 0) return;
   }
-  watches.delete(signal);
-  listen('removeEventListener', signal, current.listener);
+  stop(signal, current);
 }
 
 function onAbort(signal: AbortSignal, entry: Watch): void {
   if (!isAborted(signal)) return;
-  watches.delete(signal);
-  listen('removeEventListener', signal, entry.listener);
+  stop(signal, entry);
   const reason = reasonOf(signal);
   const waiters = entry.waiters;
   if (waiters instanceof Set) for (const w of waiters) w.abort(reason);
   else waiters.abort(reason);
+}
+
+/** No waiter watches `signal` any more: removes its listener, with the platform's own method. */
+function stop(signal: AbortSignal, entry: Watch): void {
+  watches.delete(signal);
+  EventTarget.prototype.removeEventListener.call(signal, 'abort', entry.listener);
 }

@@ -5,7 +5,7 @@
  * An options object is read exactly once, field by field, before the primitive looks at its own state:
  * a getter may run user code (even code that changes the primitive), and what it returns is what counts.
  */
-import { isAbortSignal } from './abort.js';
+import { isAborted } from './abort.js';
 
 /**
  * Options accepted by every `wait`-like method (`Event.wait`, `SharedEvent.wait`, `Lock.acquire`,
@@ -35,10 +35,11 @@ export interface WaitArgs {
  * non-number and `RangeError` for `NaN`, naming the argument.
  */
 export function readTimeout(value: unknown, name: string): number {
-  if (typeof value !== 'number') {
-    throw new TypeError(`${name} must be a number of milliseconds, got ${describe(value)}`);
+  if (typeof value !== 'number' || value !== value) {
+    throw new (typeof value === 'number' ? RangeError : TypeError)(
+      `${name} must be a number of milliseconds, got ${describe(value)}`,
+    );
   }
-  if (value !== value) throw new RangeError(`${name} must be a number of milliseconds, got NaN`);
   return value;
 }
 
@@ -47,14 +48,23 @@ export function readWaitArg(arg: unknown): WaitArgs {
   if (arg === undefined || typeof arg === 'number') {
     return { timeout: arg === undefined ? Infinity : readTimeout(arg, 'timeout'), signal: undefined };
   }
-  if (typeof arg !== 'object' || arg === null || Object.prototype.toString.call(arg) !== '[object Object]') {
+  return readOptions(arg);
+}
+
+/** Reads a wait argument that is neither a number nor `undefined`: it must be an options object. */
+export function readOptions(arg: unknown): WaitArgs {
+  if (typeof arg !== 'object' || tagOf(arg) !== 'Object') {
     throw new TypeError(
       `timeout must be a number of milliseconds or an options object { timeout, signal }, got ${describe(arg)}`,
     );
   }
   const { timeout, signal } = arg as WaitOptions;
-  if (signal !== undefined && !isAbortSignal(signal)) {
-    throw new TypeError(`options.signal must be an AbortSignal, got ${describe(signal)}`);
+  if (signal !== undefined) {
+    try {
+      isAborted(signal); // the platform's own getter accepts real signals only, of any realm
+    } catch {
+      throw new TypeError(`options.signal must be an AbortSignal, got ${describe(signal)}`);
+    }
   }
   return { timeout: timeout === undefined ? Infinity : readTimeout(timeout, 'options.timeout'), signal };
 }
@@ -79,12 +89,15 @@ export function checkFunction(fn: unknown, name: string): void {
 
 /** A short, safe description of a bad argument, for error messages: its type and, where short, its value. */
 export function describe(value: unknown): string {
-  const type = value === null ? 'null' : typeof value;
-  if (type === 'string') {
-    const text = value as string;
-    return `string ${JSON.stringify(text.length > 20 ? text.slice(0, 20) + '…' : text)}`;
+  if (typeof value === 'string') {
+    return `string ${JSON.stringify(value.length > 20 ? value.slice(0, 20) + '…' : value)}`;
   }
-  if (type === 'object') return `${Object.prototype.toString.call(value).slice(8, -1)} object`;
-  if (type === 'number') return String(value);
-  return type === 'boolean' || type === 'bigint' ? `${type} ${String(value)}` : type;
+  if (typeof value === 'number') return String(value);
+  if (typeof value === 'boolean' || typeof value === 'bigint') return `${typeof value} ${value}`;
+  return value === null ? 'null' : typeof value === 'object' ? `${tagOf(value)} object` : typeof value;
+}
+
+/** What `Object.prototype.toString` calls `value`'s kind: `Object`, `Array`, `Map`... */
+function tagOf(value: unknown): string {
+  return Object.prototype.toString.call(value).slice(8, -1);
 }

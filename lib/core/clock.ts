@@ -25,15 +25,13 @@
 type SetTimeout = (callback: () => void, ms: number) => unknown;
 type ClearTimeout = (handle: never) => void;
 
-/** The timer and monotonic clock found at import: the host's own. */
-const host = /*#__PURE__*/ (() => ({
-  setTimeout: globalThis.setTimeout as unknown,
-  now: globalThis.performance.now as unknown,
-  dateNow: Date.now as unknown,
-}))();
-
 /** The host's monotonic clock, for blocking waits that no timer measures. */
 export const monotonic: () => number = /*#__PURE__*/ (() => performance.now.bind(performance))();
+
+/** The host's own timer and clocks, found at import. */
+const hostSetTimeout: unknown = /*#__PURE__*/ (() => globalThis.setTimeout)();
+const hostNow: unknown = /*#__PURE__*/ (() => performance.now)();
+const hostDateNow: unknown = /*#__PURE__*/ (() => Date.now)();
 
 /** A timer host and its time source. */
 export interface Clock {
@@ -45,22 +43,19 @@ export interface Clock {
 
 let current: Clock | undefined;
 
-/** The clock in force now: the one of the `setTimeout` installed now. */
+/**
+ * The clock in force now: the one of the `setTimeout` installed now. The `setTimeout` found at import
+ * may be a fake all the same, installed before the library was loaded (a test runner's global setup):
+ * `@sinonjs/fake-timers` (sinon, vitest, jest) marks its fakes with a `clock`, and Node's `mock.timers`
+ * installs a bound function.
+ */
 export function currentClock(): Clock {
   const setTimeout = globalThis.setTimeout as unknown as SetTimeout;
   if (current?.setTimeout === setTimeout) return current;
-  const real = (setTimeout as unknown) === host.setTimeout && !looksFake(setTimeout);
+  const real =
+    (setTimeout as unknown) === hostSetTimeout && !('clock' in setTimeout) && !setTimeout.name.startsWith('bound ');
   const clearTimeout = globalThis.clearTimeout as ClearTimeout;
   return (current = { setTimeout, clearTimeout, now: real ? monotonic : fakeNow(setTimeout) });
-}
-
-/**
- * Whether a `setTimeout` found at import is a fake all the same, installed before the library was loaded
- * (a test runner's global setup): `@sinonjs/fake-timers` (sinon, vitest, jest) marks its fakes with a
- * `clock`, and Node's `mock.timers` installs a bound function.
- */
-function looksFake(setTimeout: SetTimeout): boolean {
-  return 'clock' in setTimeout || setTimeout.name.startsWith('bound ');
 }
 
 /**
@@ -73,8 +68,8 @@ function looksFake(setTimeout: SetTimeout): boolean {
  */
 function fakeNow(setTimeout: SetTimeout): () => number {
   const perf = globalThis.performance;
-  if (perf.now !== host.now) return perf.now.bind(perf);
+  if (perf.now !== hostNow) return perf.now.bind(perf);
   const fake = (setTimeout as { clock?: { now?: unknown } }).clock;
   if (typeof fake?.now === 'number') return () => fake.now as number;
-  return Date.now !== host.dateNow ? Date.now.bind(Date) : () => 0;
+  return Date.now !== hostDateNow ? Date.now.bind(Date) : () => 0;
 }

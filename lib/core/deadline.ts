@@ -7,13 +7,10 @@
  * timeouts arrive in increasing order, so a push is O(1) in the common case.
  *
  * A waiter that settles another way is not taken out, only marked (its TIMED bit cleared): O(1). The heap
- * is rebuilt when dead entries outnumber live ones, and dropped whole, with its timer, when no live one is
- * left. A delay above 2^31-1 ms is armed in steps.
+ * is rebuilt from its live entries, sorted, when dead entries outnumber live ones, and dropped whole, with
+ * its timer, when no live one is left. A delay above 2^31-1 ms is armed in steps.
  */
 import { type Clock, monotonic } from './clock.js';
-
-/** A resolved promise, for the one job that stamps a batch of waits. */
-const settled = /*#__PURE__*/ Promise.resolve();
 
 /** Timed waits started in the current synchronous run on the real clock, their `deadline` still their timeout. */
 let unstamped: Timed[] = [];
@@ -52,7 +49,7 @@ export class Deadlines {
   #heap: Timed[] = [];
   /** How many waiters still count on it. */
   live = 0;
-  #handle: unknown = undefined;
+  #handle: unknown;
   /** The clock time the armed host timer stands for (Infinity: none armed). */
   #wakeAt = Infinity;
   readonly #onTimer = () => this.#fire();
@@ -62,7 +59,11 @@ export class Deadlines {
    */
   #floor = -Infinity;
 
-  constructor(readonly clock: Clock) {}
+  declare readonly clock: Clock;
+
+  constructor(clock: Clock) {
+    this.clock = clock;
+  }
 
   /** The clock's time, never behind what a fired fake timer proved. */
   #now(): number {
@@ -82,7 +83,7 @@ export class Deadlines {
     this.live++;
     if (this.clock.now !== monotonic) return this.insert(w, this.#now() + timeout);
     w.deadline = Math.ceil(timeout);
-    if (unstamped.push(w) === 1) void settled.then(stamp);
+    if (unstamped.push(w) === 1) void Promise.resolve().then(stamp);
   }
 
   /** Puts `w` in the heap with its deadline (rounded up to a whole millisecond). */
@@ -105,8 +106,8 @@ export class Deadlines {
   forget(): void {
     if (--this.live === 0) this.clear();
     else if (this.#heap.length > 2 * this.live + 64) {
-      this.#heap = this.#heap.filter((w) => (w.state & TIMED) !== 0);
-      for (let i = (this.#heap.length >> 1) - 1; i >= 0; i--) this.#siftDown(i);
+      // Sorted, the live ones make a heap again (and a heap is all but sorted already).
+      this.#heap = this.#heap.filter((w) => (w.state & TIMED) !== 0).sort((a, b) => a.deadline - b.deadline);
     }
   }
 
@@ -137,8 +138,7 @@ export class Deadlines {
     // The host's timer may fire a little early: only the clock says what is due. A fake one is trusted.
     if (clock.now !== monotonic) this.#floor = this.#wakeAt;
     const now = this.#now();
-    this.#handle = undefined;
-    this.#wakeAt = Infinity;
+    this.#handle = undefined; // fired: nothing to clear (the heap arms a new one or none below)
     const heap = this.#heap;
     const due: Timed[] = [];
     while (heap.length > 0) {

@@ -2,7 +2,7 @@
  * The whole `wait(timeout | options)` contract, once, for every primitive.
  */
 import { isAborted, reasonOf, watch } from './abort.js';
-import { readTimeout, readWaitArg } from './arguments.js';
+import { readOptions, readTimeout } from './arguments.js';
 import { currentClock } from './clock.js';
 import { FALSE, type Resolve, TRUE, Waiter, type WaiterQueue, capture, lastReject, lastResolve } from './queue.js';
 
@@ -37,18 +37,13 @@ export function park(
   try {
     if (typeof arg === 'number') timeout = readTimeout(arg, 'timeout');
     else if (arg === undefined) timeout = Infinity;
-    else ({ timeout, signal } = readWaitArg(arg));
+    else ({ timeout, signal } = readOptions(arg));
     if (signal !== undefined && isAborted(signal)) return Promise.reject(reasonOf(signal));
     if (tryNow()) return TRUE;
   } catch (error) {
     return Promise.reject(error);
   }
   if (timeout <= 0) return FALSE;
-  if (make === newWaiter && timeout === Infinity && signal === undefined) {
-    const promise = queue.wait();
-    queued?.();
-    return promise;
-  }
   const promise = new Promise<boolean>(capture);
   const resolve = lastResolve;
   const reject = lastReject;

@@ -14,7 +14,6 @@
 import { type Abortable, unwatch } from './abort.js';
 import type { Clock } from './clock.js';
 import { Deadlines, type Timed, TIMED } from './deadline.js';
-import { keepIdle } from './shape.js';
 
 /** The value a waiter is released with. */
 export type Resolve = (value: boolean) => void;
@@ -33,42 +32,45 @@ export class Waiter implements Timed, Abortable {
   state = QUEUED;
   /** Whole milliseconds (see Timed.deadline), so V8 stores it inline, not in a number box of its own. */
   deadline = 0;
-  deadlines: Deadlines | undefined = undefined;
-  static #kept = false;
+  deadlines: Deadlines | undefined;
+  // Declared only: the constructor sets them (a build then ships no field definitions for them).
+  /** The queue it joined. */
+  declare readonly queue: WaiterQueue;
+  declare readonly resolve: Resolve;
+  /** Only a waiter with a signal can fail: one without keeps no reject function alive. */
+  declare readonly reject: ((reason: unknown) => void) | undefined;
+  /** The signal it watches, until it stops watching. */
+  declare signal: AbortSignal | undefined;
+  /** Kept for ever, made by the first waiter (see core/shape.ts). */
+  static #idle: Waiter | null | undefined;
 
-  constructor(
-    /** The queue it joined. */
-    readonly queue: WaiterQueue,
-    readonly resolve: Resolve,
-    /** Only a waiter with a signal can fail: one without keeps no reject function alive. */
-    readonly reject: ((reason: unknown) => void) | undefined,
-    /** The signal it watches, until it stops watching. */
-    public signal: AbortSignal | undefined,
-  ) {
-    if (!Waiter.#kept) {
-      Waiter.#kept = true;
-      keepIdle(new Waiter(new WaiterQueue(), noop, undefined, undefined)); // see core/shape.ts
+  constructor(queue: WaiterQueue, resolve: Resolve, reject?: (reason: unknown) => void, signal?: AbortSignal) {
+    this.queue = queue;
+    this.resolve = resolve;
+    this.reject = reject;
+    this.signal = signal;
+    if (Waiter.#idle === undefined) {
+      Waiter.#idle = null; // the idle waiter is being made
+      Waiter.#idle = new Waiter(new WaiterQueue(), noop); // see core/shape.ts
     }
   }
 
-  /** Its owner releases it, having taken it out of the queue. */
-  grant(value: boolean): void {
-    this.stopTimer();
-    this.state = 0;
-    this.stopWatching();
-    this.resolve(value);
-  }
+  /**
+   * Releases it, taken out of its queue, where that does more than resolve it (a condition's waiter
+   * takes the lock back first); {@link releaseOne} settles a waiter without one itself.
+   */
+  grant?(value: boolean): void;
 
   expire(): void {
-    this.leave();
-    this.stopWatching();
+    leave(this);
+    stopWatching(this);
     this.resolve(false);
   }
 
   abort(reason: unknown): void {
     this.signal = undefined; // the signal let go of every waiter as it aborted
-    this.stopTimer();
-    this.leave();
+    stopTimer(this);
+    leave(this);
     this.reject!(reason);
   }
 
@@ -76,27 +78,44 @@ export class Waiter implements Timed, Abortable {
   get queued(): boolean {
     return (this.state & QUEUED) !== 0;
   }
+}
 
-  protected leave(): void {
-    if (this.queued) {
-      this.state &= ~QUEUED;
-      this.queue.remove();
-    }
-  }
+// A waiter's steps, shared with the waiters of the primitives that extend it: functions, not methods, so
+// that minifiers shorten their names.
 
-  protected stopTimer(): void {
-    if ((this.state & TIMED) !== 0) {
-      this.state &= ~TIMED;
-      this.deadlines!.forget();
-    }
+/** Takes `w` out of its queue, unless it has left it already. */
+export function leave(w: Waiter): void {
+  if (w.queued) {
+    w.state &= ~QUEUED;
+    w.queue.remove();
   }
+}
 
-  protected stopWatching(): void {
-    if (this.signal !== undefined) {
-      unwatch(this.signal, this);
-      this.signal = undefined;
-    }
+/** Stops `w`'s deadline, unless it has stopped already. */
+export function stopTimer(w: Waiter): void {
+  if ((w.state & TIMED) !== 0) {
+    w.state &= ~TIMED;
+    w.deadlines!.forget();
   }
+}
+
+/** Stops watching `w`'s signal, unless it has stopped already. */
+export function stopWatching(w: Waiter): void {
+  if (w.signal !== undefined) {
+    unwatch(w.signal, w);
+    w.signal = undefined;
+  }
+}
+
+/**
+ * Resolves `w`, which its queue let go of, with `value`, stopping its deadline (unless it counts on
+ * `dropped`, which the caller drops whole) and its signal watch.
+ */
+function settle(w: Waiter, value: boolean, dropped?: Deadlines): void {
+  if (w.deadlines !== dropped) stopTimer(w);
+  w.state = 0;
+  stopWatching(w);
+  w.resolve(value);
 }
 
 const noop = () => {};
@@ -118,20 +137,22 @@ const FRONT = 1024;
 
 /** A FIFO queue of waiters: O(1) push, O(1) removal of a waiter, release in order. */
 export class WaiterQueue {
-  #items: (Entry | undefined)[] = [];
+  // The array and its indices are the queue's own, read and written by its methods and by releaseOne().
+  /** The entries from {@link head} to {@link tail} (exclusive); one that left early stays until passed or cut off. */
+  items: (Entry | undefined)[] = [];
   /** Index of the first entry not yet taken. */
-  #head = 0;
+  head = 0;
   /** Index where the next entry goes. */
-  #tail = 0;
+  tail = 0;
   /** Number of live waiters. */
   size = 0;
   /**
    * The deadlines of its timed waiters on the clock in force when the last one started. Waiters that
    * started on an earlier clock (fake timers installed or removed since) keep theirs.
    */
-  deadlines: Deadlines | undefined = undefined;
+  deadlines: Deadlines | undefined;
   /** Called whenever the last live waiter leaves, however it left. */
-  onEmpty: (() => void) | undefined = undefined;
+  onEmpty: (() => void) | undefined;
 
   /** A promise for a waiter with no timeout and no signal, queued. */
   wait(): Promise<boolean> {
@@ -142,7 +163,7 @@ export class WaiterQueue {
 
   /** Queues a bare waiter, or a {@link Waiter} (whose deadline and signal the caller starts). */
   add(e: Entry): void {
-    this.#items[this.#tail++] = e;
+    this.items[this.tail++] = e;
     this.size++;
   }
 
@@ -154,26 +175,8 @@ export class WaiterQueue {
 
   /** One waiter left early (timeout, abort); it already cleared its QUEUED bit. */
   remove(): void {
-    if (--this.size === 0) this.#emptied();
-    else if (this.#tail - this.#head > 2 * this.size + 32) this.#compact();
-  }
-
-  /**
-   * Takes the longest-waiting live waiter out of the queue (undefined when there is none); the caller
-   * releases it (see {@link releaseOne}).
-   */
-  take(): Entry | undefined {
-    const items = this.#items;
-    while (this.#head < this.#tail) {
-      const e = items[this.#head]!;
-      items[this.#head++] = undefined;
-      if (typeof e === 'function' || e.queued) {
-        if (--this.size === 0) this.#emptied();
-        else if (this.#head > FRONT && 2 * this.#head > this.#tail) this.#compact();
-        return e;
-      }
-    }
-    return undefined;
+    if (--this.size === 0) this.emptied();
+    else if (this.tail - this.head > 2 * this.size + 32) this.compact();
   }
 
   /**
@@ -182,44 +185,39 @@ export class WaiterQueue {
    */
   releaseAll(value: boolean): void {
     if (this.size === 0) return;
-    const items = this.#items;
+    const items = this.items;
     const deadlines = this.deadlines;
     this.size = 0;
     // Releasing runs no user code (promise reactions run later), so nothing joins while this runs.
-    for (let i = this.#head; i < this.#tail; i++) {
+    for (let i = this.head; i < this.tail; i++) {
       const e = items[i]!;
       items[i] = undefined;
       if (typeof e === 'function') e(value);
-      else if (e.queued) {
-        if ((e.state & TIMED) !== 0 && e.deadlines !== deadlines) e.deadlines!.forget(); // an earlier clock's
-        e.state = 0;
-        if (e.signal !== undefined) unwatch(e.signal, e);
-        e.resolve(value);
-      }
+      else if (e.queued) settle(e, value, deadlines);
     }
-    this.#head = this.#tail;
+    this.head = this.tail;
     deadlines?.clear();
-    this.#emptied();
+    this.emptied();
   }
 
   /** Starts again at the front of the array (a fresh one after a burst), letting go of any entry left. */
-  #emptied(): void {
-    if (this.#tail > FRONT) this.#items = [];
-    else if (this.#head < this.#tail) this.#items.fill(undefined, this.#head, this.#tail); // gone entries
-    this.#head = this.#tail = 0;
+  emptied(): void {
+    if (this.tail > FRONT) this.items = [];
+    else if (this.head < this.tail) this.items.fill(undefined, this.head, this.tail); // gone entries
+    this.head = this.tail = 0;
     this.onEmpty?.();
   }
 
   /** Cuts off the consumed front and the entries that left early, keeping the live ones in order. */
-  #compact(): void {
+  compact(): void {
     const live: (Entry | undefined)[] = [];
-    for (let i = this.#head; i < this.#tail; i++) {
-      const e = this.#items[i]!;
+    for (let i = this.head; i < this.tail; i++) {
+      const e = this.items[i]!;
       if (typeof e === 'function' || e.queued) live.push(e);
     }
-    this.#items = live;
-    this.#head = 0;
-    this.#tail = live.length;
+    this.items = live;
+    this.head = 0;
+    this.tail = live.length;
   }
 }
 
@@ -228,9 +226,18 @@ export class WaiterQueue {
  * not a method, so that a bundle with events alone, which release all at once, leaves it out.)
  */
 export function releaseOne(queue: WaiterQueue, value: boolean): boolean {
-  const e = queue.take();
-  if (e === undefined) return false;
-  if (typeof e === 'function') e(value);
-  else e.grant(value);
-  return true;
+  const items = queue.items;
+  while (queue.head < queue.tail) {
+    const e = items[queue.head]!;
+    items[queue.head++] = undefined;
+    if (typeof e === 'function' || e.queued) {
+      if (--queue.size === 0) queue.emptied();
+      else if (queue.head > FRONT && 2 * queue.head > queue.tail) queue.compact();
+      if (typeof e === 'function') e(value);
+      else if (e.grant === undefined) settle(e, value);
+      else e.grant(value);
+      return true;
+    }
+  }
+  return false;
 }

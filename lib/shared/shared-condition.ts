@@ -58,7 +58,16 @@ import { type WaitOptions, checkFunction, describe, readCount, readTimeout, read
 import { currentClock, monotonic } from '../core/clock.js';
 import { inspectable } from '../core/inspect.js';
 import { type MakeWaiter, park } from '../core/park.js';
-import { QUEUED, type Resolve, Waiter, WaiterQueue, releaseOne } from '../core/queue.js';
+import {
+  QUEUED,
+  type Resolve,
+  Waiter,
+  WaiterQueue,
+  leave,
+  releaseOne,
+  stopTimer,
+  stopWatching,
+} from '../core/queue.js';
 import { type Guard, guarded } from '../guard.js';
 import { sharedMemory } from './memory.js';
 import {
@@ -717,7 +726,7 @@ class SyncWaiter extends Waiter {
   }
 
   cancel(): void {
-    this.leave();
+    leave(this);
   }
 }
 
@@ -750,20 +759,20 @@ class SharedConditionWaiter extends Waiter {
 
   override expire(): void {
     this.#cancel({ value: false });
-    this.stopWatching();
+    stopWatching(this);
   }
 
   override abort(reason: unknown): void {
     this.signal = undefined;
     this.#cancel({ reason });
-    this.stopTimer();
+    stopTimer(this);
   }
 
   #cancel(outcome: { value: boolean } | { reason: unknown }): void {
     this.#outcome = outcome;
     if (this.queued) {
       this.owner.unregister();
-      this.leave();
+      leave(this);
     } else if (this.#notified) this.owner.passOn();
     this.#reacquire();
   }
@@ -772,8 +781,8 @@ class SharedConditionWaiter extends Waiter {
     if (this.#reacquiring) return;
     this.#reacquiring = true;
     enterSharedLock(this.lock, () => {
-      this.stopTimer();
-      this.stopWatching();
+      stopTimer(this);
+      stopWatching(this);
       if ('value' in this.#outcome) this.resolve(this.#outcome.value);
       else this.reject!(this.#outcome.reason);
     });
