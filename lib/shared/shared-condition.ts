@@ -567,10 +567,14 @@ export class SharedCondition {
     }
   }
 
-  /** A local waiter was queued (with the lock held): a seat, then one more registered. */
+  /**
+   * A local waiter was queued (with the lock held): one more registered; or, taking a seat, all of them
+   * (the ones queued while every seat was taken are registered nowhere yet).
+   */
   #register(): void {
-    if (this.#seat < 0 && !this.#sit()) return this.#startPolling();
-    Atomics.add(this.#words, this.#seat + 1, REGISTERED);
+    if (this.#seat >= 0) Atomics.add(this.#words, this.#seat + 1, REGISTERED);
+    else if (this.#sit()) Atomics.add(this.#words, this.#seat + 1, this.#waiters.size * REGISTERED);
+    else this.#startPolling();
   }
 
   /** Takes a seat and publishes it, registering no one yet. */

@@ -14,6 +14,7 @@ import {
 import { type LockAgent, startLockAgent } from '../workers/lock-agents.js';
 import { until, within } from '../workers/agents.js';
 import { lockSuite } from '../lock-suite.js';
+import { at, noRaces, on, wordsOf } from './races.js';
 
 lockSuite('SharedCondition', () => {
   const lock = new SharedLock();
@@ -310,3 +311,58 @@ function mySeatOr(w: Int32Array): number {
   for (let i = 1; i < w.length; i += 2) if ((w[i]! & 7) === 2) return i;
   return 1;
 }
+
+describe('SharedCondition: races, the other thread stepping in between two steps of this one', () => {
+  // Condition objects over one buffer are threads, each with its own lock object over one lock. Word 0
+  // is the ticket counter; seat k is words 1 + 2k (state: RESERVED 1, WAITING 2, FLIGHT 6, DEAD 5) and
+  // 2 + 2k (counts: registered << 16 | notified).
+  const REG = 0x10000;
+  afterEach(noRaces);
+
+  /** n threads: each its own lock object and condition object, over one lock and one condition. */
+  const threads = (n: number) => {
+    const lock = new SharedLock();
+    const cond = new SharedCondition(lock);
+    return Array.from({ length: n }, (_, i) => {
+      const l = i === 0 ? lock : new SharedLock(lock.buffer);
+      return { lock: l, cond: i === 0 ? cond : new SharedCondition(l, cond.buffer) };
+    });
+  };
+  /** Seat k's state word, and its counts word next to it. */
+  const seat = (k: number) => 1 + 2 * k;
+  /** A thread's wait, the lock taken first and released once it settles (the outcome kept). */
+  const waitOn = async (t: { lock: SharedLock; cond: SharedCondition }, arg?: number | { signal: AbortSignal }) => {
+    await t.lock.acquire();
+    try {
+      return await t.cond.wait(arg);
+    } finally {
+      t.lock.release();
+    }
+  };
+  /** Nothing left behind: no seat taken, no engine waiter, no waiter queued. */
+  const expectClean = (...ts: { lock: SharedLock; cond: SharedCondition }[]) => {
+    const w = wordsOf(ts[0]!.cond);
+    expect(Array.from(w.slice(1, 65))).to.deep.equal(new Array(64).fill(0));
+    expect(engineWaiters(ts[0]!.cond)).to.equal(0);
+    for (const t of ts) expect(waiterCount(t.cond) + waiterCount(t.lock)).to.equal(0);
+    expect(ts[0]!.lock.locked()).to.equal(false);
+  };
+
+  it('SharedCondition: a waiter whose thread found every seat taken is registered when a later waiter of its thread takes a seat: notify(2) wakes both', async () => {
+    const [t] = threads(1);
+    const w = wordsOf(t!.cond);
+    for (let k = 0; k < 32; k++) w[seat(k)] = (8 * (k + 1)) | 1; // 32 threads taking their seats
+    const first = track(waitOn(t!, 10_000)); // no seat: not registered
+    await flush();
+    w[seat(0)] = 0; // one of them leaves
+    const second = track(waitOn(t!, 10_000)); // takes that seat
+    await flush();
+    await t!.lock.acquire();
+    t!.cond.notify(2);
+    t!.lock.release();
+    await flush();
+    expect([first.value, second.value]).to.deep.equal([true, true]);
+    for (let k = 1; k < 32; k++) w[seat(k)] = 0;
+    expectClean(t!);
+  });
+});
