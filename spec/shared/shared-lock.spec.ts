@@ -466,7 +466,7 @@ describe('SharedLock: races, the other thread stepping in between two steps of t
   /** Nothing left behind: the lock free, no seat taken, no engine waiter. */
   const expectClean = (lock: SharedLock) => {
     expect(lock.locked()).to.equal(false);
-    expect(Array.from(wordsOf(lock).slice(0, 34)).filter((v, i) => i !== 1)).to.deep.equal(new Array(33).fill(0));
+    expect(Array.from(wordsOf(lock).slice(0, 34)).filter((_, i) => i !== 1)).to.deep.equal(new Array(33).fill(0));
     expect(engineWaiters(lock, SharedLock.BYTES)).to.equal(0);
   };
 
