@@ -649,6 +649,163 @@ describe('SharedLock: races, the other thread stepping in between two steps of t
     expectClean(a);
   });
 
+  it('SharedLock: a thread taken for gone whose seat another thread took meanwhile sits elsewhere, gets back in line and gets the lock', async () => {
+    const [a, b, c] = threads();
+    const w = wordsOf(a);
+    const order: string[] = [];
+    await a.acquire();
+    const bDone = b.acquire().then(() => (order.push('b'), b.release()));
+    await flush();
+    Atomics.notify(w, SEAT); // a stray wake-up: b is between two waits
+    a.release(); // finds no engine waiter on b's seat: takes b for gone, and lets go
+    expect(Atomics.load(w, SEAT) & 7).to.equal(5);
+    expect(a.acquireSync(0)).to.equal(true);
+    const cDone = c.acquire().then(() => (order.push('c'), c.release())); // takes the dead seat
+    await flush();
+    await until(() => (Atomics.load(w, SEAT + 1) & 7) === 2, 'b back in line, in another seat');
+    a.release();
+    await within(Promise.all([bDone, cDone]), 10_000, 'both threads');
+    expect(order).to.deep.equal(['c', 'b']);
+    expectClean(a);
+  });
+
+  it('SharedLock: a waiter giving up just as the lock is handed to its thread passes the lock on to the next thread', async () => {
+    const [a, b, c] = threads();
+    await a.acquire();
+    const ac = new AbortController();
+    const bGot = track(b.acquire({ signal: ac.signal }));
+    await flush();
+    const cGot = track(c.acquire());
+    await flush();
+    a.release(); // grants b's seat and wakes b
+    ac.abort(new Error('gave up')); // before b looked
+    await until(() => cGot.value === true && bGot.state === 'rejected', 'c getting the lock');
+    expect((bGot.reason as Error).message).to.equal('gave up');
+    c.release();
+    expectClean(a);
+  });
+
+  describe('acquireSync', () => {
+    it('SharedLock.acquireSync() takes the lock released by its holder just as this thread sits down', () => {
+      const [a, d] = threads();
+      const w = wordsOf(a);
+      w[0] = LOCKED; // held by another thread
+      const released = at(
+        'compareExchange',
+        (array, index, expected, replacement) => on(a, array, index, SEAT) && expected === 0 && replacement === 1,
+        (real) => {
+          const seen = real();
+          Atomics.store(w, 0, 0); // the holder releases, nobody in line
+          return seen;
+        },
+      );
+      expect(d.acquireSync(10_000)).to.equal(true);
+      expect(released.fired).to.equal(true);
+      expect(Atomics.load(w, 0)).to.equal(LOCKED);
+      d.release();
+      expectClean(a);
+    });
+
+    it('SharedLock.acquireSync() woken by the grant of another thread takes the lock', () => {
+      const [a, d] = threads();
+      const w = wordsOf(a);
+      w[0] = LOCKED;
+      const granted = at(
+        'wait',
+        (array, index) => on(a, array, index, SEAT),
+        () => {
+          // Another thread releases: grants this thread's seat, uncounts it and wakes it.
+          Atomics.store(w, SEAT, (Atomics.load(w, SEAT) & ~7) | 4);
+          Atomics.sub(w, 0, ONE);
+          return 'ok';
+        },
+      );
+      expect(d.acquireSync(10_000)).to.equal(true);
+      expect(granted.fired).to.equal(true);
+      expect(Atomics.load(w, 0)).to.equal(LOCKED);
+      d.release();
+      expectClean(a);
+    });
+
+    it('SharedLock.acquireSync() taken for gone between two waits publishes again and gets the lock', async () => {
+      const [a, d] = threads();
+      const w = wordsOf(a);
+      await a.acquire();
+      const missed = at(
+        'wait',
+        (array, index) => on(a, array, index, SEAT),
+        () => {
+          a.release(); // finds no waiter on the seat: takes it for gone, lets go
+          expect(Atomics.load(w, SEAT) & 7).to.equal(5);
+          return 'timed-out';
+        },
+      );
+      expect(d.acquireSync(10_000)).to.equal(true);
+      expect(missed.fired).to.equal(true);
+      expect(Atomics.load(w, 0)).to.equal(LOCKED);
+      d.release();
+      expectClean(a);
+    });
+
+    it('SharedLock.acquireSync() that times out while its thread has async waiters leaves them in line', async () => {
+      const [a, d] = threads();
+      await a.acquire();
+      const p = track(d.acquire());
+      await flush();
+      expect(d.acquireSync(1)).to.equal(false);
+      a.release();
+      await until(() => p.value === true, 'the async waiter getting the lock');
+      d.release();
+      expectClean(a);
+    });
+  });
+
+  describe('without Atomics.waitAsync (the polling fallback)', () => {
+    let clock: ReturnType<typeof fakeClock>;
+    withFakeClock((c) => (clock = c));
+    beforeEach(() => delete (Atomics as { waitAsync?: unknown }).waitAsync);
+    afterEach(() => (Atomics.waitAsync = realWaitAsync));
+
+    it('SharedLock: a thread without Atomics.waitAsync polls its seat and gets the lock handed to it', async () => {
+      const [a, d] = threads();
+      await a.acquire();
+      const p = track(d.acquire());
+      expect(Atomics.load(wordsOf(a), SEAT) & 7).to.equal(3); // POLLING
+      clock.tick(1);
+      await flush();
+      expect(p.state).to.equal('pending');
+      a.release(); // to the polling seat
+      clock.tick(2);
+      await flush();
+      expect(p.value).to.equal(true);
+      expect(clock.countTimers()).to.equal(0);
+      d.release();
+      expectClean(a);
+    });
+
+    it('SharedLock.acquireSync() handed the lock on a thread without Atomics.waitAsync puts its async waiters back in line', async () => {
+      const [a, d] = threads();
+      await a.acquire();
+      const p = track(d.acquire());
+      at(
+        'wait',
+        (array, index) => on(a, array, index, SEAT),
+        () => {
+          a.release(); // hands the lock to the polling seat
+          return 'ok';
+        },
+      );
+      expect(d.acquireSync(10_000)).to.equal(true);
+      expect(Atomics.load(wordsOf(a), SEAT) & 7).to.equal(3); // in line again, for the async waiter
+      d.release();
+      await flush();
+      expect(p.value).to.equal(true);
+      expect(clock.countTimers()).to.equal(0);
+      d.release();
+      expectClean(a);
+    });
+  });
+
   describe('with every seat taken', () => {
     let clock: ReturnType<typeof fakeClock>;
     withFakeClock((c) => (clock = c));
@@ -664,6 +821,8 @@ describe('SharedLock: races, the other thread stepping in between two steps of t
       await a.acquire();
       const seats = fill(a);
       const p = track(d.acquire());
+      const q = track(d.acquire()); // the same thread: one poll for both
+      expect(clock.countTimers()).to.equal(1);
       clock.tick(1);
       await flush();
       expect(p.state).to.equal('pending'); // still held: polls again later
@@ -673,6 +832,11 @@ describe('SharedLock: races, the other thread stepping in between two steps of t
       await flush();
       expect(p.value).to.equal(true);
       expect(Array.from(wordsOf(a).slice(SEAT, SEAT + 32))).to.deep.equal(seats); // took no seat
+      expect(q.state).to.equal('pending');
+      d.release();
+      clock.tick(4);
+      await flush();
+      expect(q.value).to.equal(true);
       expect(clock.countTimers()).to.equal(0);
       d.release();
       expect(a.locked()).to.equal(false);
