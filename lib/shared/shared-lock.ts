@@ -489,8 +489,9 @@ export class SharedLock {
   #grant(at: number, v: number): boolean {
     const words = this.#words;
     const t = v & ~STATE;
-    if (at === this.#seat) {
-      // Our own seat: straight to our first waiter; the engine waiter stays armed.
+    if (at === this.#seat && v === this.#mine) {
+      // Our own seat (with our ticket: not one taken for gone and reused): straight to our first
+      // waiter; the engine waiter stays armed.
       this.#unpublish();
       this.#handOff();
       this.#ensure();

@@ -685,6 +685,24 @@ describe('SharedLock: races, the other thread stepping in between two steps of t
     expectClean(a);
   });
 
+  it('SharedLock.release() from a thread taken for gone, whose seat another thread took before it looked, hands the lock to that thread', async () => {
+    const [a, b, c] = threads();
+    const w = wordsOf(a);
+    const order: string[] = [];
+    await a.acquire();
+    const bDone = b.acquire().then(() => (order.push('b'), b.release()));
+    await flush();
+    Atomics.notify(w, SEAT); // a stray wake-up: b is between two waits
+    a.release(); // finds no engine waiter on b's seat: takes b for gone, and lets go
+    expect(a.acquireSync(0)).to.equal(true);
+    const cDone = c.acquire().then(() => (order.push('c'), c.release())); // takes the dead seat
+    expect(Atomics.load(w, SEAT) & 7).to.equal(2);
+    b.release(); // any thread may release: b's, before it looked at its seat
+    await within(Promise.all([bDone, cDone]), 10_000, 'both threads');
+    expect(order).to.deep.equal(['c', 'b']);
+    expectClean(a);
+  });
+
   describe('acquireSync', () => {
     it('SharedLock.acquireSync() takes the lock released by its holder just as this thread sits down', () => {
       const [a, d] = threads();
