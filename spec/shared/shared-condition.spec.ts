@@ -616,6 +616,40 @@ describe('SharedCondition: races, the other thread stepping in between two steps
     expectClean(a!, b!);
   });
 
+  for (const what of ['notifies', 'has a waiter give up'] as const) {
+    it(`SharedCondition: a thread taken for gone, whose seat another thread took, that ${what} before it looked leaves the other thread's waiter registered: notify(1) wakes it`, async () => {
+      const [a, b, e] = threads(3);
+      const w = wordsOf(a!.cond);
+      const bw = giving(b!);
+      await until(() => waiterCount(b!.cond) === 1, 'b waiting');
+      await a!.lock.acquire();
+      Atomics.notify(w, seat(0) + 1); // a stray wake-up: b is between two waits
+      a!.cond.notify(1); // finds no engine waiter on b's seat: takes b for gone
+      expect(Atomics.load(w, seat(0)) & 7).to.equal(DEAD);
+      a!.lock.release();
+      expect(e!.lock.acquireSync(1_000)).to.equal(true);
+      const ew = track(e!.cond.wait().finally(() => e!.lock.release())); // takes the dead seat
+      expect(Atomics.load(w, seat(0) + 1)).to.equal(REG);
+      if (what === 'notifies') {
+        expect(b!.lock.acquireSync(1_000)).to.equal(true);
+        b!.cond.notify(1); // e's is the only waiter registered
+        b!.lock.release();
+      } else {
+        bw.ac.abort(new Error('gave up'));
+        await a!.lock.acquire();
+        a!.cond.notify(1);
+        a!.lock.release();
+      }
+      await until(() => ew.state !== 'pending', 'e woken');
+      expect(ew.value).to.equal(true);
+      await a!.lock.acquire();
+      a!.cond.notifyAll();
+      a!.lock.release();
+      await until(() => bw.wait.state !== 'pending', 'b settled');
+      expectClean(a!, b!, e!);
+    });
+  }
+
   describe('with fake timers', () => {
     let clock: sinon.SinonFakeTimers;
     beforeEach(() => (clock = sinon.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] })));
