@@ -33,7 +33,8 @@
  * - The owner, woken, claims its grant (GRANTED(t) → RESERVED(t)): its first local waiter has the lock.
  *   If it still has local waiters, it re-arms its engine waiter and publishes again, with a new ticket
  *   (at the back of the line); else it leaves the seat, with no engine waiter to notify away.
- * - A releaser that finds its own seat the oldest hands the lock to its local waiter directly.
+ * - A releaser that finds its own seat (its index, with its ticket) the oldest hands the lock to its
+ *   local waiter directly.
  * - A thread whose local queue empties (its waiters timed out or were aborted) withdraws at once, on
  *   its own thread: WAITING(t) → RESERVED(t), lock - 2. If the seat was GRANTED first, it claims the
  *   lock and releases it (passes it on) right there. Then it leaves the seat (notifies its own engine
