@@ -650,6 +650,45 @@ describe('SharedCondition: races, the other thread stepping in between two steps
     });
   }
 
+  for (const then of ['takes its notifications', 'has its last waiter give up'] as const) {
+    it(`SharedCondition: a thread that ${then}, counted for a waiter of a thread that lost that seat before it looked, passes the notification meant for that waiter on`, async () => {
+      const [a, b, e] = threads(3);
+      const w = wordsOf(a!.cond);
+      const b1 = track(waitOn(b!));
+      await until(() => waiterCount(b!.cond) === 1, 'b waiting');
+      await a!.lock.acquire();
+      Atomics.notify(w, seat(0) + 1); // a stray wake-up: b is between two waits
+      a!.cond.notify(1); // finds no engine waiter on b's seat: takes b for gone
+      a!.lock.release();
+      expect(e!.lock.acquireSync(1_000)).to.equal(true);
+      const ac = new AbortController();
+      const e1 = track(e!.cond.wait({ signal: ac.signal }).finally(() => e!.lock.release())); // takes the dead seat
+      expect(b!.lock.acquireSync(1_000)).to.equal(true);
+      const b2 = track(b!.cond.wait().finally(() => b!.lock.release())); // registered in the seat b lost
+      expect(Atomics.load(w, seat(0) + 1)).to.equal(2 * REG);
+      await until(() => Atomics.load(w, seat(1) + 1) === 2 * REG, 'b registered again in another seat');
+      await a!.lock.acquire();
+      if (then === 'takes its notifications') {
+        a!.cond.notify(2); // both to e's seat (the oldest): one for e's waiter, one passed on to b's
+      } else {
+        a!.cond.notify(1); // to e's seat; e's waiter gives up before e looks, and e leaves
+        ac.abort(new Error('gave up'));
+      }
+      a!.lock.release();
+      await until(() => b1.state !== 'pending' && e1.state !== 'pending', 'the notified settled');
+      expect(b1.value).to.equal(true);
+      expect(e1.state === 'fulfilled' ? e1.value : (e1.reason as Error).message).to.equal(
+        then === 'takes its notifications' ? true : 'gave up',
+      );
+      expect(b2.state).to.equal('pending');
+      await a!.lock.acquire();
+      a!.cond.notify(1);
+      a!.lock.release();
+      await until(() => b2.value === true, 'b2 notified');
+      expectClean(a!, b!, e!);
+    });
+  }
+
   describe('with fake timers', () => {
     let clock: sinon.SinonFakeTimers;
     beforeEach(() => (clock = sinon.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] })));
