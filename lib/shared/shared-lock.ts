@@ -593,9 +593,13 @@ export class SharedLock {
     this.#published = false;
   }
 
-  /** We hold the lock for our local queue: the first live waiter gets it, or it is passed on. */
+  /**
+   * We hold the lock for our local queue: its first waiter gets it. The queue is never empty here: we
+   * hand off only from #ensure (while there are waiters) and for a seat we published, and a queue that
+   * empties takes its seat out of line at once (#idle).
+   */
   #handOff(): void {
-    if (!releaseOne(this.#waiters, true)) this.release();
+    releaseOne(this.#waiters, true);
   }
 
   /**
