@@ -616,8 +616,8 @@ export class SharedCondition {
   #check(): void {
     const seat = this.#seat;
     if (seat < 0) {
-      // No seat: try again; still none, the waiters wake early (see Limits).
-      if (this.#waiters.size === 0) return;
+      // No seat: try again; still none, the waiters wake early (see Limits). There are waiters: the
+      // queue emptying (#idle) stops the poll and disarms the engine waiter that call this.
       if (this.#sit()) Atomics.add(this.#words, this.#seat + 1, this.#waiters.size * REGISTERED);
       else while (releaseOne(this.#waiters, true)); // each takes the lock back before it settles
       return;
