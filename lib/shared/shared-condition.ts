@@ -44,7 +44,9 @@
  * re-arms before going back to WAITING), so a notify that wakes nobody means the thread is gone, and its
  * notifications go to the next seats. As with SharedLock, a notify arriving late after a seat changed
  * hands can make a live owner look gone; it then finds its seat DEAD, takes it (or another) back and
- * registers its waiters again: the notifications taken back went to other waiters.
+ * registers its waiters again: the notifications taken back went to other waiters. Until it looks, the
+ * seat may have been taken by another thread: an owner unregisters from, or takes notifications from,
+ * only a seat that carries its ticket.
  *
  * # Limits
  *
@@ -518,7 +520,7 @@ export class SharedCondition {
       const k = Math.min(left, registered);
       if (Atomics.compareExchange(words, seat + 1, counts, counts - k * REGISTERED + k) !== counts) continue;
       left -= k;
-      if (seat === this.#seat) this.#take();
+      if (seat === this.#seat && this.#ours(seat)) this.#take();
       else left += this.#wake(seat);
     }
   }
@@ -576,10 +578,14 @@ export class SharedCondition {
     }
   }
 
-  /** A local waiter was queued (with the lock held): a seat, then one more registered. */
+  /**
+   * A local waiter was queued (with the lock held): one more registered; or, taking a seat, all of them
+   * (the ones queued while every seat was taken are registered nowhere yet).
+   */
   #register(): void {
-    if (this.#seat < 0 && !this.#sit()) return this.#startPolling();
-    Atomics.add(this.#words, this.#seat + 1, REGISTERED);
+    if (this.#seat >= 0) Atomics.add(this.#words, this.#seat + 1, REGISTERED);
+    else if (this.#sit()) Atomics.add(this.#words, this.#seat + 1, this.#waiters.size * REGISTERED);
+    else this.#startPolling();
   }
 
   /** Takes a seat and publishes it, registering no one yet. */
@@ -619,8 +625,8 @@ export class SharedCondition {
   #check(): void {
     const seat = this.#seat;
     if (seat < 0) {
-      // No seat: try again; still none, the waiters wake early (see Limits).
-      if (this.#waiters.size === 0) return;
+      // No seat: try again; still none, the waiters wake early (see Limits). There are waiters: the
+      // queue emptying (#idle) stops the poll and disarms the engine waiter that call this.
       if (this.#sit()) Atomics.add(this.#words, this.#seat + 1, this.#waiters.size * REGISTERED);
       else while (releaseOne(this.#waiters, true)); // each takes the lock back before it settles
       return;
@@ -653,6 +659,14 @@ export class SharedCondition {
     this.#check();
   }
 
+  /**
+   * Whether the seat we hold carries our ticket still: once taken for gone (DEAD), it may have been
+   * taken by another thread before we looked.
+   */
+  #ours(seat: number): boolean {
+    return ((Atomics.load(this.#words, seat) ^ this.#mine) & ~STATE) === 0;
+  }
+
   /** Takes the notifications given to our seat and hands them to our first local waiters. */
   #take(): void {
     const given = this.#takeBack(this.#seat);
@@ -665,7 +679,7 @@ export class SharedCondition {
   #unregister(): void {
     const words = this.#words;
     const seat = this.#seat;
-    if (seat < 0) return;
+    if (seat < 0 || !this.#ours(seat)) return; // not registered anywhere now
     for (let counts = Atomics.load(words, seat + 1); ;) {
       const next = counts >>> 16 > 0 ? counts - REGISTERED : (counts & NOTIFIED) > 0 ? counts - 1 : counts;
       const seen = Atomics.compareExchange(words, seat + 1, counts, next);

@@ -33,7 +33,8 @@
  * - The owner, woken, claims its grant (GRANTED(t) → RESERVED(t)): its first local waiter has the lock.
  *   If it still has local waiters, it re-arms its engine waiter and publishes again, with a new ticket
  *   (at the back of the line); else it leaves the seat, with no engine waiter to notify away.
- * - A releaser that finds its own seat the oldest hands the lock to its local waiter directly.
+ * - A releaser that finds its own seat (its index, with its ticket) the oldest hands the lock to its
+ *   local waiter directly.
  * - A thread whose local queue empties (its waiters timed out or were aborted) withdraws at once, on
  *   its own thread: WAITING(t) → RESERVED(t), lock - 2. If the seat was GRANTED first, it claims the
  *   lock and releases it (passes it on) right there. Then it leaves the seat (notifies its own engine
@@ -490,8 +491,9 @@ export class SharedLock {
   #grant(at: number, v: number): boolean {
     const words = this.#words;
     const t = v & ~STATE;
-    if (at === this.#seat) {
-      // Our own seat: straight to our first waiter; the engine waiter stays armed.
+    if (at === this.#seat && v === this.#mine) {
+      // Our own seat (with our ticket: not one taken for gone and reused): straight to our first
+      // waiter; the engine waiter stays armed.
       this.#unpublish();
       this.#handOff();
       this.#ensure();
@@ -593,9 +595,13 @@ export class SharedLock {
     this.#published = false;
   }
 
-  /** We hold the lock for our local queue: the first live waiter gets it, or it is passed on. */
+  /**
+   * We hold the lock for our local queue: its first waiter gets it. The queue is never empty here: we
+   * hand off only from #ensure (while there are waiters) and for a seat we published, and a queue that
+   * empties takes its seat out of line at once (#idle).
+   */
   #handOff(): void {
-    if (!releaseOne(this.#waiters, true)) this.release();
+    releaseOne(this.#waiters, true);
   }
 
   /**

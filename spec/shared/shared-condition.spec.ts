@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import * as sinon from 'sinon';
 import { inspect } from 'node:util';
 import { Condition, Lock, SharedCondition, SharedLock } from '../../lib/index.js';
 import { flush, track, waiterCount } from '../helpers.js';
@@ -14,11 +15,14 @@ import {
 import { type LockAgent, startLockAgent } from '../workers/lock-agents.js';
 import { until, within } from '../workers/agents.js';
 import { lockSuite } from '../lock-suite.js';
+import { at, noRaces, on, wordsOf } from './races.js';
 
 lockSuite('SharedCondition', () => {
   const lock = new SharedLock();
   return { lock: new SharedCondition(lock), waiters: () => waiterCount(lock) };
 });
+
+const realWaitAsync = Atomics.waitAsync;
 
 /** Engine waiters pending on the words of a condition, counted by waking them (they re-arm). */
 function engineWaiters(x: { buffer: SharedArrayBuffer; byteOffset: number }): number {
@@ -310,3 +314,491 @@ function mySeatOr(w: Int32Array): number {
   for (let i = 1; i < w.length; i += 2) if ((w[i]! & 7) === 2) return i;
   return 1;
 }
+
+describe('SharedCondition: races, the other thread stepping in between two steps of this one', () => {
+  // Condition objects over one buffer are threads, each with its own lock object over one lock. Word 0
+  // is the ticket counter; seat k is words 1 + 2k (state: RESERVED 1, WAITING 2, FLIGHT 6, DEAD 5) and
+  // 2 + 2k (counts: registered << 16 | notified).
+  const REG = 0x10000;
+  afterEach(noRaces);
+
+  /** n threads: each its own lock object and condition object, over one lock and one condition. */
+  const threads = (n: number) => {
+    const lock = new SharedLock();
+    const cond = new SharedCondition(lock);
+    return Array.from({ length: n }, (_, i) => {
+      const l = i === 0 ? lock : new SharedLock(lock.buffer);
+      return { lock: l, cond: i === 0 ? cond : new SharedCondition(l, cond.buffer) };
+    });
+  };
+  /** Seat k's state word, and its counts word next to it. */
+  const seat = (k: number) => 1 + 2 * k;
+  /** A thread's wait, the lock taken first and released once it settles (the outcome kept). */
+  const waitOn = async (t: { lock: SharedLock; cond: SharedCondition }, arg?: number | { signal: AbortSignal }) => {
+    await t.lock.acquire();
+    try {
+      return await t.cond.wait(arg);
+    } finally {
+      t.lock.release();
+    }
+  };
+  /** Nothing left behind: no seat taken, no engine waiter, no waiter queued. */
+  const expectClean = (...ts: { lock: SharedLock; cond: SharedCondition }[]) => {
+    const w = wordsOf(ts[0]!.cond);
+    expect(Array.from(w.slice(1, 65))).to.deep.equal(new Array(64).fill(0));
+    expect(engineWaiters(ts[0]!.cond)).to.equal(0);
+    for (const t of ts) expect(waiterCount(t.cond) + waiterCount(t.lock)).to.equal(0);
+    expect(ts[0]!.lock.locked()).to.equal(false);
+  };
+
+  it('SharedCondition: a waiter whose thread found every seat taken is registered when a later waiter of its thread takes a seat: notify(2) wakes both', async () => {
+    const [t] = threads(1);
+    const w = wordsOf(t!.cond);
+    for (let k = 0; k < 32; k++) w[seat(k)] = (8 * (k + 1)) | 1; // 32 threads taking their seats
+    const first = track(waitOn(t!, 10_000)); // no seat: not registered
+    await flush();
+    w[seat(0)] = 0; // one of them leaves
+    const second = track(waitOn(t!, 10_000)); // takes that seat
+    await flush();
+    await t!.lock.acquire();
+    t!.cond.notify(2);
+    t!.lock.release();
+    await flush();
+    expect([first.value, second.value]).to.deep.equal([true, true]);
+    for (let k = 1; k < 32; k++) w[seat(k)] = 0;
+    expectClean(t!);
+  });
+
+  /** Thread t's waiter, with a signal to give up with. */
+  const giving = (t: { lock: SharedLock; cond: SharedCondition }) => {
+    const ac = new AbortController();
+    return { ac, wait: track(waitOn(t, { signal: ac.signal })) };
+  };
+  const FLIGHT = 6;
+  const DEAD = 5;
+
+  it('SharedCondition: two notify(1) in a row to a thread that has not looked yet wake two of its waiters', async () => {
+    const [a, b] = threads(2);
+    const waits = [track(waitOn(b!)), track(waitOn(b!))];
+    await until(() => waiterCount(b!.cond) === 2, 'two waiters');
+    await a!.lock.acquire();
+    a!.cond.notify(1);
+    expect(Atomics.load(wordsOf(a!.cond), seat(0)) & 7).to.equal(FLIGHT); // woken, not looked yet
+    a!.cond.notify(1);
+    a!.lock.release();
+    await until(() => waits.every((p) => p.value === true), 'both woken');
+    expectClean(a!, b!);
+  });
+
+  it("SharedCondition.notify(1) racing the give-up of the oldest thread's only waiter wakes the next thread's waiter, and no other", async () => {
+    const [a, b, c, d] = threads(4);
+    const w = wordsOf(a!.cond);
+    const bw = giving(b!);
+    await flush();
+    const cw = track(waitOn(c!));
+    await flush();
+    const dw = track(waitOn(d!));
+    await until(() => waiterCount(d!.cond) === 1, 'three threads waiting');
+    await a!.lock.acquire();
+    let loads = 0;
+    const raced = at(
+      'load',
+      (array, index) => on(a!.cond, array, index, seat(0) + 1) && ++loads === 2, // after the notifier chose b
+      (real) => {
+        bw.ac.abort(new Error('gave up'));
+        return real();
+      },
+    );
+    a!.cond.notify(1);
+    expect(raced.fired).to.equal(true);
+    expect(Atomics.load(w, seat(0))).to.equal(0); // b left
+    a!.lock.release();
+    await until(() => cw.state === 'fulfilled' && bw.wait.state === 'rejected', 'c woken, b settled');
+    expect(cw.value).to.equal(true);
+    expect(dw.state).to.equal('pending');
+    await a!.lock.acquire();
+    a!.cond.notify(1);
+    a!.lock.release();
+    await until(() => dw.value === true, 'd woken');
+    expectClean(a!, b!, c!, d!);
+  });
+
+  it('SharedCondition.notify(1) racing the give-up of one of two waiters of a thread wakes the other', async () => {
+    const [a, b] = threads(2);
+    const first = giving(b!);
+    await flush();
+    const second = track(waitOn(b!));
+    await until(() => waiterCount(b!.cond) === 2, 'two waiters');
+    await a!.lock.acquire();
+    const raced = at(
+      'compareExchange',
+      (array, index, expected, replacement) =>
+        on(a!.cond, array, index, seat(0) + 1) && expected === 2 * REG && replacement === REG + 1,
+      (real) => {
+        first.ac.abort(new Error('gave up'));
+        return real();
+      },
+    );
+    a!.cond.notify(1);
+    expect(raced.fired).to.equal(true);
+    a!.lock.release();
+    await until(() => second.value === true && first.wait.state === 'rejected', 'the other woken');
+    expectClean(a!, b!);
+  });
+
+  for (const when of ['marks the thread woken', 'wakes the thread'] as const) {
+    it(`SharedCondition.notify(1) racing the give-up of the notified waiter, just before the notifier ${when}, wakes the next thread's waiter, and no other`, async () => {
+      const [a, b, c, d] = threads(4);
+      const w = wordsOf(a!.cond);
+      const bw = giving(b!);
+      await flush();
+      const cw = track(waitOn(c!));
+      await flush();
+      const dw = track(waitOn(d!));
+      await until(() => waiterCount(d!.cond) === 1, 'three threads waiting');
+      await a!.lock.acquire();
+      const step = (real: () => unknown) => {
+        bw.ac.abort(new Error('gave up')); // passes its notification on, then leaves its seat
+        return real();
+      };
+      const raced =
+        when === 'marks the thread woken'
+          ? at(
+              'compareExchange',
+              (array, index, expected, replacement) =>
+                on(a!.cond, array, index, seat(0)) && replacement === ((expected! & ~7) | FLIGHT),
+              step,
+            )
+          : at('notify', (array, index) => on(a!.cond, array, index, seat(0) + 1), step);
+      a!.cond.notify(1);
+      expect(raced.fired).to.equal(true);
+      expect(Atomics.load(w, seat(0))).to.equal(0); // b left its seat: not taken for gone
+      a!.lock.release();
+      await until(() => cw.state === 'fulfilled' && bw.wait.state === 'rejected', 'c woken, b settled');
+      expect(cw.value).to.equal(true);
+      expect(dw.state).to.equal('pending');
+      await a!.lock.acquire();
+      a!.cond.notify(1);
+      a!.lock.release();
+      await until(() => dw.value === true, 'd woken');
+      expectClean(a!, b!, c!, d!);
+    });
+  }
+
+  for (const when of ['re-arms', 'takes its notifications'] as const) {
+    it(`SharedCondition: a second notify(1) landing while the woken thread ${when} wakes one more of its waiters`, async () => {
+      const [a, b] = threads(2);
+      const waits = [track(waitOn(b!)), track(waitOn(b!))];
+      await until(() => waiterCount(b!.cond) === 2, 'two waiters');
+      await a!.lock.acquire();
+      const again = (real: () => unknown) => {
+        a!.cond.notify(1);
+        return real();
+      };
+      const raced =
+        when === 're-arms'
+          ? at('waitAsync', (array, index) => on(a!.cond, array, index, seat(0) + 1), again)
+          : at(
+              'compareExchange',
+              (array, index, expected, replacement) =>
+                on(a!.cond, array, index, seat(0) + 1) && expected === REG + 1 && replacement === REG,
+              again,
+            );
+      a!.cond.notify(1);
+      await until(() => raced.fired, 'the woken thread looking');
+      a!.lock.release();
+      await until(() => waits.every((p) => p.value === true), 'both woken');
+      expectClean(a!, b!);
+    });
+  }
+
+  it('SharedCondition: a thread taken for gone while it re-arms after a wake-up (the notifier found no engine waiter) registers again and is notified', async () => {
+    const [a, b] = threads(2);
+    const w = wordsOf(a!.cond);
+    const p = track(waitOn(b!));
+    await until(() => waiterCount(b!.cond) === 1, 'b waiting');
+    const t = Atomics.load(w, seat(0)) & ~7;
+    // A notifier on another thread gives b one notification, marks it woken, and notifies while b is
+    // between two waits (a stray wake-up took its engine waiter): nobody woken, so it will take b for gone.
+    Atomics.notify(w, seat(0) + 1);
+    Atomics.store(w, seat(0) + 1, 1);
+    Atomics.store(w, seat(0), t | FLIGHT);
+    const raced = at(
+      'compareExchange',
+      (array, index, expected, replacement) =>
+        on(a!.cond, array, index, seat(0)) && expected === (t | FLIGHT) && replacement === (t | 2),
+      (real) => {
+        Atomics.compareExchange(w, seat(0), t | FLIGHT, t | DEAD); // the notifier, just before b goes back to waiting
+        Atomics.store(w, seat(0) + 1, 0); // and takes its notification back, to give it on
+        return real();
+      },
+    );
+    await until(
+      () => raced.fired && (Atomics.load(w, seat(0)) & 7) === 2 && Atomics.load(w, seat(0) + 1) === REG,
+      'b registered again',
+    );
+    await a!.lock.acquire();
+    a!.cond.notify(1); // the notification taken back, given on
+    a!.lock.release();
+    await until(() => p.value === true, 'b notified');
+    expectClean(a!, b!);
+  });
+
+  it('SharedCondition.notify(1) racing a waiter giving up: the notification lands just before it unregisters, and wakes its other waiter', async () => {
+    const [a, b] = threads(2);
+    const first = giving(b!);
+    await flush();
+    const second = track(waitOn(b!));
+    await until(() => waiterCount(b!.cond) === 2, 'two waiters');
+    await a!.lock.acquire();
+    const raced = at(
+      'compareExchange',
+      (array, index, expected, replacement) =>
+        on(a!.cond, array, index, seat(0) + 1) && expected === 2 * REG && replacement === REG,
+      (real) => {
+        a!.cond.notify(1);
+        return real();
+      },
+    );
+    first.ac.abort(new Error('gave up'));
+    expect(raced.fired).to.equal(true);
+    a!.lock.release();
+    await until(() => second.value === true && first.wait.state === 'rejected', 'the other woken');
+    expectClean(a!, b!);
+  });
+
+  it('SharedCondition: a waiter giving up after its thread was taken for gone passes nothing on (its notification went on already) and leaves the seat for the next thread', async () => {
+    const [a, b, c, d, e] = threads(5);
+    const w = wordsOf(a!.cond);
+    const bw = giving(b!);
+    await flush();
+    const cw = track(waitOn(c!));
+    await flush();
+    const dw = track(waitOn(d!));
+    await until(() => waiterCount(d!.cond) === 1, 'three threads waiting');
+    await a!.lock.acquire();
+    Atomics.notify(w, seat(0) + 1); // a stray wake-up: b is between two waits
+    a!.cond.notify(1); // finds no engine waiter on b's seat: takes b for gone, gives the notification to c
+    expect(Atomics.load(w, seat(0)) & 7).to.equal(DEAD);
+    bw.ac.abort(new Error('gave up')); // before b looked at its seat
+    a!.lock.release();
+    await until(() => cw.value === true && bw.wait.state === 'rejected', 'c woken, b settled');
+    expect(dw.state).to.equal('pending');
+    const ew = track(waitOn(e!)); // the next thread to wait takes the dead seat
+    await until(() => waiterCount(e!.cond) === 1, 'e waiting');
+    expect(Atomics.load(w, seat(0)) & 7).to.equal(2);
+    await a!.lock.acquire();
+    a!.cond.notifyAll();
+    a!.lock.release();
+    await until(() => dw.value === true && ew.value === true, 'd and e woken');
+    expectClean(a!, b!, c!, d!, e!);
+  });
+
+  it('SharedCondition: a stray wake-up of a waiting thread (a late notify of its seat) changes nothing: it waits on and is notified', async () => {
+    const [a, b] = threads(2);
+    const w = wordsOf(a!.cond);
+    const p = track(waitOn(b!));
+    await until(() => waiterCount(b!.cond) === 1, 'b waiting');
+    const rearmed = at(
+      'waitAsync',
+      (array, index) => on(a!.cond, array, index, seat(0) + 1),
+      (real) => real(),
+    );
+    Atomics.notify(w, seat(0) + 1);
+    await until(() => rearmed.fired, 'b looking');
+    await flush();
+    expect(p.state).to.equal('pending');
+    expect(Atomics.load(w, seat(0) + 1)).to.equal(REG);
+    await a!.lock.acquire();
+    a!.cond.notify(1);
+    a!.lock.release();
+    await until(() => p.value === true, 'b notified');
+    expectClean(a!, b!);
+  });
+
+  for (const what of ['notifies', 'has a waiter give up'] as const) {
+    it(`SharedCondition: a thread taken for gone, whose seat another thread took, that ${what} before it looked leaves the other thread's waiter registered: notify(1) wakes it`, async () => {
+      const [a, b, e] = threads(3);
+      const w = wordsOf(a!.cond);
+      const bw = giving(b!);
+      await until(() => waiterCount(b!.cond) === 1, 'b waiting');
+      await a!.lock.acquire();
+      Atomics.notify(w, seat(0) + 1); // a stray wake-up: b is between two waits
+      a!.cond.notify(1); // finds no engine waiter on b's seat: takes b for gone
+      expect(Atomics.load(w, seat(0)) & 7).to.equal(DEAD);
+      a!.lock.release();
+      expect(e!.lock.acquireSync(1_000)).to.equal(true);
+      const ew = track(e!.cond.wait().finally(() => e!.lock.release())); // takes the dead seat
+      expect(Atomics.load(w, seat(0) + 1)).to.equal(REG);
+      if (what === 'notifies') {
+        expect(b!.lock.acquireSync(1_000)).to.equal(true);
+        b!.cond.notify(1); // e's is the only waiter registered
+        b!.lock.release();
+      } else {
+        bw.ac.abort(new Error('gave up'));
+        await a!.lock.acquire();
+        a!.cond.notify(1);
+        a!.lock.release();
+      }
+      await until(() => ew.state !== 'pending', 'e woken');
+      expect(ew.value).to.equal(true);
+      await a!.lock.acquire();
+      a!.cond.notifyAll();
+      a!.lock.release();
+      await until(() => bw.wait.state !== 'pending', 'b settled');
+      expectClean(a!, b!, e!);
+    });
+  }
+
+  for (const then of ['takes its notifications', 'has its last waiter give up'] as const) {
+    it(`SharedCondition: a thread that ${then}, counted for a waiter of a thread that lost that seat before it looked, passes the notification meant for that waiter on`, async () => {
+      const [a, b, e] = threads(3);
+      const w = wordsOf(a!.cond);
+      const b1 = track(waitOn(b!));
+      await until(() => waiterCount(b!.cond) === 1, 'b waiting');
+      await a!.lock.acquire();
+      Atomics.notify(w, seat(0) + 1); // a stray wake-up: b is between two waits
+      a!.cond.notify(1); // finds no engine waiter on b's seat: takes b for gone
+      a!.lock.release();
+      expect(e!.lock.acquireSync(1_000)).to.equal(true);
+      const ac = new AbortController();
+      const e1 = track(e!.cond.wait({ signal: ac.signal }).finally(() => e!.lock.release())); // takes the dead seat
+      expect(b!.lock.acquireSync(1_000)).to.equal(true);
+      const b2 = track(b!.cond.wait().finally(() => b!.lock.release())); // registered in the seat b lost
+      expect(Atomics.load(w, seat(0) + 1)).to.equal(2 * REG);
+      await until(() => Atomics.load(w, seat(1) + 1) === 2 * REG, 'b registered again in another seat');
+      await a!.lock.acquire();
+      if (then === 'takes its notifications') {
+        a!.cond.notify(2); // both to e's seat (the oldest): one for e's waiter, one passed on to b's
+      } else {
+        a!.cond.notify(1); // to e's seat; e's waiter gives up before e looks, and e leaves
+        ac.abort(new Error('gave up'));
+      }
+      a!.lock.release();
+      await until(() => b1.state !== 'pending' && e1.state !== 'pending', 'the notified settled');
+      expect(b1.value).to.equal(true);
+      expect(e1.state === 'fulfilled' ? e1.value : (e1.reason as Error).message).to.equal(
+        then === 'takes its notifications' ? true : 'gave up',
+      );
+      expect(b2.state).to.equal('pending');
+      await a!.lock.acquire();
+      a!.cond.notify(1);
+      a!.lock.release();
+      await until(() => b2.value === true, 'b2 notified');
+      expectClean(a!, b!, e!);
+    });
+  }
+
+  describe('with fake timers', () => {
+    let clock: sinon.SinonFakeTimers;
+    beforeEach(() => (clock = sinon.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] })));
+    afterEach(() => {
+      const left = clock.countTimers();
+      clock.restore();
+      expect(left, 'timers left').to.equal(0);
+    });
+    /** Every seat but `free` taken by threads between taking their seats and publishing. */
+    const fill = (cond: SharedCondition, ...free: number[]) => {
+      const w = wordsOf(cond);
+      for (let k = 0; k < 32; k++) if (!free.includes(k)) w[seat(k)] = (8 * (k + 1)) | 1;
+    };
+    const unfill = (cond: SharedCondition) => {
+      const w = wordsOf(cond);
+      for (let k = 0; k < 32; k++) if (w[seat(k)] === ((8 * (k + 1)) | 1)) w[seat(k)] = 0;
+    };
+
+    it('SharedCondition: waiters of a thread that finds every seat taken that give up reject with the reason and leave no timer', async () => {
+      const [t] = threads(1);
+      fill(t!.cond);
+      const waits = [giving(t!), giving(t!)];
+      await flush();
+      expect(clock.countTimers()).to.equal(1); // one poll for the thread
+      for (const x of waits) x.ac.abort(new Error('gave up'));
+      await flush();
+      expect(waits.map((x) => (x.wait.reason as Error).message)).to.deep.equal(['gave up', 'gave up']);
+      unfill(t!.cond);
+      expectClean(t!);
+    });
+
+    it('SharedCondition.waitSync() on a thread that finds every seat taken ends early, true, with the lock held again', () => {
+      const [t] = threads(1);
+      fill(t!.cond);
+      const slept = at(
+        'wait',
+        (array) => array.buffer !== t!.cond.buffer && array.buffer !== t!.lock.buffer,
+        () => 'timed-out',
+      );
+      t!.lock.acquireSync();
+      expect(t!.cond.waitSync(10_000)).to.equal(true);
+      expect(slept.fired).to.equal(true);
+      expect(t!.lock.locked()).to.equal(true);
+      t!.lock.release();
+      unfill(t!.cond);
+      expectClean(t!);
+    });
+
+    it('SharedCondition: a thread taking the seat of a thread found gone, before the notifier took its notification back, gives it on: the live waiter is woken', async () => {
+      const [a, c, e] = threads(3);
+      const w = wordsOf(a!.cond);
+      // Seat 0: a terminated thread, waiting, one waiter registered; seat 1: c, live; every other seat taken.
+      w[0] = 8;
+      w[seat(0)] = 8 | 2;
+      w[seat(0) + 1] = REG;
+      fill(a!.cond, 0, 1);
+      const cw = track(waitOn(c!));
+      await until(() => waiterCount(c!.cond) === 1, 'c waiting');
+      const ew = track(waitOn(e!)); // no seat: polls
+      await flush();
+      await a!.lock.acquire();
+      const raced = at(
+        'compareExchange',
+        (array, index, expected, replacement) =>
+          on(a!.cond, array, index, seat(0)) && expected === (8 | FLIGHT) && replacement === (8 | DEAD),
+        (real) => {
+          const seen = real();
+          clock.tick(1); // e polls: takes the dead seat, finds the notification in it and gives it on
+          return seen;
+        },
+      );
+      a!.cond.notify(1);
+      expect(raced.fired).to.equal(true);
+      a!.lock.release();
+      await until(() => cw.value === true, 'c woken');
+      expect(ew.state).to.equal('pending'); // e waits, registered in the seat it took
+      expect(Atomics.load(w, seat(0) + 1)).to.equal(REG);
+      await a!.lock.acquire();
+      a!.cond.notify(1);
+      a!.lock.release();
+      await until(() => ew.value === true, 'e woken');
+      unfill(a!.cond);
+      expectClean(a!, c!, e!);
+    });
+
+    it('SharedCondition.waitSync() on a thread without Atomics.waitAsync wakes when another thread notifies it', () => {
+      const [a, b] = threads(2);
+      delete (Atomics as { waitAsync?: unknown }).waitAsync;
+      try {
+        const w = wordsOf(a!.cond);
+        const notified = at(
+          'wait',
+          (array, index) => on(a!.cond, array, index, seat(0) + 1),
+          () => {
+            expect(Atomics.load(w, seat(0)) & 7).to.equal(3); // POLLING
+            a!.lock.acquireSync();
+            a!.cond.notify(1);
+            a!.lock.release();
+            return 'ok';
+          },
+        );
+        b!.lock.acquireSync();
+        expect(b!.cond.waitSync(10_000)).to.equal(true);
+        expect(notified.fired).to.equal(true);
+        expect(b!.lock.locked()).to.equal(true);
+        b!.lock.release();
+      } finally {
+        Atomics.waitAsync = realWaitAsync;
+      }
+      expectClean(a!, b!);
+    });
+  });
+});

@@ -7,6 +7,7 @@ import { COUNTER, bufferBytes, layout } from '../workers/lock-layout.js';
 import { type LockAgent, startLockAgent } from '../workers/lock-agents.js';
 import { until, within } from '../workers/agents.js';
 import { inspected, lockSuite } from '../lock-suite.js';
+import { at, noRaces, on, wordsOf } from './races.js';
 
 // On one thread, a SharedLock keeps every promise of the one-thread Lock (its queue: util.inspect's waiters).
 lockSuite(
@@ -456,5 +457,439 @@ describe('SharedLock: the protocol, step by step (shared memory written as anoth
     first.release();
     await within(Promise.all(waits), 10_000, 'the 32 waiters');
     expect(first.locked()).to.equal(false);
+  });
+});
+
+describe('SharedLock: races, the other thread stepping in between two steps of this one', () => {
+  // Lock objects over one buffer are threads; the lock word is word 0, the ticket counter word 1, the
+  // seats words 2 to 33 (state bits: RESERVED 1, WAITING 2, GRANTED 4, DEAD 5).
+  const LOCKED = 1;
+  const ONE = 2;
+  const SEAT = 2;
+  afterEach(noRaces);
+
+  /** Three lock objects over one lock (three threads). */
+  const threads = () => {
+    const a = new SharedLock();
+    return [a, new SharedLock(a.buffer), new SharedLock(a.buffer)] as const;
+  };
+  /** Nothing left behind: the lock free, no seat taken, no engine waiter. */
+  const expectClean = (lock: SharedLock) => {
+    expect(lock.locked()).to.equal(false);
+    expect(Array.from(wordsOf(lock).slice(0, 34)).filter((_, i) => i !== 1)).to.deep.equal(new Array(33).fill(0));
+    expect(engineWaiters(lock, SharedLock.BYTES)).to.equal(0);
+  };
+
+  it('SharedLock.release() that read the lock word just before a thread counted itself lets go, and that thread takes the lock as it publishes', async () => {
+    const [a, b] = threads();
+    const w = wordsOf(a);
+    await a.acquire();
+    // b has counted itself and is about to publish its seat; a's release read the word before b counted.
+    at(
+      'add',
+      (array, index) => on(a, array, index, 1),
+      (real) => {
+        at(
+          'load',
+          (array, index) => on(a, array, index, 0),
+          () => LOCKED,
+        );
+        a.release();
+        return real();
+      },
+    );
+    const p = track(b.acquire());
+    await flush();
+    expect(p.value).to.equal(true);
+    expect(Atomics.load(w, 0)).to.equal(LOCKED); // held by b, nobody counted
+    b.release();
+    expectClean(a);
+  });
+
+  it('SharedLock.release() letting go for a counted thread, as a third thread gets in line, hands the lock to the one in line; the counted thread is next', async () => {
+    const [a, b, c] = threads();
+    const order: string[] = [];
+    let cDone: Promise<void> | undefined;
+    await a.acquire();
+    // b has counted itself, not published; a releases, and c gets in line just before a lets go.
+    at(
+      'add',
+      (array, index) => on(a, array, index, 1),
+      (real) => {
+        at(
+          'compareExchange',
+          (array, index, expected, replacement) =>
+            on(a, array, index, 0) && expected === (LOCKED | ONE) && replacement === ONE,
+          (letGo) => {
+            cDone = c.acquire().then(() => (order.push('c'), c.release()));
+            return letGo();
+          },
+        );
+        a.release();
+        return real();
+      },
+    );
+    const bDone = b.acquire().then(() => (order.push('b'), b.release()));
+    await within(Promise.all([cDone, bDone]), 10_000, 'both threads');
+    expect(order).to.deep.equal(['c', 'b']);
+    expectClean(a);
+  });
+
+  it('SharedLock.release() that let go just as the counted thread published takes the lock back and hands it to that thread', async () => {
+    const [a, b] = threads();
+    await a.acquire();
+    // b publishes its seat; a's release looked at the seats just before, and lets go just after.
+    at(
+      'store',
+      (array, index, value) => on(a, array, index, SEAT) && (value! & 7) === 2,
+      (real) => {
+        const done = real();
+        at(
+          'load',
+          (array, index) => on(a, array, index, SEAT),
+          () => 1 /* RESERVED, not published yet */,
+        );
+        a.release();
+        return done;
+      },
+    );
+    const p = track(b.acquire());
+    await until(() => p.state === 'fulfilled', 'b getting the lock');
+    expect(p.value).to.equal(true);
+    expect(b.locked()).to.equal(true);
+    b.release();
+    expectClean(a);
+  });
+
+  it('SharedLock.acquire() that finds the lock free but loses it to another thread in that instant waits in line and gets it next', async () => {
+    const [a, b] = threads();
+    let bGot: Promise<boolean> | undefined;
+    at(
+      'compareExchange',
+      (array, index, expected, replacement) => on(a, array, index, 0) && expected === 0 && replacement === LOCKED,
+      (real) => {
+        bGot = b.acquire();
+        return real();
+      },
+    );
+    const p = track(a.acquire());
+    expect(await bGot).to.equal(true);
+    await flush();
+    expect(p.state).to.equal('pending');
+    b.release();
+    await until(() => p.state === 'fulfilled', 'a getting the lock');
+    a.release();
+    expectClean(a);
+  });
+
+  it('SharedLock.release() racing the withdrawal of the oldest thread in line (its waiter aborted) hands the lock to the next thread', async () => {
+    const [a, b, c] = threads();
+    const w = wordsOf(a);
+    await a.acquire();
+    const ac = new AbortController();
+    const bGot = track(b.acquire({ signal: ac.signal }));
+    const cGot = track(c.acquire());
+    await flush();
+    const bSeat = SEAT; // b sat first
+    at(
+      'compareExchange',
+      (array, index, expected, replacement) => on(a, array, index, bSeat) && replacement === ((expected! & ~7) | 4),
+      (real) => {
+        ac.abort(new Error('gave up'));
+        return real();
+      },
+    );
+    a.release();
+    expect(Atomics.load(w, bSeat)).to.equal(0); // b left its seat
+    await until(() => cGot.state === 'fulfilled' && bGot.state === 'rejected', 'c getting the lock');
+    expect((bGot.reason as Error).message).to.equal('gave up');
+    c.release();
+    expectClean(a);
+  });
+
+  it('SharedLock: a waiter handed the lock while it re-arms after a stray wake-up is taken for gone, gets back in line and still gets the lock', async () => {
+    const [a, b] = threads();
+    const w = wordsOf(a);
+    await a.acquire();
+    const p = track(b.acquire());
+    await flush();
+    // A late notify (meant for the seat's previous owner) wakes b; a releases just before b re-arms,
+    // and finds no engine waiter on b's seat.
+    const released = at(
+      'waitAsync',
+      (array, index) => on(a, array, index, SEAT),
+      (real) => {
+        a.release();
+        expect(Atomics.load(w, SEAT) & 7).to.equal(5); // DEAD: taken for gone
+        return real();
+      },
+    );
+    Atomics.notify(w, SEAT);
+    await until(() => p.state === 'fulfilled', 'b getting the lock');
+    expect(released.fired).to.equal(true);
+    expect(Atomics.load(w, 0)).to.equal(LOCKED);
+    b.release();
+    expectClean(a);
+  });
+
+  it('SharedLock: a thread that publishes as the lock is let go, and loses it to another thread in that instant, stays in line and gets it next', async () => {
+    const [a, b, c] = threads();
+    const order: string[] = [];
+    let cDone: Promise<void> | undefined;
+    await a.acquire();
+    at(
+      'add',
+      (array, index) => on(a, array, index, 1),
+      (real) => {
+        a.release(); // b counted, not published: a lets go for b to take
+        at(
+          'compareExchange',
+          (array, index, expected, replacement) => on(a, array, index, 0) && expected === ONE && replacement === LOCKED,
+          (take) => {
+            cDone = c.acquire().then(() => (order.push('c'), c.release())); // takes the free lock first
+            return take();
+          },
+        );
+        return real();
+      },
+    );
+    const bDone = b.acquire().then(() => (order.push('b'), b.release()));
+    await within(Promise.all([cDone, bDone]), 10_000, 'both threads');
+    expect(order).to.deep.equal(['c', 'b']);
+    expectClean(a);
+  });
+
+  it('SharedLock: a thread taken for gone whose seat another thread took meanwhile sits elsewhere, gets back in line and gets the lock', async () => {
+    const [a, b, c] = threads();
+    const w = wordsOf(a);
+    const order: string[] = [];
+    await a.acquire();
+    const bDone = b.acquire().then(() => (order.push('b'), b.release()));
+    await flush();
+    Atomics.notify(w, SEAT); // a stray wake-up: b is between two waits
+    a.release(); // finds no engine waiter on b's seat: takes b for gone, and lets go
+    expect(Atomics.load(w, SEAT) & 7).to.equal(5);
+    expect(a.acquireSync(0)).to.equal(true);
+    const cDone = c.acquire().then(() => (order.push('c'), c.release())); // takes the dead seat
+    await flush();
+    await until(() => (Atomics.load(w, SEAT + 1) & 7) === 2, 'b back in line, in another seat');
+    a.release();
+    await within(Promise.all([bDone, cDone]), 10_000, 'both threads');
+    expect(order).to.deep.equal(['c', 'b']);
+    expectClean(a);
+  });
+
+  it('SharedLock: a waiter giving up just as the lock is handed to its thread passes the lock on to the next thread', async () => {
+    const [a, b, c] = threads();
+    await a.acquire();
+    const ac = new AbortController();
+    const bGot = track(b.acquire({ signal: ac.signal }));
+    await flush();
+    const cGot = track(c.acquire());
+    await flush();
+    a.release(); // grants b's seat and wakes b
+    ac.abort(new Error('gave up')); // before b looked
+    await until(() => cGot.value === true && bGot.state === 'rejected', 'c getting the lock');
+    expect((bGot.reason as Error).message).to.equal('gave up');
+    c.release();
+    expectClean(a);
+  });
+
+  it('SharedLock.release() from a thread taken for gone, whose seat another thread took before it looked, hands the lock to that thread', async () => {
+    const [a, b, c] = threads();
+    const w = wordsOf(a);
+    const order: string[] = [];
+    await a.acquire();
+    const bDone = b.acquire().then(() => (order.push('b'), b.release()));
+    await flush();
+    Atomics.notify(w, SEAT); // a stray wake-up: b is between two waits
+    a.release(); // finds no engine waiter on b's seat: takes b for gone, and lets go
+    expect(a.acquireSync(0)).to.equal(true);
+    const cDone = c.acquire().then(() => (order.push('c'), c.release())); // takes the dead seat
+    expect(Atomics.load(w, SEAT) & 7).to.equal(2);
+    b.release(); // any thread may release: b's, before it looked at its seat
+    await within(Promise.all([bDone, cDone]), 10_000, 'both threads');
+    expect(order).to.deep.equal(['c', 'b']);
+    expectClean(a);
+  });
+
+  describe('acquireSync', () => {
+    it('SharedLock.acquireSync() takes the lock released by its holder just as this thread sits down', () => {
+      const [a, d] = threads();
+      const w = wordsOf(a);
+      w[0] = LOCKED; // held by another thread
+      const released = at(
+        'compareExchange',
+        (array, index, expected, replacement) => on(a, array, index, SEAT) && expected === 0 && replacement === 1,
+        (real) => {
+          const seen = real();
+          Atomics.store(w, 0, 0); // the holder releases, nobody in line
+          return seen;
+        },
+      );
+      expect(d.acquireSync(10_000)).to.equal(true);
+      expect(released.fired).to.equal(true);
+      expect(Atomics.load(w, 0)).to.equal(LOCKED);
+      d.release();
+      expectClean(a);
+    });
+
+    it('SharedLock.acquireSync() woken by the grant of another thread takes the lock', () => {
+      const [a, d] = threads();
+      const w = wordsOf(a);
+      w[0] = LOCKED;
+      const granted = at(
+        'wait',
+        (array, index) => on(a, array, index, SEAT),
+        () => {
+          // Another thread releases: grants this thread's seat, uncounts it and wakes it.
+          Atomics.store(w, SEAT, (Atomics.load(w, SEAT) & ~7) | 4);
+          Atomics.sub(w, 0, ONE);
+          return 'ok';
+        },
+      );
+      expect(d.acquireSync(10_000)).to.equal(true);
+      expect(granted.fired).to.equal(true);
+      expect(Atomics.load(w, 0)).to.equal(LOCKED);
+      d.release();
+      expectClean(a);
+    });
+
+    it('SharedLock.acquireSync() taken for gone between two waits publishes again and gets the lock', async () => {
+      const [a, d] = threads();
+      const w = wordsOf(a);
+      await a.acquire();
+      const missed = at(
+        'wait',
+        (array, index) => on(a, array, index, SEAT),
+        () => {
+          a.release(); // finds no waiter on the seat: takes it for gone, lets go
+          expect(Atomics.load(w, SEAT) & 7).to.equal(5);
+          return 'timed-out';
+        },
+      );
+      expect(d.acquireSync(10_000)).to.equal(true);
+      expect(missed.fired).to.equal(true);
+      expect(Atomics.load(w, 0)).to.equal(LOCKED);
+      d.release();
+      expectClean(a);
+    });
+
+    it('SharedLock.acquireSync() that times out while its thread has async waiters leaves them in line', async () => {
+      const [a, d] = threads();
+      await a.acquire();
+      const p = track(d.acquire());
+      await flush();
+      expect(d.acquireSync(1)).to.equal(false);
+      a.release();
+      await until(() => p.value === true, 'the async waiter getting the lock');
+      d.release();
+      expectClean(a);
+    });
+  });
+
+  describe('without Atomics.waitAsync (the polling fallback)', () => {
+    let clock: ReturnType<typeof fakeClock>;
+    withFakeClock((c) => (clock = c));
+    beforeEach(() => delete (Atomics as { waitAsync?: unknown }).waitAsync);
+    afterEach(() => (Atomics.waitAsync = realWaitAsync));
+
+    it('SharedLock: a thread without Atomics.waitAsync polls its seat and gets the lock handed to it', async () => {
+      const [a, d] = threads();
+      await a.acquire();
+      const p = track(d.acquire());
+      expect(Atomics.load(wordsOf(a), SEAT) & 7).to.equal(3); // POLLING
+      clock.tick(1);
+      await flush();
+      expect(p.state).to.equal('pending');
+      a.release(); // to the polling seat
+      clock.tick(2);
+      await flush();
+      expect(p.value).to.equal(true);
+      expect(clock.countTimers()).to.equal(0);
+      d.release();
+      expectClean(a);
+    });
+
+    it('SharedLock.acquireSync() handed the lock on a thread without Atomics.waitAsync puts its async waiters back in line', async () => {
+      const [a, d] = threads();
+      await a.acquire();
+      const p = track(d.acquire());
+      at(
+        'wait',
+        (array, index) => on(a, array, index, SEAT),
+        () => {
+          a.release(); // hands the lock to the polling seat
+          return 'ok';
+        },
+      );
+      expect(d.acquireSync(10_000)).to.equal(true);
+      expect(Atomics.load(wordsOf(a), SEAT) & 7).to.equal(3); // in line again, for the async waiter
+      d.release();
+      await flush();
+      expect(p.value).to.equal(true);
+      expect(clock.countTimers()).to.equal(0);
+      d.release();
+      expectClean(a);
+    });
+  });
+
+  describe('with every seat taken', () => {
+    let clock: ReturnType<typeof fakeClock>;
+    withFakeClock((c) => (clock = c));
+    /** 32 threads, each between taking its seat and publishing it. */
+    const fill = (lock: SharedLock) => {
+      const w = wordsOf(lock);
+      for (let i = 0; i < 32; i++) w[SEAT + i] = (8 * (i + 1)) | 1;
+      return Array.from(w.slice(SEAT, SEAT + 32));
+    };
+
+    it('SharedLock.acquire() on a thread that finds every seat taken polls, and takes the lock when it comes free', async () => {
+      const [a, d] = threads();
+      await a.acquire();
+      const seats = fill(a);
+      const p = track(d.acquire());
+      const q = track(d.acquire()); // the same thread: one poll for both
+      expect(clock.countTimers()).to.equal(1);
+      clock.tick(1);
+      await flush();
+      expect(p.state).to.equal('pending'); // still held: polls again later
+      a.release();
+      expect(a.locked()).to.equal(false);
+      clock.tick(2);
+      await flush();
+      expect(p.value).to.equal(true);
+      expect(Array.from(wordsOf(a).slice(SEAT, SEAT + 32))).to.deep.equal(seats); // took no seat
+      expect(q.state).to.equal('pending');
+      d.release();
+      clock.tick(4);
+      await flush();
+      expect(q.value).to.equal(true);
+      expect(clock.countTimers()).to.equal(0);
+      d.release();
+      expect(a.locked()).to.equal(false);
+    });
+
+    it('SharedLock.acquireSync() with every seat taken takes the lock when it comes free between its tries', () => {
+      const [a, d] = threads();
+      const w = wordsOf(a);
+      w[0] = LOCKED; // held by another thread
+      const seats = fill(a);
+      expect(d.acquireSync(0)).to.equal(false);
+      const slept = at(
+        'wait',
+        (array) => array.buffer !== a.buffer,
+        () => {
+          Atomics.store(w, 0, 0); // the holder releases while this thread sleeps
+          return 'timed-out';
+        },
+      );
+      expect(d.acquireSync(10_000)).to.equal(true);
+      expect(slept.fired).to.equal(true);
+      expect(Atomics.load(w, 0)).to.equal(LOCKED);
+      expect(Array.from(w.slice(SEAT, SEAT + 32))).to.deep.equal(seats);
+      d.release();
+      expect(a.locked()).to.equal(false);
+    });
   });
 });
