@@ -6,6 +6,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
+import { browserRoundTrips } from './browser/run.js';
 import { type Case, aborts, memory, pingPong, release, timeouts, waitOnSetEvent } from './events.js';
 import { type Settings } from './harness.js';
 import { conditionRoundTrip, lockHandOff, uncontended } from './locks.js';
@@ -72,6 +73,8 @@ add(await conditionRoundTrip(scale(100_000), s, true));
 add(await semaphoreHandOff(scale(160_000), s));
 add(await uncontended(scale(1_000_000), s));
 for (const c of await roundTrips(quick ? 200 : 20_000)) add(c);
+// Headless Chromium: 20,000 rounds per variant in 4 round-robin passes; the smoke run, 2 batches a variant.
+for (const c of await browserRoundTrips(quick ? 40 : 20_000, quick ? 1 : 4, quick ? 60_000 : 1_200_000)) add(c);
 
 if (quick) {
   // The sizes are too small for any ratio to mean anything: no table, no goals.
