@@ -29,7 +29,11 @@ export type Variant =
  * measures re-taking). An async side gets in line for its next turn before it releases (FIFO puts it
  * behind the other); a blocking side cannot, so the other side waits until it is in line: its seat
  * published, not only counted (a release that finds a thread counted but not yet published lets go, and
- * the releaser's own next acquireSync() could take the lock back).
+ * the releaser's own next acquireSync() could take the lock back). With two blocking sides, A's round
+ * runs from its release to its having the lock back; A's wait for B to be in line again before it is not
+ * timed: that is B's way back into line after its release, which the raw ping-pong overlaps with the next
+ * round (a raw notify needs nobody asleep), not a hand-off. (B's wait for A is timed, and short: A gets in
+ * line right after its release.)
  *
  * B counts its turns in the word before the lock, and A checks after each round that B had exactly one.
  * A round that was not two hand-offs is left out and counted (`missed`). With two blocking sides it
@@ -97,13 +101,15 @@ export interface Rounds {
 /**
  * A's clock: times its rounds in batches of `batch` and keeps each batch's time per round (a browser
  * coarsens performance.now(), to 5 µs on a cross-origin isolated Chromium page: too coarse for one round;
- * Node times each round). With `turns` (the lock variants), a batch in which B did not have exactly one
- * turn per round is left out, its rounds counted in `missed`.
+ * Node times each round). The clock runs from start() on; a round that ends with lap(true) stops it until
+ * the next start(). With `turns` (the lock variants), a batch in which B did not have exactly one turn
+ * per round is left out, its rounds counted in `missed`.
  */
 class Laps {
   readonly times: number[] = [];
   missed = 0;
   #t0 = 0;
+  #sum = 0;
   #n = 0;
   #seen = 0;
   readonly #batch: number;
@@ -116,15 +122,18 @@ class Laps {
     this.#t0 = performance.now();
   }
   /** After each round. */
-  lap(): void {
-    if (++this.#n < this.#batch) return;
+  lap(pause = false): void {
+    if (++this.#n < this.#batch && !pause) return;
     const now = performance.now();
+    this.#sum += now - this.#t0;
+    this.#t0 = now;
+    if (this.#n < this.#batch) return;
     const seen = this.#turns === undefined ? 0 : Atomics.load(this.#turns, TURNS);
-    if (this.#turns === undefined || seen - this.#seen === this.#batch) this.times.push((now - this.#t0) / this.#batch);
+    if (this.#turns === undefined || seen - this.#seen === this.#batch) this.times.push(this.#sum / this.#batch);
     else this.missed += this.#batch;
     this.#seen = seen;
     this.#n = 0;
-    this.#t0 = now;
+    this.#sum = 0;
   }
   result(): Rounds {
     return { times: this.times, missed: this.missed };
@@ -214,10 +223,11 @@ export async function pingPongA(
     laps.start();
     if (lockSide === 'sync') {
       while (Atomics.load(turns, TURNS) < rounds) {
-        untilOtherInLine(words, turns);
+        untilOtherInLine(words, turns); // not timed: B's way back into line
+        laps.start();
         lock.release(); // to B
         lock.acquireSync(); // back from B
-        laps.lap();
+        laps.lap(true);
       }
     } else {
       for (let r = 0; r < rounds; r++) {
