@@ -2,7 +2,8 @@
  * `npm run bench`: every case, every contender, in one run; prints one table and the goals, and writes
  * bench/results.json. `-- --svg` also draws docs/release.svg; `-- --quick` is a smoke run with tiny
  * sizes that prints one line, judges no goals and writes nothing (npm test uses it to check that the
- * harness still runs).
+ * harness still runs). The browser cases (bench/browser/) run in headless Chromium, left out with a note
+ * where there is none.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
