@@ -8,7 +8,7 @@ export interface Case {
   unit: string;
   n?: number;
   rows: Measured[];
-  /** Contenders left out, and why. */
+  /** Contenders, or rounds of one, left out, and why. */
   skipped?: string[];
 }
 

@@ -2,10 +2,12 @@
  * `npm run bench`: every case, every contender, in one run; prints one table and the goals, and writes
  * bench/results.json. `-- --svg` also draws docs/release.svg; `-- --quick` is a smoke run with tiny
  * sizes that prints one line, judges no goals and writes nothing (npm test uses it to check that the
- * harness still runs).
+ * harness still runs). The browser cases (bench/browser/) run in headless Chromium, left out with a note
+ * where there is none.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
+import { browserRoundTrips } from './browser/run.js';
 import { type Case, aborts, memory, pingPong, release, timeouts, waitOnSetEvent } from './events.js';
 import { type Settings } from './harness.js';
 import { conditionRoundTrip, lockHandOff, uncontended } from './locks.js';
@@ -72,6 +74,8 @@ add(await conditionRoundTrip(scale(100_000), s, true));
 add(await semaphoreHandOff(scale(160_000), s));
 add(await uncontended(scale(1_000_000), s));
 for (const c of await roundTrips(quick ? 200 : 20_000)) add(c);
+// Headless Chromium: 20,000 rounds per variant in 4 round-robin passes; the smoke run, 2 batches a variant.
+for (const c of await browserRoundTrips(quick ? 40 : 20_000, quick ? 1 : 4, quick ? 60_000 : 1_200_000)) add(c);
 
 if (quick) {
   // The sizes are too small for any ratio to mean anything: no table, no goals.

@@ -139,6 +139,18 @@ export function goals(cases: Case[]): Verdict[] {
   ] as const) {
     ratio(`${id}: ${ours} <= 1.3x ${raw} (median)`, 1.3, value(cases, id, ours), value(cases, id, raw));
   }
+  for (const [id, ours, raw] of [
+    ['browser-lock', 'SharedLock acquire <-> acquire', 'raw waitAsync <-> waitAsync'],
+    ['browser-lock-workers', 'SharedLock acquire <-> acquire', 'raw waitAsync <-> waitAsync'],
+    ['browser-lock-sync', 'SharedLock acquireSync <-> acquireSync', 'raw Atomics.wait <-> Atomics.wait'],
+  ] as const) {
+    ratio(`${id}: ${ours} <= 1.3x ${raw} (median)`, 1.3, value(cases, id, ours), value(cases, id, raw));
+  }
+  for (const id of ['browser-lock', 'browser-lock-workers']) {
+    const ours = 'SharedLock acquire <-> acquire';
+    const web = 'navigator.locks request <-> request';
+    ratio(`${id}: ${ours} faster than ${web} (median)`, 1, value(cases, id, ours), value(cases, id, web));
+  }
   ratio(
     'SharedLock uncontended acquire + release <= 3x Lock',
     3,
@@ -206,14 +218,15 @@ export function releaseChart(cases: Case[], header: string): string {
   return parts.join('\n') + '\n';
 }
 
+/** The cross-thread cases (Node's worker_threads, and Chromium's): median and p99 per variant. */
+const crossThread = (c: Case) => c.id.startsWith('threads') || c.id.startsWith('browser');
+
 /** One row per case, one column per contender: the table the README shows. */
 export function summary(cases: Case[]): string {
-  const names = [
-    ...new Set(cases.filter((c) => !c.id.startsWith('threads')).flatMap((c) => c.rows.map((r) => r.name))),
-  ];
+  const names = [...new Set(cases.filter((c) => !crossThread(c)).flatMap((c) => c.rows.map((r) => r.name)))];
   const out = [`| case | unit | ${names.join(' | ')} |`, `| --- | --- |${' ---: |'.repeat(names.length)}`];
   for (const c of cases) {
-    if (c.id.startsWith('threads')) continue;
+    if (crossThread(c)) continue;
     const cell = (name: string) => {
       const r = c.rows.find((row) => row.name === name);
       return r === undefined ? 'n/a' : name === OURS ? `**${fmt(r.ns)}**` : fmt(r.ns);
@@ -221,7 +234,7 @@ export function summary(cases: Case[]): string {
     out.push(`| ${title(c)} | ${c.unit} | ${names.map(cell).join(' | ')} |`);
   }
   out.push('', '| cross-thread round trip | median ns | p99 ns |', '| --- | ---: | ---: |');
-  for (const c of cases.filter((c) => c.id.startsWith('threads'))) {
+  for (const c of cases.filter(crossThread)) {
     for (const r of c.rows) out.push(`| ${c.title}: ${r.name} | ${fmt(r.ns)} | ${fmt(r.max)} |`);
   }
   return out.join('\n') + '\n';

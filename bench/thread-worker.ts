@@ -4,7 +4,7 @@
  * times it; role `b` answers.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { SharedEvent } from './lib.js';
+import { SharedEvent, SharedLock } from './lib.js';
 import { type Variant, pingPongA, pingPongB } from './ping-pong.js';
 
 const { variant, role, buffer, rounds } = workerData as {
@@ -26,9 +26,9 @@ if (variant === 'postMessage') {
     }
   });
 } else {
-  if (role === 'a') parentPort!.postMessage(await pingPongA(variant, buffer, rounds, SharedEvent));
+  if (role === 'a') parentPort!.postMessage(await pingPongA(variant, buffer, rounds, { SharedEvent, SharedLock }));
   else {
-    await pingPongB(variant, buffer, rounds, SharedEvent);
+    await pingPongB(variant, buffer, rounds, { SharedEvent, SharedLock });
     parentPort!.postMessage('done');
   }
   clearInterval(keepAlive);

@@ -1,0 +1,17 @@
+// A module worker of the browser benchmarks: plays side A (times the rounds) or side B (answers) of one
+// round trip of bench/ping-pong.ts, with the built library, then reports to the page.
+import * as lib from '/dist/index.js';
+import { pingPongA, pingPongB } from '/ping-pong.js';
+
+self.onmessage = async ({ data: { variant, role, buffer, rounds, batch } }) => {
+  try {
+    if (role === 'a') self.postMessage({ result: await pingPongA(variant, buffer, rounds, lib, batch) });
+    else {
+      await pingPongB(variant, buffer, rounds, lib);
+      self.postMessage({ done: true });
+    }
+  } catch (error) {
+    self.postMessage({ error: String(error?.stack ?? error) });
+  }
+};
+self.postMessage({ loaded: true });
