@@ -9,10 +9,13 @@ import {
   TRUE,
   Waiter,
   WaiterQueue,
+  capture,
+  lastReject,
+  lastResolve,
   leave,
-  releaseOne,
   stopTimer,
   stopWatching,
+  takeOne,
 } from './core/queue.js';
 import { type Guard, guarded } from './guard.js';
 import { Lock, enterLock, isLock } from './lock.js';
@@ -226,7 +229,13 @@ export class Condition {
    */
   wait(arg?: number | WaitOptions): Promise<boolean>;
   wait(arg?: number | WaitOptions): Promise<boolean> {
-    return park(this.#waiters, arg, this.#mustHold, this.#makeWaiter, this.#releaseLock);
+    if (arg !== undefined) return park(this.#waiters, arg, this.#mustHold, this.#makeWaiter, this.#releaseLock);
+    // Nothing but a notification ends this wait: its entry is its promise's resolve function, which a
+    // notification moves into the lock's queue.
+    if (!this.#lock.locked()) return Promise.reject(notHeld('wait'));
+    const promise = this.#waiters.wait();
+    this.#lock.release();
+    return promise;
   }
 
   /**
@@ -246,11 +255,11 @@ export class Condition {
    */
   waitFor<T>(predicate: () => T, options?: number | WaitOptions): Promise<T> {
     let result: T;
-    let timeout: number;
+    let timeout = Infinity;
     let signal: AbortSignal | undefined;
     try {
       checkFunction(predicate, 'predicate');
-      ({ timeout, signal } = readWaitArg(options));
+      if (options !== undefined) ({ timeout, signal } = readWaitArg(options));
       if (!this.#lock.locked()) throw notHeld('waitFor');
       result = predicate();
       if (!result && signal !== undefined && isAborted(signal)) throw reasonOf(signal);
@@ -259,19 +268,12 @@ export class Condition {
       return Promise.reject(error);
     }
     if (result || timeout <= 0) return Promise.resolve(result);
-    return new Promise<T>((resolve, reject) => {
-      const w = new ConditionWaiter(
-        this.#lock,
-        this.#passOn,
-        this.#waiters,
-        resolve as never,
-        reject,
-        signal,
-        predicate,
-      );
-      enqueue(this.#waiters, w, timeout, signal);
-      this.#lock.release();
-    });
+    if (timeout === Infinity && signal === undefined) return this.#until(predicate);
+    const promise = new Promise<T>(capture as never);
+    const w = new ConditionWaiter(this.#lock, this.#passOn, this.#waiters, lastResolve, lastReject, signal, predicate);
+    enqueue(this.#waiters, w, timeout, signal);
+    this.#lock.release();
+    return promise;
   }
 
   /**
@@ -313,8 +315,29 @@ export class Condition {
     return 'Condition';
   }
 
+  /**
+   * `waitFor()` with nothing but notifications to end it: a plain `wait()` per notification, the
+   * predicate evaluated where the wait resumes (a job of its own, the lock held).
+   */
+  async #until<T>(predicate: () => T): Promise<T> {
+    let result: T;
+    do {
+      const notified = this.#waiters.wait();
+      this.#lock.release();
+      await notified;
+      result = predicate();
+      if (!result && !this.#lock.locked()) throw notHeld('waitFor'); // the predicate let it go
+    } while (!result);
+    return result;
+  }
+
   #wake(n: number): void {
-    for (let left = n; left > 0 && releaseOne(this.#waiters, true); left--);
+    for (let left = n; left > 0; left--) {
+      const e = takeOne(this.#waiters);
+      if (e === undefined) return;
+      if (typeof e === 'function') enterLock(this.#lock, e);
+      else (e as ConditionWaiter).notified();
+    }
   }
 }
 
@@ -324,19 +347,22 @@ function notHeld(method: string): Error {
   return new Error(`Condition.${method}() needs the lock held: acquire it first`);
 }
 
-/** Bits of a condition waiter's `state`, beside QUEUED and TIMED (kept in one field: a waiter is made per wait). */
-const NOTIFIED = 4;
-/** Re-acquiring the lock, or holding it again (until it settles or waits again). */
-const REACQUIRING = 8;
+/*
+ * Bits of a condition waiter's `state`, beside QUEUED and TIMED (kept in one field: a waiter is made per
+ * wait). REACQUIRING: out of the condition's queue, in the lock's queue (QUEUED again, there) or holding
+ * the lock again, until it settles or waits again.
+ */
+const REACQUIRING = 4;
 /** Holding the lock again, its predicate about to be evaluated. */
-const HOLDING = 16;
-const TIMED_OUT = 32;
-const ABORTED = 64;
+const HOLDING = 8;
+const TIMED_OUT = 16;
+const ABORTED = 32;
 
 /**
  * A waiter of a condition: notified (or timed out, or aborted), it re-acquires the lock before it
- * settles. Its timer and signal stay armed until then; one that fires after the notification turns it
- * into a timeout or an abort and passes the notification on.
+ * settles, by joining the lock's queue itself (the lock grants it like any waiter). Its timer and signal
+ * stay armed until then; one that fires after the notification turns it into a timeout or an abort and
+ * passes the notification on.
  *
  * A `waitFor` waiter carries its predicate: holding the lock again, it evaluates it in a job of its own
  * (never inside the call that released the lock), and unless it is satisfied or the time is up, goes
@@ -345,7 +371,6 @@ const ABORTED = 64;
  */
 class ConditionWaiter extends Waiter {
   #reason: unknown = undefined;
-  readonly #onLock = () => this.#settle();
 
   constructor(
     private readonly lock: Lock,
@@ -359,9 +384,16 @@ class ConditionWaiter extends Waiter {
     super(queue, resolve, reject, signal);
   }
 
-  override grant(): void {
-    this.state = (this.state & ~QUEUED) | NOTIFIED; // the queue took it out; its deadline and signal stay armed
+  /** Taken out of the condition's queue by a notification; its deadline and signal stay armed. */
+  notified(): void {
+    this.state &= ~QUEUED;
     this.#reacquire();
+  }
+
+  /** The lock is its own again: handed on by `release()`, or free when it asked. */
+  override grant(): void {
+    this.state &= ~QUEUED;
+    this.#settle();
   }
 
   override expire(): void {
@@ -378,18 +410,21 @@ class ConditionWaiter extends Waiter {
     stopTimer(this);
   }
 
+  /**
+   * Timed out or aborted (once: either ends the other). Still in the condition's queue, it leaves it
+   * and takes the lock back; out of it, it was notified: unless it already holds the lock, it passes
+   * the notification on to the next waiter.
+   */
   #cancel(): void {
-    if (this.queued) leave(this);
-    else if ((this.state & HOLDING) !== 0)
-      return; // it holds the lock and settles on its own
-    else if ((this.state & NOTIFIED) !== 0) this.passOn();
-    this.#reacquire();
+    if ((this.state & REACQUIRING) === 0) {
+      leave(this);
+      this.#reacquire();
+    } else if ((this.state & HOLDING) === 0) this.passOn();
   }
 
   #reacquire(): void {
-    if ((this.state & REACQUIRING) !== 0) return;
-    this.state |= REACQUIRING;
-    enterLock(this.lock, this.#onLock);
+    this.state |= REACQUIRING | QUEUED;
+    enterLock(this.lock, this);
   }
 
   /** Holding the lock again. */
@@ -411,15 +446,12 @@ class ConditionWaiter extends Waiter {
     }
     if ((this.state & ABORTED) !== 0) this.#finish(false, this.#reason);
     else if (result || (this.state & TIMED_OUT) !== 0) this.#finish(true, result);
+    else if (!this.lock.locked())
+      this.#finish(false, notHeld('waitFor')); // the predicate let it go
     else {
-      this.state = (this.state & ~(NOTIFIED | REACQUIRING | HOLDING)) | QUEUED;
+      this.state = (this.state & ~(REACQUIRING | HOLDING)) | QUEUED;
       this.queue.add(this);
-      try {
-        this.lock.release();
-      } catch (error) {
-        leave(this); // the predicate let the lock go: this wait cannot go on
-        this.#finish(false, error);
-      }
+      this.lock.release();
     }
   }
 

@@ -2,18 +2,21 @@ import { type WaitOptions, checkFunction } from './core/arguments.js';
 import { inspectable } from './core/inspect.js';
 import { keepIdle } from './core/shape.js';
 import { park } from './core/park.js';
-import { TRUE, WaiterQueue, releaseOne } from './core/queue.js';
+import { type Entry, TRUE, WaiterQueue, grant, releaseOne } from './core/queue.js';
 import { type Guard, guarded, runGuarded } from './guard.js';
 
 /**
- * The key of a lock's internal `enter(then)`: takes the lock for `then`, calling it at once when the lock
- * is free, else when the lock is handed to it in turn. What a condition's waiter uses to get its lock
- * back without a promise of its own. Registered, so that the ESM and CommonJS builds (and two copies of
- * the package) recognise each other's locks; versioned, so that another protocol never matches.
+ * The key of a lock's internal `enter(entry)`: takes the lock for a queue entry, granting it at once when
+ * the lock is free, else queueing it to be granted in turn. An entry is a function, called with `true`,
+ * or an object with a `queued` getter (true while it waits) and a `grant(true)` method: a waiter's
+ * resolve function or a {@link Waiter}, as a queue holds them. What a condition uses to give a notified
+ * waiter its lock back with nothing allocated: the condition's queue entry moves into the lock's queue.
+ * Registered, so that the ESM and CommonJS builds (and two copies of the package) recognise each other's
+ * locks; versioned, so that another protocol never matches.
  */
-const ENTER = /*#__PURE__*/ Symbol.for('awaitable-event/Lock.enter@1');
+const ENTER = /*#__PURE__*/ Symbol.for('awaitable-event/Lock.enter@2');
 
-type Enter = (this: Lock, then: () => void) => void;
+type Enter = (this: Lock, entry: Entry) => void;
 
 function defineEnter(proto: Lock, enter: Enter): true {
   Object.defineProperty(proto, ENTER, { value: enter });
@@ -25,9 +28,9 @@ export function isLock(value: unknown): value is Lock {
   return typeof value === 'object' && value !== null && typeof (value as Record<symbol, unknown>)[ENTER] === 'function';
 }
 
-/** Takes `lock` (of any build) for `then`: see {@link ENTER}. */
-export function enterLock(lock: Lock, then: () => void): void {
-  (lock as unknown as Record<symbol, Enter>)[ENTER]!.call(lock, then);
+/** Takes `lock` (of any build) for `entry`: see {@link ENTER}. */
+export function enterLock(lock: Lock, entry: Entry): void {
+  (lock as unknown as Record<symbol, Enter>)[ENTER]!.call(lock, entry);
 }
 
 /**
@@ -57,11 +60,11 @@ export class Lock {
     if (!Lock.#prototypeReady) {
       Lock.#prototypeReady = true;
       inspectable(Lock.prototype, 'Lock', (l) => ({ locked: l.#locked, waiters: l.#waiters.size }));
-      defineEnter(Lock.prototype, function (this: Lock, then) {
-        if (this.#locked) this.#waiters.add(then);
+      defineEnter(Lock.prototype, function (this: Lock, entry) {
+        if (this.#locked) this.#waiters.add(entry);
         else {
           this.#locked = true;
-          then();
+          grant(entry, true);
         }
       });
       keepIdle(new Lock());

@@ -33,24 +33,27 @@ describe('Condition.waitFor()', () => {
     cond.release();
   });
 
-  it('Condition.waitFor() rejects with the error its predicate throws, the lock held again', async () => {
-    const cond = new Condition();
-    let calls = 0;
-    await cond.acquire();
-    const t = track(
-      cond.waitFor(() => {
-        if (calls++ > 0) throw new Error('bad state');
-        return false;
-      }),
-    );
-    await cond.acquire();
-    cond.notify();
-    cond.release();
-    await flush();
-    expect((t.reason as Error).message).to.equal('bad state');
-    expect(cond.locked()).to.equal(true);
-    cond.release();
-  });
+  for (const options of [undefined, 1_000]) {
+    it(`Condition.waitFor(predicate, ${options}) rejects with the error its predicate throws, the lock held again`, async () => {
+      const cond = new Condition();
+      let calls = 0;
+      await cond.acquire();
+      const t = track(
+        cond.waitFor(() => {
+          if (calls++ > 0) throw new Error('bad state');
+          return false;
+        }, options),
+      );
+      await cond.acquire();
+      cond.notify();
+      cond.release();
+      await flush();
+      expect((t.reason as Error).message).to.equal('bad state');
+      expect(cond.locked()).to.equal(true);
+      expect(clock.countTimers()).to.equal(0);
+      cond.release();
+    });
+  }
 
   it('Condition.waitFor(): a signal aborted while the predicate is due rejects with the reason and passes nothing on', async () => {
     const cond = new Condition();
@@ -92,19 +95,23 @@ describe('Condition.waitFor()', () => {
     await flush();
     expect(String(first.reason)).to.match(/needs the lock held/);
     expect(cond.locked()).to.equal(false);
-    await cond.acquire();
-    let calls = 0;
-    const later = track(cond.waitFor(() => (calls++ === 0 ? false : (cond.release(), false))));
-    await cond.acquire();
-    cond.notify();
-    cond.release();
-    await flush();
-    expect(String(later.reason)).to.match(/not held/);
-    await cond.acquire();
-    cond.notifyAll(); // nobody is left to notify
-    cond.release();
-    await flush();
-    expect(calls).to.equal(2);
+    for (const options of [undefined, 1_000]) {
+      await cond.acquire();
+      let calls = 0;
+      const later = track(cond.waitFor(() => (calls++ === 0 ? false : (cond.release(), false)), options));
+      await cond.acquire();
+      cond.notify();
+      cond.release();
+      await flush();
+      expect(String(later.reason), `options ${options}`).to.match(/needs the lock held/);
+      expect(cond.locked()).to.equal(false);
+      await cond.acquire();
+      cond.notifyAll(); // nobody is left to notify
+      cond.release();
+      await flush();
+      expect(calls).to.equal(2);
+    }
+    expect(clock.countTimers()).to.equal(0);
   });
 
   it('Condition.waitFor() with an aborted signal answers a true predicate, else rejects with the reason', async () => {

@@ -71,9 +71,11 @@ describe('Condition', () => {
   it('Condition.wait(), waitFor(), notify() and notifyAll() need the lock held', async () => {
     const cond = new Condition();
     const w = track(cond.wait());
+    const timed = track(cond.wait(10));
     const f = track(cond.waitFor(() => true));
     await flush();
     expect((w.reason as Error).message).to.match(/Condition\.wait\(\) needs the lock held/);
+    expect((timed.reason as Error).message).to.match(/Condition\.wait\(\) needs the lock held/);
     expect((f.reason as Error).message).to.match(/Condition\.waitFor\(\) needs the lock held/);
     expect(() => cond.notify()).to.throw(Error, /Condition\.notify\(\) needs the lock held/);
     expect(() => cond.notifyAll()).to.throw(Error, /Condition\.notifyAll\(\) needs the lock held/);

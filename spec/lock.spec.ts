@@ -33,7 +33,7 @@ describe('Lock', () => {
 
   it('Lock is recognised by its registered brand, not by instanceof', () => {
     expect(isLock(new Lock())).to.equal(true);
-    expect(isLock({ [Symbol.for('awaitable-event/Lock.enter@1')]: () => {} })).to.equal(true);
+    expect(isLock({ [Symbol.for('awaitable-event/Lock.enter@2')]: () => {} })).to.equal(true);
     expect(isLock({ acquire() {}, release() {} })).to.equal(false);
     expect(isLock(null)).to.equal(false);
   });

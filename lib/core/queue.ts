@@ -17,7 +17,8 @@ import { Deadlines, type Timed, TIMED } from './deadline.js';
 
 /** The value a waiter is released with. */
 export type Resolve = (value: boolean) => void;
-type Entry = Resolve | Waiter;
+/** What a queue holds: a bare waiter's resolve function, or a {@link Waiter}. */
+export type Entry = Resolve | Waiter;
 
 /** Resolved promises shared by every fast path: awaiting them costs no allocation. */
 export const TRUE: Promise<true> = /*#__PURE__*/ Promise.resolve(true);
@@ -222,10 +223,10 @@ export class WaiterQueue {
 }
 
 /**
- * Releases the longest-waiting live waiter of `queue` with `value`; false when there is none. (A function,
- * not a method, so that a bundle with events alone, which release all at once, leaves it out.)
+ * Takes the longest-waiting live entry out of `queue` (undefined when there is none), for the caller to
+ * release: {@link grant}, or a condition's move into its lock's queue.
  */
-export function releaseOne(queue: WaiterQueue, value: boolean): boolean {
+export function takeOne(queue: WaiterQueue): Entry | undefined {
   const items = queue.items;
   while (queue.head < queue.tail) {
     const e = items[queue.head]!;
@@ -233,11 +234,26 @@ export function releaseOne(queue: WaiterQueue, value: boolean): boolean {
     if (typeof e === 'function' || e.queued) {
       if (--queue.size === 0) queue.emptied();
       else if (queue.head > FRONT && 2 * queue.head > queue.tail) queue.compact();
-      if (typeof e === 'function') e(value);
-      else if (e.grant === undefined) settle(e, value);
-      else e.grant(value);
-      return true;
+      return e;
     }
   }
-  return false;
+  return undefined;
+}
+
+/** Releases `e`, taken out of its queue (or never queued), with `value`. */
+export function grant(e: Entry, value: boolean): void {
+  if (typeof e === 'function') e(value);
+  else if (e.grant === undefined) settle(e, value);
+  else e.grant(value);
+}
+
+/**
+ * Releases the longest-waiting live waiter of `queue` with `value`; false when there is none. (A function,
+ * not a method, so that a bundle with events alone, which release all at once, leaves it out.)
+ */
+export function releaseOne(queue: WaiterQueue, value: boolean): boolean {
+  const e = takeOne(queue);
+  if (e === undefined) return false;
+  grant(e, value);
+  return true;
 }

@@ -76,7 +76,7 @@ Promise.all([later, e.wait(), disposed]).then(([a, b]) => {
     expect(run('node', ['cjs.cjs'], app).trim()).to.equal(esm);
   });
 
-  it('a Condition of the ESM build accepts a Lock made by the CommonJS build', () => {
+  it('a Condition of the ESM build waits and notifies on a Lock made by the CommonJS build', () => {
     writeFileSync(
       join(app, 'dual.mjs'),
       `import { createRequire } from 'node:module';
@@ -84,11 +84,20 @@ import { Condition } from 'awaitable-event';
 const { Lock } = createRequire(import.meta.url)('awaitable-event');
 const cond = new Condition(new Lock());
 await cond.acquire();
+const plain = cond.wait();
+await cond.acquire();
+const timed = cond.wait(60_000);
+await cond.acquire();
+cond.notifyAll();
 cond.release();
-console.log('ok');
+const first = await plain;
+cond.release();
+const second = await timed;
+cond.release();
+console.log(first, second, cond.locked());
 `,
     );
-    expect(run('node', ['dual.mjs'], app).trim()).to.equal('ok');
+    expect(run('node', ['dual.mjs'], app).trim()).to.equal('true true false');
   });
 
   it('the declarations type-check under import and require, `using` a guard included, with no lib setting', () => {
