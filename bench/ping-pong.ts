@@ -19,36 +19,162 @@ export type Variant =
   | 'SharedEvent waitSync <-> waitSync'
   | 'raw Atomics.wait <-> Atomics.wait'
   | 'SharedLock acquire <-> acquire'
-  | 'SharedLock acquireSync <-> acquireSync'
+  | 'SharedLock release -> acquireSync'
+  | 'raw notify -> Atomics.wait'
   | 'navigator.locks request <-> request'
   | 'postMessage';
 
 /**
- * The lock variants: a round trip is two hand-offs, A -> B -> A, each to the other thread, waiting. Every
- * release must find the other side in line (else it lets go and the releaser takes the lock back, which
- * measures re-taking). An async side gets in line for its next turn before it releases (FIFO puts it
- * behind the other); a blocking side cannot, so the other side waits until it is in line: its seat
- * published, not only counted (a release that finds a thread counted but not yet published lets go, and
- * the releaser's own next acquireSync() could take the lock back). With two blocking sides, A's round
- * runs from its release to its having the lock back; A's wait for B to be in line again before it is not
- * timed: that is B's way back into line after its release, which the raw ping-pong overlaps with the next
- * round (a raw notify needs nobody asleep), not a hand-off. (B's wait for A is timed, and short: A gets in
- * line right after its release.)
- *
- * B counts its turns in the word before the lock, and A checks after each round that B had exactly one.
- * A round that was not two hand-offs is left out and counted (`missed`). With two blocking sides it
- * happens, rarely: a release that finds the other side published but not yet blocked in Atomics.wait
- * (its notify wakes nobody) takes the grant back, as SharedLock's protocol says, and that turn is lost;
- * A then goes on until B has had all its turns, so that neither side waits for ever.
+ * The awaiting lock variants: a round trip is two hand-offs, A -> B -> A, each to the other thread,
+ * waiting in line. Every release must find the other side in line (else it lets go and the releaser takes
+ * the lock back, which measures re-taking): each side gets in line for its next turn before it releases
+ * (FIFO puts it behind the other). B counts its turns in the word before the lock, and A checks that B had
+ * exactly one per round (a round that was not two hand-offs is left out and counted, `missed`).
  */
-type LockVariant = 'SharedLock acquire <-> acquire' | 'SharedLock acquireSync <-> acquireSync';
+type LockVariant = 'SharedLock acquire <-> acquire';
 const lockSides: Record<LockVariant, Side> = {
   'SharedLock acquire <-> acquire': 'async',
-  'SharedLock acquireSync <-> acquireSync': 'sync',
 };
 
-/** Where the lock variants' lock lives in the buffer (after the event variants' words). */
-export const LOCK_AT = 8;
+/**
+ * The blocking variants are timed one way, a single hand-off: a blocking side cannot get in line for its
+ * next turn while it holds the lock, so a round trip of two blocking sides would time one side waiting for
+ * the other to be back in line, which raw ping-pong never does (a raw notify needs nobody asleep). Per
+ * round, untimed: A holds the lock (or, raw, the word reads the round), B says it is about to block and
+ * blocks, in `acquireSync()` (or `Atomics.wait` on the word); A waits until B's seat is published, then
+ * naps 100 µs, so that B is asleep. Timed: A reads the clock and releases (raw: stores the next round in the
+ * word and notifies); B, woken with the lock, reads the clock and says it is awake. Then, untimed: B
+ * releases and says so, A takes the lock back.
+ *
+ * The clock: in Node, `process.hrtime`, the process-wide monotonic clock, which every thread shares (two
+ * threads reading it agree to within 0.3 µs); the hand-off is B's time less A's. A browser has no such
+ * clock: each worker's `performance.now()` counts from its own time origin, and `timeOrigin` is not precise
+ * enough to line two of them up (B's time less A's came out negative there). So A times the hand-off
+ * alone, spinning until B says it is awake (that word reaches A in well under a microsecond, for the raw
+ * limit as for the lock). Chromium coarsens `performance.now()` to 5 µs (with jitter, so that a mean
+ * comes out right): A keeps the mean of each batch of `batch` hand-offs.
+ *
+ * A release that finds B published but not yet blocked in `Atomics.wait` (its notify wakes nobody) takes
+ * the grant back, as SharedLock's protocol says, and B gets the lock on its way back into line: A looks
+ * for B's seat DEAD right after releasing, and such a round is left out and counted (`missed`).
+ */
+type OneWay = 'SharedLock release -> acquireSync' | 'raw notify -> Atomics.wait';
+const oneWay: Record<OneWay, boolean> = {
+  'SharedLock release -> acquireSync': true,
+  'raw notify -> Atomics.wait': false,
+};
+
+/** Whether `variant` is timed one way, one hand-off per round (see {@link oneWay}). */
+export const isOneWay = (variant: string): boolean => variant in oneWay;
+
+/** Node's process-wide monotonic clock, in ns; undefined in a browser. */
+const hrtime = (globalThis as { process?: { hrtime?: { bigint?: () => bigint } } }).process?.hrtime?.bigint;
+/** The clock every thread shares, in ms, where there is one. */
+const sharedNow = hrtime === undefined ? undefined : () => Number(hrtime()) / 1e6;
+
+/** Index of the Int32 word where the one-way variants step through each round (see `step`). */
+const STEP = 2;
+/** Index of the Float64 slot where B writes the time it had the lock (with a shared clock). */
+const STAMP = 3;
+/** The steps of round r: A holds the lock, B may go; B is about to block; B has the lock; B let it go. */
+const step = {
+  go: (r: number) => 4 * r + 1,
+  blocking: (r: number) => 4 * r + 2,
+  awake: (r: number) => 4 * r + 3,
+  done: (r: number) => 4 * r + 4,
+};
+
+/** Blocks until the Int32 word `i` of `words` reads `value` (it only grows). */
+function until(words: Int32Array, i: number, value: number): void {
+  for (let v; (v = Atomics.load(words, i)) !== value;) Atomics.wait(words, i, v);
+}
+
+function say(words: Int32Array, value: number): void {
+  Atomics.store(words, STEP, value);
+  Atomics.notify(words, STEP);
+}
+
+/** Whether a seat of the lock whose words are `words` is DEAD: a grant its thread was not woken for. */
+function deadSeat(words: Int32Array): boolean {
+  for (let i = 2; i < words.length; i++) if ((Atomics.load(words, i) & 7) === 5) return true;
+  return false;
+}
+
+/**
+ * Side A of a one-way variant: the time of each hand-off (ms; with `batch` > 1, the mean of each batch),
+ * and how many were left out.
+ */
+function oneWayA(
+  variant: OneWay,
+  buffer: SharedArrayBuffer,
+  rounds: number,
+  { SharedLock }: Classes,
+  batch: number,
+): Rounds {
+  const words = new Int32Array(buffer, 0, 4);
+  const stamps = new Float64Array(buffer, 0, 4);
+  const lock = oneWay[variant] ? new SharedLock(buffer, LOCK_AT) : undefined;
+  const lockWords = new Int32Array(buffer, LOCK_AT, SharedLock.BYTES / 4);
+  const nap = new Int32Array(buffer, 4, 1); // TURNS: nobody notifies it here
+  const now = sharedNow ?? (() => performance.now());
+  const out: Rounds = { times: [], missed: 0 };
+  let sum = 0;
+  let n = 0;
+  lock?.acquireSync();
+  for (let r = 0; r < rounds; r++) {
+    say(words, step.go(r));
+    until(words, STEP, step.blocking(r));
+    if (lock !== undefined) untilOtherInLine(lockWords, nap);
+    Atomics.wait(nap, 0, 0, 0.1); // B asleep
+    const t = now();
+    if (lock !== undefined) lock.release();
+    else {
+      Atomics.store(words, 0, r + 1);
+      Atomics.notify(words, 0);
+    }
+    const dead = lock !== undefined && deadSeat(lockWords);
+    let time = 0;
+    if (sharedNow === undefined) {
+      while (Atomics.load(words, STEP) === step.blocking(r)); // until B is awake
+      time = now() - t;
+    }
+    until(words, STEP, step.done(r));
+    if (sharedNow !== undefined) time = stamps[STAMP]! - t;
+    if (dead) out.missed++;
+    else {
+      sum += time;
+      if (++n === batch) {
+        out.times.push(sum / batch);
+        sum = n = 0;
+      }
+    }
+    lock?.acquireSync(); // free: B let it go
+  }
+  lock?.release();
+  return out;
+}
+
+function oneWayB(variant: OneWay, buffer: SharedArrayBuffer, rounds: number, { SharedLock }: Classes): void {
+  const words = new Int32Array(buffer, 0, 4);
+  const stamps = new Float64Array(buffer, 0, 4);
+  const lock = oneWay[variant] ? new SharedLock(buffer, LOCK_AT) : undefined;
+  for (let r = 0; r < rounds; r++) {
+    until(words, STEP, step.go(r));
+    say(words, step.blocking(r));
+    if (lock !== undefined) lock.acquireSync();
+    else while (Atomics.load(words, 0) === r) Atomics.wait(words, 0, r);
+    if (sharedNow !== undefined) stamps[STAMP] = sharedNow();
+    Atomics.store(words, STEP, step.awake(r)); // A, spinning, needs no notify
+    lock?.release();
+    say(words, step.done(r));
+  }
+}
+
+/**
+ * Where the lock variants' lock lives in the buffer: after the event variants' words (0 and 1), and the
+ * one-way variants' step word (2) and time slot (bytes 24..31).
+ */
+export const LOCK_AT = 32;
 /** Index of the Int32 word where B counts its turns, in the lock variants (free there). */
 const TURNS = 1;
 
@@ -59,7 +185,7 @@ type Side = 'async' | 'sync';
 
 /** How each side of a variant waits (A first). */
 const sides: Record<
-  Exclude<Variant, 'postMessage' | 'navigator.locks request <-> request' | LockVariant>,
+  Exclude<Variant, 'postMessage' | 'navigator.locks request <-> request' | LockVariant | OneWay>,
   [Side, Side, boolean]
 > = {
   'SharedEvent wait <-> wait': ['async', 'async', true],
@@ -101,15 +227,13 @@ export interface Rounds {
 /**
  * A's clock: times its rounds in batches of `batch` and keeps each batch's time per round (a browser
  * coarsens performance.now(), to 5 µs on a cross-origin isolated Chromium page: too coarse for one round;
- * Node times each round). The clock runs from start() on; a round that ends with lap(true) stops it until
- * the next start(). With `turns` (the lock variants), a batch in which B did not have exactly one turn
+ * Node times each round). The clock runs from start() on. With `turns` (the lock variants), a batch in which B did not have exactly one turn
  * per round is left out, its rounds counted in `missed`.
  */
 class Laps {
   readonly times: number[] = [];
   missed = 0;
   #t0 = 0;
-  #sum = 0;
   #n = 0;
   #seen = 0;
   readonly #batch: number;
@@ -122,18 +246,15 @@ class Laps {
     this.#t0 = performance.now();
   }
   /** After each round. */
-  lap(pause = false): void {
-    if (++this.#n < this.#batch && !pause) return;
+  lap(): void {
+    if (++this.#n < this.#batch) return;
     const now = performance.now();
-    this.#sum += now - this.#t0;
-    this.#t0 = now;
-    if (this.#n < this.#batch) return;
     const seen = this.#turns === undefined ? 0 : Atomics.load(this.#turns, TURNS);
-    if (this.#turns === undefined || seen - this.#seen === this.#batch) this.times.push(this.#sum / this.#batch);
+    if (this.#turns === undefined || seen - this.#seen === this.#batch) this.times.push((now - this.#t0) / this.#batch);
     else this.missed += this.#batch;
+    this.#t0 = now;
     this.#seen = seen;
     this.#n = 0;
-    this.#sum = 0;
   }
   result(): Rounds {
     return { times: this.times, missed: this.missed };
@@ -212,6 +333,7 @@ export async function pingPongA(
   batch = 1,
 ): Promise<Rounds> {
   if (variant === 'navigator.locks request <-> request') return webLocksA(buffer, rounds, batch);
+  if (isOneWay(variant)) return oneWayA(variant as OneWay, buffer, rounds, { SharedEvent, SharedLock }, batch);
   const lockSide = (lockSides as Partial<Record<Variant, Side>>)[variant];
   if (lockSide !== undefined) {
     const lock = new SharedLock(buffer, LOCK_AT);
@@ -221,21 +343,11 @@ export async function pingPongA(
     await lock.acquire();
     while (!inLine(words)) await pause(); // B in line
     laps.start();
-    if (lockSide === 'sync') {
-      while (Atomics.load(turns, TURNS) < rounds) {
-        untilOtherInLine(words, turns); // not timed: B's way back into line
-        laps.start();
-        lock.release(); // to B
-        lock.acquireSync(); // back from B
-        laps.lap(true);
-      }
-    } else {
-      for (let r = 0; r < rounds; r++) {
-        const back = lock.acquire(); // in line behind B
-        lock.release(); // to B
-        await back;
-        laps.lap();
-      }
+    for (let r = 0; r < rounds; r++) {
+      const back = lock.acquire(); // in line behind B
+      lock.release(); // to B
+      await back;
+      laps.lap();
     }
     lock.release();
     return laps.result();
@@ -272,27 +384,18 @@ export async function pingPongB(
   { SharedEvent, SharedLock }: Classes,
 ): Promise<void> {
   if (variant === 'navigator.locks request <-> request') return webLocksB(buffer, rounds);
+  if (isOneWay(variant)) return oneWayB(variant as OneWay, buffer, rounds, { SharedEvent, SharedLock });
   const lockSide = (lockSides as Partial<Record<Variant, Side>>)[variant];
   if (lockSide !== undefined) {
     const lock = new SharedLock(buffer, LOCK_AT);
-    const words = new Int32Array(buffer, LOCK_AT, SharedLock.BYTES / 4);
     const turns = new Int32Array(buffer, 0, 2);
     while (!lock.locked()) await pause(); // A takes it first, then waits for us
-    if (lockSide === 'sync') {
-      for (let r = 0; r < rounds; r++) {
-        lock.acquireSync();
-        Atomics.add(turns, TURNS, 1);
-        untilOtherInLine(words, turns);
-        lock.release();
-      }
-    } else {
-      await lock.acquire();
-      for (let r = 0; r < rounds; r++) {
-        Atomics.add(turns, TURNS, 1);
-        const next = r < rounds - 1 ? lock.acquire() : undefined; // in line behind A
-        lock.release(); // to A
-        await next;
-      }
+    await lock.acquire();
+    for (let r = 0; r < rounds; r++) {
+      Atomics.add(turns, TURNS, 1);
+      const next = r < rounds - 1 ? lock.acquire() : undefined; // in line behind A
+      lock.release(); // to A
+      await next;
     }
     return;
   }

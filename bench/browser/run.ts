@@ -13,7 +13,7 @@ import { transform } from 'esbuild';
 import type { Case } from '../events.js';
 import { median, percentile } from '../harness.js';
 import type { Variant } from '../ping-pong.js';
-import { missedNote } from '../threads.js';
+import { missedNote, unitOf } from '../threads.js';
 
 type Between = 'page-worker' | 'worker-worker';
 interface Group {
@@ -39,8 +39,8 @@ const groups: Group[] = [
   },
   {
     id: 'browser-lock-sync',
-    title: 'module worker <-> module worker lock hand-off and back (two hand-offs), both blocking',
-    variants: ['SharedLock acquireSync <-> acquireSync', 'raw Atomics.wait <-> Atomics.wait'],
+    title: 'module worker -> module worker lock hand-off, one way, to a thread blocked waiting',
+    variants: ['SharedLock release -> acquireSync', 'raw notify -> Atomics.wait'],
     between: 'worker-worker',
   },
 ];
@@ -134,7 +134,7 @@ export async function browserRoundTrips(rounds: number, passes: number, limitMs:
       return {
         id,
         title: `${engine}: ${title}`,
-        unit: 'ns/round trip (spread: p99)',
+        unit: unitOf(variants),
         rows,
         ...(notes.length > 0 && { skipped: notes }),
       };
