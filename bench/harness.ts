@@ -20,8 +20,17 @@ export interface Measured {
 }
 
 export interface Settings {
+  /** Measured runs, at least; and more, until every contender has run `ms` in them. */
   runs: number;
+  /** Warm-up runs, at least; and more, until every contender has run `ms` in them. */
   warmup: number;
+  /**
+   * A small case runs in well under a millisecond: a few warm-up runs would leave its code cold
+   * (interpreted) when measured, the limit's too, and a few measured runs would each be one tick of the
+   * machine's noise. Running each phase for a time instead measures optimized code, as a program that
+   * runs all day runs it, over hundreds of samples.
+   */
+  ms?: number;
 }
 
 const gc: () => void =
@@ -30,15 +39,24 @@ const gc: () => void =
     throw new Error('run the benchmarks with node --expose-gc (npm run bench does)');
   });
 
-export async function measure(contenders: Contender[], { runs, warmup }: Settings): Promise<Measured[]> {
+export async function measure(contenders: Contender[], { runs, warmup, ms = 0 }: Settings): Promise<Measured[]> {
   const samples = contenders.map(() => [] as number[]);
-  for (let r = 0; r < warmup + runs; r++) {
-    for (const [i, c] of contenders.entries()) {
-      gc();
-      const start = process.hrtime.bigint();
-      const units = await c.run();
-      const ns = Number(process.hrtime.bigint() - start) / units;
-      if (r >= warmup) samples[i]!.push(ns);
+  const run = async (c: Contender) => {
+    gc();
+    const start = process.hrtime.bigint();
+    const units = await c.run();
+    return { ns: Number(process.hrtime.bigint() - start), units };
+  };
+  for (const measuring of [false, true]) {
+    const spent = contenders.map(() => 0); // ms each contender has run in this phase
+    const more = (i: number, r: number) => r < (measuring ? runs : warmup) || spent[i]! < ms;
+    for (let r = 0; contenders.some((_, i) => more(i, r)); r++) {
+      for (const [i, c] of contenders.entries()) {
+        if (!more(i, r)) continue; // done: the others go on in turn
+        const { ns, units } = await run(c);
+        spent[i]! += ns / 1e6;
+        if (measuring) samples[i]!.push(ns / units);
+      }
     }
   }
   return contenders.map((c, i) => {

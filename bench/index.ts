@@ -35,7 +35,7 @@ if (process.argv.includes('--render')) {
 
 const quick = process.argv.includes('--quick');
 const svg = process.argv.includes('--svg');
-const s: Settings = quick ? { runs: 1, warmup: 0 } : { runs: 7, warmup: 2 };
+const s: Settings = quick ? { runs: 1, warmup: 0 } : { runs: 7, warmup: 2, ms: 50 };
 const sizes = quick ? [100, 1_000] : [1_000, 10_000, 100_000, 1_000_000];
 const scale = (n: number) => (quick ? Math.min(n, 1_000) : n);
 
@@ -43,7 +43,7 @@ const header = `Node ${process.version}, ${cpus()[0]?.model ?? 'unknown CPU'} x$
 if (!quick) {
   console.log(`awaitable-event benchmarks: ${header}`);
   console.log(
-    `median of ${s.runs} runs after ${s.warmup} warm-up runs; spread = fastest..slowest run; ratio = to "${LIMIT}"\n`,
+    `median of ${s.runs} runs (or more, to ${s.ms} ms) after ${s.warmup} warm-up runs (or more, to ${s.ms} ms); spread = fastest..slowest run; ratio = to "${LIMIT}"\n`,
   );
 }
 

@@ -28,7 +28,11 @@ function value(cases: Case[], id: string, name: string, n?: number): number | un
   return cases.find((c) => c.id === id && c.n === n)?.rows.find((r) => r.name === name)?.ns;
 }
 
-/** The goal for a timed release, against bare promises without a timeout. */
+/**
+ * The goal for a timed release, against the bare promises (without a timeout) of the same case: they run
+ * in turn with it, in the same heap. (The untimed case's, measured a minute earlier before the timed
+ * peers' timers had grown the heap, ran 10-20% faster at N = 100,000 and made the ratio flip.)
+ */
 const TIMED_GOAL = 1.5;
 
 export function goals(cases: Case[]): Verdict[] {
@@ -62,7 +66,7 @@ export function goals(cases: Case[]): Verdict[] {
       `release of ${n} waiters with wait(60_000) <= ${TIMED_GOAL}x bare promises without timeout`,
       TIMED_GOAL,
       value(cases, 'release-timeout', OURS, n),
-      value(cases, 'release', LIMIT, n),
+      value(cases, 'release-timeout', LIMIT, n),
     );
   }
   ratio(
