@@ -30,12 +30,13 @@
  *   again and takes the lock back to hand it over if one was published meanwhile: either it sees the
  *   seat, or the thread sees the lock free (the thread writes its seat before reading the lock, the
  *   releaser writes the lock before reading the seats). Nobody spins.
- * - To find the oldest seat, release reads the ticket counter, then COUNT, then the seats in turn, and
- *   stops once it has seen COUNT published seats ticketed no later than the counter it read: it has
- *   seen them all then, for a thread counts itself before it takes its ticket and stays counted while
- *   published (the one exception, a thread taking a let-go lock as it publishes, un-publishes before
- *   that lock can be released). A seat published during the look has a newer ticket: it does not
- *   count, and is younger than those. With one thread in line, release reads one seat, not 32.
+ * - To find the oldest seat, release reads the ticket counter first, then COUNT (in the lock word, as
+ *   often as it reads it), then the seats in turn, and stops once it has seen COUNT published seats
+ *   ticketed no later than the counter it read: it has seen them all then, for a thread counts itself
+ *   before it takes its ticket and stays counted while published (the one exception, a thread taking a
+ *   let-go lock as it publishes, un-publishes before that lock can be released). A seat published
+ *   during the look has a newer ticket: it does not count, and is younger than those. With one thread
+ *   in line, release reads one seat, not 32.
  * - The owner, woken, claims its grant (GRANTED(t) → RESERVED(t)): its first local waiter has the lock.
  *   If it still has local waiters, it re-arms its engine waiter and publishes again, with a new ticket
  *   (at the back of the line); else it leaves the seat, with no engine waiter to notify away. A thread
@@ -393,6 +394,7 @@ export class SharedLock {
   release(): void {
     const words = this.#words;
     const at = this.#at;
+    const newest = Atomics.load(words, at + 1); // the last ticket given, read before the count (see the scan)
     let l = Atomics.load(words, at);
     if ((l & LOCKED) === 0) throw new Error('SharedLock.release() called on a lock that is not held');
     // The hand-off's path, in one function (no calls before the notify): l is the lock word as last seen,
@@ -404,10 +406,9 @@ export class SharedLock {
         l = seen;
         continue;
       }
-      // The published seat with the oldest ticket. The scan stops once it has seen as many seats
-      // ticketed before it began as the lock word counts (see the protocol).
-      const newest = Atomics.load(words, at + 1); // the last ticket given: read before the count
-      let left = Atomics.load(words, at) >>> 1;
+      // The published seat with the oldest ticket. The scan stops once it has seen as many seats ticketed
+      // no later than `newest` as `l` counts (see the protocol).
+      let left = l >>> 1;
       let seat = -1;
       let v = 0;
       for (let i = 0, s = at + 2; i < SEATS && left > 0; i++, s++) {
