@@ -41,10 +41,10 @@ const lockSides: Record<LockVariant, Side> = {
  * next turn while it holds the lock, so a round trip of two blocking sides would time one side waiting for
  * the other to be back in line, which raw ping-pong never does (a raw notify needs nobody asleep). Per
  * round, untimed: A holds the lock (or, raw, the word reads the round), B says it is about to block and
- * blocks, in `acquireSync()` (or `Atomics.wait` on the word); A waits until B's seat is published, then
- * naps 100 µs, so that B is asleep. Timed: A reads the clock and releases (raw: stores the next round in the
- * word and notifies); B, woken with the lock, reads the clock and says it is awake. Then, untimed: B
- * releases and says so, A takes the lock back.
+ * blocks, in `acquireSync()` (or `Atomics.wait` on the word); A, asleep meanwhile, waits until B's seat is
+ * published (napping, see `untilOtherInLine`), then naps 100 µs, so that B is asleep. Timed: A reads the
+ * clock and releases (raw: stores the next round in the word and notifies); B, woken with the lock, reads
+ * the clock and says it is awake. Then, untimed: B releases and says so, A takes the lock back.
  *
  * The clock: in Node, `process.hrtime`, the process-wide monotonic clock, which every thread shares (two
  * threads reading it agree to within 0.3 µs); the hand-off is B's time less A's. A browser has no such
@@ -56,7 +56,8 @@ const lockSides: Record<LockVariant, Side> = {
  *
  * A release that finds B published but not yet blocked in `Atomics.wait` (its notify wakes nobody) takes
  * the grant back, as SharedLock's protocol says, and B gets the lock on its way back into line: A looks
- * for B's seat DEAD right after releasing, and such a round is left out and counted (`missed`).
+ * at B's seat right after releasing (one word, found DEAD), and such a round is left out and counted
+ * (`missed`).
  */
 type OneWay = 'SharedLock release -> acquireSync' | 'raw notify -> Atomics.wait';
 const oneWay: Record<OneWay, boolean> = {
@@ -94,12 +95,6 @@ function say(words: Int32Array, value: number): void {
   Atomics.notify(words, STEP);
 }
 
-/** Whether a seat of the lock whose words are `words` is DEAD: a grant its thread was not woken for. */
-function deadSeat(words: Int32Array): boolean {
-  for (let i = 2; i < words.length; i++) if ((Atomics.load(words, i) & 7) === 5) return true;
-  return false;
-}
-
 /**
  * Side A of a one-way variant: the time of each hand-off (ms; with `batch` > 1, the mean of each batch),
  * and how many were left out.
@@ -124,7 +119,7 @@ function oneWayA(
   for (let r = 0; r < rounds; r++) {
     say(words, step.go(r));
     until(words, STEP, step.blocking(r));
-    if (lock !== undefined) untilOtherInLine(lockWords, nap);
+    const seat = lock === undefined ? -1 : untilOtherInLine(lockWords, nap);
     Atomics.wait(nap, 0, 0, 0.1); // B asleep
     const t = now();
     if (lock !== undefined) lock.release();
@@ -132,7 +127,7 @@ function oneWayA(
       Atomics.store(words, 0, r + 1);
       Atomics.notify(words, 0);
     }
-    const dead = lock !== undefined && deadSeat(lockWords);
+    const dead = seat >= 0 && (Atomics.load(lockWords, seat) & 7) === 5; // DEAD: a grant B was not woken for
     let time = 0;
     if (sharedNow === undefined) {
       while (Atomics.load(words, STEP) === step.blocking(r)); // until B is awake
@@ -199,23 +194,26 @@ const sides: Record<
 const pause = () => new Promise((r) => setTimeout(r, 1));
 
 /**
- * Whether a thread waits in line for the lock whose words are `words`: a seat published (WAITING). The
- * layout is SharedLock's (lib/shared/shared-lock.ts): the lock word, the ticket counter, then 32 seats,
- * each a state in bits 0..2 (WAITING = 2) and a ticket.
+ * The index in `words` (the words of a lock) of a seat published (WAITING), or -1: whether a thread waits
+ * in line for the lock. The layout is SharedLock's (lib/shared/shared-lock.ts): the lock word, the ticket
+ * counter, then 32 seats, each a state in bits 0..2 (WAITING = 2, DEAD = 5) and a ticket.
  */
-function inLine(words: Int32Array): boolean {
-  for (let i = 2; i < words.length; i++) if ((Atomics.load(words, i) & 7) === 2) return true;
-  return false;
+function seatInLine(words: Int32Array): number {
+  for (let i = 2; i < words.length; i++) if ((Atomics.load(words, i) & 7) === 2) return i;
+  return -1;
 }
 
+const inLine = (words: Int32Array): boolean => seatInLine(words) >= 0;
+
 /**
- * Waits until the other side, blocking, waits in line (only it can): spins up to 100 µs, then naps 50 µs
- * at a time on `nap` (a word nobody notifies), so that the waiting thread does not hold for long a core
- * the other side needs to get in line (a plain spin often cost a scheduler time slice on a loaded machine).
+ * Waits until the other side, blocking, waits in line (only it can), and returns its seat: naps 20 µs at
+ * a time on `nap` (a word nobody notifies), asleep as the raw variant's A is while its B gets ready to
+ * block. Not a spin: A spinning while B got in line made the hand-off that followed slower, for the raw
+ * limit as much as for the lock (its median 1.5x, measured with a raw B that marked a word before
+ * blocking), by where the two threads were left to run.
  */
-function untilOtherInLine(words: Int32Array, nap: Int32Array): void {
-  const spinUntil = performance.now() + 0.1;
-  while (!inLine(words)) if (performance.now() > spinUntil) Atomics.wait(nap, 0, 0, 0.05);
+function untilOtherInLine(words: Int32Array, nap: Int32Array): number {
+  for (let seat; ; Atomics.wait(nap, 0, 0, 0.02)) if ((seat = seatInLine(words)) >= 0) return seat;
 }
 
 /** A's rounds: the time of each (ms, per round), and how many rounds were left out. */

@@ -30,9 +30,18 @@
  *   again and takes the lock back to hand it over if one was published meanwhile: either it sees the
  *   seat, or the thread sees the lock free (the thread writes its seat before reading the lock, the
  *   releaser writes the lock before reading the seats). Nobody spins.
+ * - To find the oldest seat, release reads the ticket counter first, then COUNT (in the lock word, as
+ *   often as it reads it), then the seats in turn, and stops once it has seen COUNT published seats
+ *   ticketed no later than the counter it read: it has seen them all then, for a thread counts itself
+ *   before it takes its ticket and stays counted while published (the one exception, a thread taking a
+ *   let-go lock as it publishes, un-publishes before that lock can be released). A seat published
+ *   during the look has a newer ticket: it does not count, and is younger than those. With one thread
+ *   in line, release reads one seat, not 32.
  * - The owner, woken, claims its grant (GRANTED(t) → RESERVED(t)): its first local waiter has the lock.
  *   If it still has local waiters, it re-arms its engine waiter and publishes again, with a new ticket
- *   (at the back of the line); else it leaves the seat, with no engine waiter to notify away.
+ *   (at the back of the line); else it leaves the seat, with no engine waiter to notify away. A thread
+ *   blocked in acquireSync with no async waiter and no engine waiter claims and leaves in one step
+ *   (GRANTED(t) → FREE).
  * - A releaser that finds its own seat (its index, with its ticket) the oldest hands the lock to its
  *   local waiter directly.
  * - A thread whose local queue empties (its waiters timed out or were aborted) withdraws at once, on
@@ -80,6 +89,7 @@ import { type Guard, guarded, runGuarded } from '../guard.js';
 import { sharedMemory } from './memory.js';
 import {
   DEAD,
+  FREE,
   GRANTED,
   POLLING,
   POLL_MAX,
@@ -356,8 +366,18 @@ export class SharedLock {
         if (this.#waiters.size > 0) return false; // the seat stays published for the async waiters
         return this.#doneSync(this.#withdraw());
       }
-      Atomics.wait(words, this.#seat, mine, left);
-      if (Atomics.load(words, this.#seat) !== mine && this.#moved()) return this.#doneSync(true);
+      const seat = this.#seat;
+      const granted = (mine & ~STATE) | GRANTED;
+      // Nothing else runs on this thread while it blocks: whether it has other waiters is known now.
+      const alone = this.#waiters.size === 0 && this.#armed === undefined;
+      Atomics.wait(words, seat, mine, left);
+      if (alone && Atomics.compareExchange(words, seat, granted, FREE) === granted) {
+        // Alone on this thread: the grant claimed and the seat left in one step (GRANTED(t) → FREE).
+        this.#published = false;
+        this.#seat = -1;
+        return true;
+      }
+      if (Atomics.load(words, seat) !== mine && this.#moved()) return this.#doneSync(true);
     }
   }
 
@@ -374,8 +394,11 @@ export class SharedLock {
   release(): void {
     const words = this.#words;
     const at = this.#at;
+    const newest = Atomics.load(words, at + 1); // the last ticket given, read before the count (see the scan)
     let l = Atomics.load(words, at);
     if ((l & LOCKED) === 0) throw new Error('SharedLock.release() called on a lock that is not held');
+    // The hand-off's path, in one function (no calls before the notify): l is the lock word as last seen,
+    // without LOCKED once we let go.
     for (;;) {
       if (l === LOCKED) {
         const seen = Atomics.compareExchange(words, at, LOCKED, 0);
@@ -383,18 +406,52 @@ export class SharedLock {
         l = seen;
         continue;
       }
-      if (this.#oldest() < 0) {
-        // Counted seats not published yet: let go, then look again (see the protocol).
-        const seen = Atomics.compareExchange(words, at, l, l & ~LOCKED);
-        if (seen !== l) {
-          l = seen;
-          continue;
+      // The published seat with the oldest ticket. The scan stops once it has seen as many seats ticketed
+      // no later than `newest` as `l` counts (see the protocol).
+      let left = l >>> 1;
+      let seat = -1;
+      let v = 0;
+      for (let i = 0, s = at + 2; i < SEATS && left > 0; i++, s++) {
+        const w = Atomics.load(words, s);
+        const state = w & STATE;
+        if (state === WAITING || state === POLLING) {
+          if (seat < 0 || before(w & ~STATE, v & ~STATE)) {
+            seat = s;
+            v = w;
+          }
+          if (!before(newest, w & ~STATE)) left--;
         }
-        if (this.#oldest() < 0 || !this.#tryLock()) return;
+      }
+      if ((l & LOCKED) === 0) {
+        // We let go and looked again: take the lock back for a seat published meanwhile.
+        if (seat < 0 || !this.#tryLock()) return;
         l = Atomics.load(words, at);
         continue;
       }
-      if (this.#grant(this.#found, this.#foundValue)) return;
+      if (seat < 0) {
+        // Counted seats not published yet: let go, then look again (see the protocol).
+        const seen = Atomics.compareExchange(words, at, l, l & ~LOCKED);
+        l = seen === l ? l & ~LOCKED : seen;
+        continue;
+      }
+      if (seat === this.#seat && v === this.#mine) {
+        // Our own seat (with our ticket: not one taken for gone and reused): straight to our first
+        // waiter; the engine waiter stays armed.
+        this.#unpublish();
+        this.#handOff();
+        this.#ensure();
+        return;
+      }
+      const t = v & ~STATE;
+      if (Atomics.compareExchange(words, seat, v, t | GRANTED) === v) {
+        Atomics.sub(words, at, ONE);
+        // A polling seat's thread may be blocked in acquireSync: notify it too, but waking nobody
+        // proves nothing.
+        if (Atomics.notify(words, seat) > 0 || (v & STATE) === POLLING) return;
+        // Nobody waits on that seat: its thread is gone. Take the grant back, unless it was claimed.
+        if (Atomics.compareExchange(words, seat, t | GRANTED, t | DEAD) !== (t | GRANTED)) return;
+      }
+      // The seat changed meanwhile, or its thread is gone: the lock is still ours to pass on.
       l = Atomics.load(words, at);
     }
   }
@@ -461,50 +518,6 @@ export class SharedLock {
       l = seen;
     }
     return false;
-  }
-
-  /** The seat #oldest found, and its value. */
-  #found = -1;
-  #foundValue = 0;
-
-  /** Finds the published seat with the oldest ticket (into #found, #foundValue); its index or -1. */
-  #oldest(): number {
-    const words = this.#words;
-    let found = -1;
-    let value = 0;
-    for (let i = 0, at = this.#at + 2; i < SEATS; i++, at++) {
-      const v = Atomics.load(words, at);
-      const s = v & STATE;
-      if ((s === WAITING || s === POLLING) && (found < 0 || before(v & ~STATE, value & ~STATE))) {
-        found = at;
-        value = v;
-      }
-    }
-    this.#foundValue = value;
-    return (this.#found = found);
-  }
-
-  /**
-   * Hands the held lock to seat `at`, published as `v`: true when handed, false when the seat changed
-   * meanwhile or its thread is gone (the lock is still ours to pass on).
-   */
-  #grant(at: number, v: number): boolean {
-    const words = this.#words;
-    const t = v & ~STATE;
-    if (at === this.#seat && v === this.#mine) {
-      // Our own seat (with our ticket: not one taken for gone and reused): straight to our first
-      // waiter; the engine waiter stays armed.
-      this.#unpublish();
-      this.#handOff();
-      this.#ensure();
-      return true;
-    }
-    if (Atomics.compareExchange(words, at, v, t | GRANTED) !== v) return false;
-    Atomics.sub(words, this.#at, ONE);
-    // A polling seat's thread may be blocked in acquireSync: notify it too, but waking nobody proves nothing.
-    if (Atomics.notify(words, at) > 0 || (v & STATE) === POLLING) return true;
-    // Nobody waits on that seat: its thread is gone. Take the grant back, unless it was claimed.
-    return Atomics.compareExchange(words, at, t | GRANTED, t | DEAD) !== (t | GRANTED);
   }
 
   /** A local waiter joined (queued): keep the thread alive and make sure this object is in line. */

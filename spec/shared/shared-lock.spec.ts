@@ -582,6 +582,37 @@ describe('SharedLock: races, the other thread stepping in between two steps of t
     expectClean(a);
   });
 
+  it('SharedLock.release() hands the lock to the oldest thread in line when a newer one publishes on an earlier seat as it looks', async () => {
+    const [a, b, c] = threads();
+    const x = new SharedLock(a.buffer);
+    const w = wordsOf(a);
+    const order: string[] = [];
+    await a.acquire();
+    const ac = new AbortController();
+    const xGot = x.acquire({ signal: ac.signal }).catch(() => 'gave up'); // sits first
+    const bGot = b.acquire().then(() => (order.push('b'), b.release()));
+    await flush();
+    ac.abort();
+    expect(await xGot).to.equal('gave up');
+    expect(Atomics.load(w, SEAT)).to.equal(0); // the first seat free again, b in line on the second
+    let cGot: Promise<void> | undefined;
+    // a's release has read the ticket counter and the count (b alone in line); c sits on the first seat
+    // and publishes just before a looks at it.
+    const stepped = at(
+      'load',
+      (array, index) => on(a, array, index, SEAT),
+      (real) => {
+        cGot = c.acquire().then(() => void (order.push('c'), c.release()));
+        return real();
+      },
+    );
+    a.release();
+    expect(stepped.fired).to.equal(true);
+    await within(Promise.all([bGot, cGot]), 10_000, 'b and c getting the lock');
+    expect(order).to.deep.equal(['b', 'c']);
+    expectClean(a);
+  });
+
   it('SharedLock.release() racing the withdrawal of the oldest thread in line (its waiter aborted) hands the lock to the next thread', async () => {
     const [a, b, c] = threads();
     const w = wordsOf(a);
