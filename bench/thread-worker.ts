@@ -5,14 +5,18 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { SharedEvent, SharedLock } from './lib.js';
+import { pinThread } from './pin.js';
 import { type Variant, pingPongA, pingPongB } from './ping-pong.js';
 
-const { variant, role, buffer, rounds } = workerData as {
+const { variant, role, buffer, rounds, cores } = workerData as {
   variant: Variant;
   role: 'a' | 'b';
   buffer: SharedArrayBuffer;
   rounds: number;
+  cores: string;
 };
+
+pinThread(cores);
 
 // A bare Atomics.waitAsync keeps no worker alive; this timer does, for every variant alike.
 const keepAlive = setInterval(() => {}, 1 << 30);

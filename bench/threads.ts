@@ -6,12 +6,16 @@ import { Worker } from 'node:worker_threads';
 import { SharedEvent, SharedLock } from './lib.js';
 import type { Case } from './events.js';
 import { median, percentile } from './harness.js';
+import { ALL_CORES, CORE_A, CORE_B, pinThread } from './pin.js';
 import { LOCK_AT, type Rounds, type Variant, isOneWay, pingPongA } from './ping-pong.js';
 
 const boot = new URL('../spec/workers/boot.mjs', import.meta.url);
 
 function start(variant: Variant, role: 'a' | 'b', buffer: SharedArrayBuffer, rounds: number): Worker {
-  return new Worker(boot, { workerData: { entry: '../../bench/thread-worker.ts', variant, role, buffer, rounds } });
+  const cores = role === 'a' ? CORE_A : CORE_B;
+  return new Worker(boot, {
+    workerData: { entry: '../../bench/thread-worker.ts', variant, role, buffer, rounds, cores },
+  });
 }
 
 const reply = <T>(w: Worker) =>
@@ -110,6 +114,7 @@ export async function roundTrips(rounds: number): Promise<Case[]> {
     ],
   ];
   const cases: Case[] = [];
+  pinThread(CORE_A); // the main thread is side A of the main-worker cases (see pin.ts)
   for (const [id, title, variants, between] of groups) {
     // The variants run in turn, in 4 passes, so that a change in the machine's load (it is shared) hits
     // them alike, as in the browser cases.
@@ -133,5 +138,6 @@ export async function roundTrips(rounds: number): Promise<Case[]> {
     }
     cases.push({ id, title, unit: unitOf(variants), rows, ...(notes.length > 0 && { skipped: notes }) });
   }
+  pinThread(ALL_CORES);
   return cases;
 }
