@@ -378,12 +378,14 @@ export function assertMayBlock(method: string, instead: string): void {
 
 let isWorker: boolean | undefined;
 let holders = 0;
-let handle: ReturnType<typeof setInterval> | undefined;
+/** A Node timer's own handle. */
+let handle: { ref(): unknown; unref(): unknown } | undefined;
 
 /**
  * Keeps this thread alive until the matching {@link releaseThread}, when it is a Node worker thread
- * (whose pending `Atomics.waitAsync` would not): one ref'd interval for all holds of the thread.
- * Elsewhere it only counts. Every Word with listeners holds the thread; primitives call it directly
+ * (whose pending `Atomics.waitAsync` would not): one interval for all holds of the thread, made once,
+ * ref'd while held and unref'd when not (a lock handed to and fro holds and lets go in every hand-off:
+ * making and clearing a timer each time took 2 µs of the hand-off). Elsewhere it only counts. Every Word with listeners holds the thread; primitives call it directly
  * only for something else they wait on.
  *
  * @example
@@ -393,7 +395,9 @@ let handle: ReturnType<typeof setInterval> | undefined;
  * ```
  */
 export function holdThread(): void {
-  if (holders++ === 0 && (isWorker ??= isNodeWorker())) handle = setInterval(() => {}, 1_000_000_000);
+  if (holders++ === 0 && (isWorker ??= isNodeWorker())) {
+    (handle ??= setInterval(() => {}, 1_000_000_000) as unknown as NonNullable<typeof handle>).ref();
+  }
 }
 
 /**
@@ -405,10 +409,7 @@ export function holdThread(): void {
  * ```
  */
 export function releaseThread(): void {
-  if (--holders === 0 && handle !== undefined) {
-    clearInterval(handle);
-    handle = undefined;
-  }
+  if (--holders === 0) handle?.unref();
 }
 
 /** Number of holds on this thread now (for tests and diagnostics). */
