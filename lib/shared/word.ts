@@ -57,8 +57,8 @@
  * # Keep-alive (Node worker threads)
  *
  * Node keeps nothing alive for a pending `waitAsync`. So while any Word of a Node worker thread has
- * listeners, one ref'd interval holds the thread ({@link holdThread}, counted per thread); it goes when
- * the last listener leaves, however it leaves. On a main thread nothing is held: a pending wait keeps the
+ * listeners, one interval holds the thread ({@link holdThread}, counted per thread): ref'd while held,
+ * unref'd when the last listener leaves, however it leaves. On a main thread nothing is held: a pending wait keeps the
  * process alive exactly as the same wait on a one-thread primitive would (by its timer, if it has one).
  *
  * # Listeners' duties
