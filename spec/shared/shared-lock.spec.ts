@@ -786,6 +786,43 @@ describe('SharedLock: races, the other thread stepping in between two steps of t
       expectClean(a);
     });
 
+    it('SharedLock.release() that finds nobody waiting on the seat it granted, as that thread claims the grant in acquireSync(), leaves the lock with that thread', async () => {
+      const [a, b] = threads();
+      const w = wordsOf(a);
+      await a.acquire();
+      const p = track(b.acquire()); // b in line, its seat published, its engine waiter armed
+      await flush();
+      let claimed = false;
+      // A stray wake-up: b re-arms; just before it does (no engine waiter on its seat), a releases, and
+      // b's thread claims the grant in acquireSync() between a's notify (nobody woken) and a's look.
+      const raced = at(
+        'waitAsync',
+        (array, index) => on(a, array, index, SEAT),
+        (real) => {
+          at(
+            'notify',
+            (array, index) => on(a, array, index, SEAT),
+            (notify) => {
+              const woken = notify();
+              claimed = b.acquireSync(10_000);
+              return woken;
+            },
+          );
+          a.release();
+          expect(Atomics.load(w, SEAT) & 7).to.not.equal(5); // not taken for gone
+          return real();
+        },
+      );
+      Atomics.notify(w, SEAT);
+      await until(() => raced.fired, 'the race');
+      expect(claimed).to.equal(true);
+      expect(Atomics.load(w, 0) & LOCKED).to.equal(LOCKED); // b holds it
+      b.release(); // to b's own waiter, next in line
+      await until(() => p.state === 'fulfilled', "b's async waiter getting the lock");
+      b.release();
+      expectClean(a);
+    });
+
     it('SharedLock.acquireSync() taken for gone between two waits publishes again and gets the lock', async () => {
       const [a, d] = threads();
       const w = wordsOf(a);
