@@ -13,20 +13,16 @@ export const CORE_A = '0';
 export const CORE_B = '1';
 export const ALL_CORES = `0-${cpus().length - 1}`;
 
-/** Whether threads can be pinned here: Linux, `taskset`, two cores or more. */
-export const canPin: boolean = (() => {
-  if (process.platform !== 'linux' || cpus().length < 2) return false;
-  try {
-    execFileSync('taskset', ['-V'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
+/** Linux, with two cores or more: where pinning means anything. */
+const pinnable = process.platform === 'linux' && cpus().length >= 2;
 
-/** Pins the calling thread (main or worker) to `cores` (a taskset list); nothing where it cannot pin. */
+/** Pins the calling thread (main or worker) to `cores` (a taskset list); nothing where it cannot. */
 export function pinThread(cores: string): void {
-  if (!canPin) return;
+  if (!pinnable) return;
   const tid = readlinkSync('/proc/thread-self').split('/').pop()!;
-  execFileSync('taskset', ['-p', '-c', cores, tid], { stdio: 'ignore' });
+  try {
+    execFileSync('taskset', ['-p', '-c', cores, tid], { stdio: 'ignore' });
+  } catch {
+    // No taskset here: the threads stay where the scheduler puts them.
+  }
 }
