@@ -35,3 +35,22 @@ export class TimeoutError extends Error {
 export class BrokenBarrierError extends Error {
   override readonly name = 'BrokenBarrierError';
 }
+
+/**
+ * The error a `Queue`'s `put()` rejects with once the queue is shut down, and its `get()` once it
+ * is shut down and empty (Python 3.13's `asyncio.QueueShutDown`). A queue's async iterator ends on it
+ * instead. Check `error.name === 'QueueShutDownError'` where the error may come from another copy of the
+ * package.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   for (;;) handle(await jobs.get());
+ * } catch (error) {
+ *   if (!(error instanceof QueueShutDownError)) throw error; // shut down and drained: done
+ * }
+ * ```
+ */
+export class QueueShutDownError extends Error {
+  override readonly name = 'QueueShutDownError';
+}

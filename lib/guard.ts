@@ -98,6 +98,11 @@ export async function guarded(
   return new Held(giveBack);
 }
 
+/** A guard for what was taken at once (`tryLock()`), giving it back with `giveBack` once. */
+export function heldGuard(giveBack: () => void): Guard {
+  return new Held(giveBack);
+}
+
 /** Runs `fn` holding `guard`, releasing it however `fn` ends. */
 export async function runGuarded<T>(guard: Promise<Guard>, fn: () => T | PromiseLike<T>): Promise<T> {
   const held = await guard;

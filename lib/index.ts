@@ -1,10 +1,13 @@
 export { Barrier } from './barrier.js';
 export { Condition } from './condition.js';
 export type { WaitOptions } from './core/arguments.js';
-export { BrokenBarrierError, TimeoutError } from './errors.js';
+export { CountdownLatch } from './countdown-latch.js';
+export { BrokenBarrierError, QueueShutDownError, TimeoutError } from './errors.js';
 export { Event } from './event.js';
 export type { Guard } from './guard.js';
 export { Lock } from './lock.js';
+export { Queue } from './queue.js';
+export { ReadWriteLock } from './read-write-lock.js';
 export { BoundedSemaphore, Semaphore } from './semaphore.js';
 export { SharedCondition } from './shared/shared-condition.js';
 export { SharedEvent } from './shared/shared-event.js';

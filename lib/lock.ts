@@ -3,7 +3,7 @@ import { inspectable } from './core/inspect.js';
 import { keepIdle } from './core/shape.js';
 import { park } from './core/park.js';
 import { type Entry, TRUE, WaiterQueue, grant, releaseOne } from './core/queue.js';
-import { type Guard, guarded, runGuarded } from './guard.js';
+import { type Guard, guarded, heldGuard, runGuarded } from './guard.js';
 
 /**
  * The key of a lock's internal `enter(entry)`: takes the lock for a queue entry, granting it at once when
@@ -138,6 +138,38 @@ export class Lock {
     if (this.#locked) return this.#waiters.wait();
     this.#locked = true;
     return TRUE;
+  }
+
+  /**
+   * Takes the lock now if it is free, and returns `true`; otherwise takes nothing and returns `false`.
+   * A free lock has nobody queued, so this never barges in ahead of a waiter.
+   *
+   * @example
+   * ```ts
+   * if (lock.tryAcquire()) {
+   *   try { flushCache(); } finally { lock.release(); }
+   * } // else someone else is flushing: skip
+   * ```
+   */
+  tryAcquire(): boolean {
+    if (this.#locked) return false;
+    this.#locked = true;
+    return true;
+  }
+
+  /**
+   * Like {@link Lock.tryAcquire}, as a {@link Guard} that releases the lock once, or `undefined` when
+   * the lock is not free (`using` accepts both).
+   *
+   * @example
+   * ```ts
+   * using guard = lock.tryLock();
+   * if (guard === undefined) return 'busy';
+   * flushCache();
+   * ```
+   */
+  tryLock(): Guard | undefined {
+    return this.tryAcquire() ? heldGuard(() => this.release()) : undefined;
   }
 
   /**

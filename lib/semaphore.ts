@@ -1,18 +1,53 @@
 /*
- * A counting semaphore: a number of free permits and a FIFO queue of tasks waiting for one.
+ * A counting semaphore: a number of free permits and a FIFO queue of tasks waiting for some.
  *
- * Invariant: while anyone is queued, no permit is free. `release(n)` hands permits to queued waiters
- * first, one each in the order they came, and only the rest go back to `value`; `acquire()` takes a free
- * permit only when nobody is queued. So a later `acquire()` never barges in ahead of a waiter, even while
- * a permit handed to that waiter is still on its way (its continuation has not run yet). A waiter that
- * times out or is aborted leaves the queue without a permit and takes none from anyone.
+ * A request is for one permit or, weighted, for `permits` of them. The line is strict FIFO: the first in
+ * line is served as soon as enough permits are free for it, and nobody behind it is served before it,
+ * even a small request that would fit (async-mutex's weighted semaphore serves the same way).
+ *
+ * Invariant: while anyone is queued, fewer permits are free than the first in line asks for.
+ * `release(n)` adds `n` to `value`, then hands permits to the waiters at the head of the line, in order,
+ * for as long as the first one's request fits; `acquire()` takes free permits only when nobody is queued.
+ * So a later `acquire()` never barges in ahead of a waiter, even while permits handed to that waiter are
+ * still on their way (its continuation has not run yet). A waiter that times out or is aborted leaves the
+ * queue without a permit and takes none from anyone; when it was a large request at the head of the
+ * line, the waiters behind it are served at once from the permits that were held back for it.
  */
-import { type WaitOptions, checkFunction, readCount } from './core/arguments.js';
+import { type WaitOptions, checkFunction, describe, readCount } from './core/arguments.js';
 import { inspectable } from './core/inspect.js';
 import { keepIdle } from './core/shape.js';
-import { park } from './core/park.js';
-import { TRUE, WaiterQueue, releaseOne } from './core/queue.js';
-import { type Guard, guarded, runGuarded } from './guard.js';
+import { type MakeWaiter, park } from './core/park.js';
+import { type Resolve, TRUE, Waiter, WaiterQueue, grant, peekOne, takeOne } from './core/queue.js';
+import { type Guard, guarded, heldGuard, runGuarded } from './guard.js';
+
+/** A waiter for more than one permit: it knows how many, and lets the line move on when it gives up. */
+class PermitWaiter extends Waiter {
+  declare readonly permits: number;
+  declare readonly serve: () => void;
+
+  constructor(
+    serve: () => void,
+    permits: number,
+    queue: WaiterQueue,
+    resolve: Resolve,
+    reject: ((reason: unknown) => void) | undefined,
+    signal: AbortSignal | undefined,
+  ) {
+    super(queue, resolve, reject, signal);
+    this.serve = serve;
+    this.permits = permits;
+  }
+
+  override expire(): void {
+    super.expire();
+    this.serve();
+  }
+
+  override abort(reason: unknown): void {
+    super.abort(reason);
+    this.serve();
+  }
+}
 
 /** The prototypes (Semaphore's, BoundedSemaphore's, a subclass's) whose `util.inspect` rendering is set up. */
 const inspectableClasses = /*#__PURE__*/ new WeakSet<object>();
@@ -37,10 +72,24 @@ const inspectableClasses = /*#__PURE__*/ new WeakSet<object>();
 export class Semaphore {
   #value: number;
   readonly #waiters = new WaiterQueue();
+  /** The most permits one request may ask for: the bound of a {@link BoundedSemaphore}. */
+  readonly #most: number;
   readonly #take = (): boolean => {
     if (this.#value === 0 || this.#waiters.size > 0) return false;
     this.#value--;
     return true;
+  };
+  /** Serves the head of the line for as long as its request fits in the free permits. */
+  readonly #serve = (): void => {
+    const queue = this.#waiters;
+    for (;;) {
+      const first = peekOne(queue);
+      if (first === undefined) return;
+      const permits = first instanceof PermitWaiter ? first.permits : 1;
+      if (permits > this.#value) return;
+      this.#value -= permits;
+      grant(takeOne(queue)!, true);
+    }
   };
 
   /**
@@ -56,6 +105,7 @@ export class Semaphore {
    */
   constructor(value: number = 1) {
     this.#value = readCount(value, 'value', 0);
+    this.#most = this instanceof BoundedSemaphore ? this.#value : Number.MAX_SAFE_INTEGER;
     // Set up on the first instance of each class, not in the class body (see core/inspect.ts).
     const proto = new.target.prototype;
     if (!inspectableClasses.has(proto)) {
@@ -66,7 +116,8 @@ export class Semaphore {
   }
 
   /**
-   * The number of permits free now. Never below 0; 0 while anyone waits.
+   * The number of permits free now. Never below 0; while anyone waits, fewer than the first in line
+   * asks for (0 when it asks for one).
    *
    * @example
    * ```ts
@@ -127,6 +178,26 @@ export class Semaphore {
    */
   acquire(options: WaitOptions): Promise<boolean>;
   /**
+   * Takes `permits` permits at once (weighted), unless the timeout runs out first (`false`: none taken)
+   * or the signal aborts (rejects with `signal.reason`). The line stays strict FIFO: a request for more
+   * permits than are free waits at its place, and every request behind it waits too, however small.
+   *
+   * @throws rejects with `TypeError` / `RangeError` when `permits` is not a whole number of at least 1
+   *   (or, for a {@link BoundedSemaphore}, is more than its bound).
+   *
+   * @example
+   * ```ts
+   * const memory = new Semaphore(1024); // megabytes
+   * await memory.acquire({ permits: 256 });
+   * try {
+   *   await bigJob();
+   * } finally {
+   *   memory.release(256);
+   * }
+   * ```
+   */
+  acquire(options: WaitOptions & { permits?: number | undefined }): Promise<boolean>;
+  /**
    * Takes a permit, with an optional timeout (ms) or options: the form to forward an argument that may
    * be either, or absent.
    *
@@ -135,16 +206,92 @@ export class Semaphore {
    * const take = (timeout?: number) => pool.acquire(timeout);
    * ```
    */
-  acquire(arg?: number | WaitOptions): Promise<boolean>;
-  acquire(arg?: number | WaitOptions): Promise<boolean> {
+  acquire(arg?: number | (WaitOptions & { permits?: number | undefined })): Promise<boolean>;
+  acquire(arg?: number | (WaitOptions & { permits?: number | undefined })): Promise<boolean> {
     // No argument: nothing to read, no timer, no signal; park() would come to the same.
     if (arg === undefined) return this.#take() ? TRUE : this.#waiters.wait();
+    if (typeof arg === 'object' && arg !== null) {
+      let permits: number;
+      try {
+        permits = this.#permitsOf(arg, 'options.permits');
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      if (permits !== 1) return this.#acquireMany(arg, permits);
+    }
     return park(this.#waiters, arg, this.#take);
   }
 
   /**
-   * Gives back `n` permits: each goes to the longest-waiting waiter, if any, in order; the rest become
-   * free.
+   * Takes `permits` permits now if they are free and nobody is queued (no barging); otherwise takes
+   * nothing and returns `false`.
+   *
+   * @param permits - how many, a whole number of at least 1 (default 1).
+   * @throws `TypeError` when `permits` is not a number, `RangeError` when it is below 1, fractional,
+   *   NaN or infinite (or, for a {@link BoundedSemaphore}, more than its bound).
+   *
+   * @example
+   * ```ts
+   * if (pool.tryAcquire()) {
+   *   try { await query(); } finally { pool.release(); }
+   * } else {
+   *   console.log('busy: try later');
+   * }
+   * ```
+   */
+  tryAcquire(permits: number = 1): boolean {
+    if (permits !== 1) this.#permitsOf({ permits }, 'permits');
+    if (this.#waiters.size > 0 || this.#value < permits) return false;
+    this.#value -= permits;
+    return true;
+  }
+
+  /**
+   * Like {@link Semaphore.tryAcquire}, as a {@link Guard} that gives the permits back once, or
+   * `undefined` when they are not free now (`using g = pool.tryLock()` accepts both).
+   *
+   * @param permits - how many, a whole number of at least 1 (default 1).
+   * @throws as {@link Semaphore.tryAcquire}.
+   *
+   * @example
+   * ```ts
+   * using guard = pool.tryLock();
+   * if (guard === undefined) return 'busy';
+   * await query();
+   * ```
+   */
+  tryLock(permits: number = 1): Guard | undefined {
+    return this.tryAcquire(permits) ? heldGuard(() => this.release(permits)) : undefined;
+  }
+
+  /** Reads `options.permits` once: 1 when absent; throws naming `name` when it is no count we take. */
+  #permitsOf(options: object, name: string): number {
+    const permits = (options as { permits?: unknown }).permits;
+    if (permits === undefined) return 1;
+    readCount(permits, name, 1);
+    if ((permits as number) > this.#most) {
+      throw new RangeError(
+        `${name} must be at most the bound of the ${this[Symbol.toStringTag]}, ${this.#most}, got ${describe(permits)}`,
+      );
+    }
+    return permits as number;
+  }
+
+  /** A weighted wait for `permits` (more than 1), its `permits` read; `arg` is a timeout or options. */
+  #acquireMany(arg: unknown, permits: number): Promise<boolean> {
+    const take = (): boolean => {
+      if (this.#waiters.size > 0 || this.#value < permits) return false;
+      this.#value -= permits;
+      return true;
+    };
+    const make: MakeWaiter = (queue, resolve, reject, signal) =>
+      new PermitWaiter(this.#serve, permits, queue, resolve, reject, signal);
+    return park(this.#waiters, arg, take, make);
+  }
+
+  /**
+   * Gives back `n` permits: they go to the waiters at the head of the line, in order, for as long as the
+   * first one's request fits; the rest become free.
    *
    * @param n - how many permits, a whole number of at least 1 (default 1).
    * @throws `TypeError` when `n` is not a number, `RangeError` when it is below 1, fractional, NaN or
@@ -158,16 +305,16 @@ export class Semaphore {
    */
   release(n: number = 1): void {
     if (n !== 1) readCount(n, 'n', 1);
-    let left = n;
-    while (left > 0 && releaseOne(this.#waiters, true)) left--;
-    this.#value += left;
+    this.#value += n;
+    if (this.#waiters.size > 0) this.#serve();
   }
 
   /**
    * Takes a permit like `acquire()`, as a {@link Guard} that gives it back once: with `using`, at the
    * end of the block.
    *
-   * @param options - a timeout (ms), or `{ timeout, signal }`.
+   * @param options - a timeout (ms), or `{ timeout, signal, permits }`: with `permits`, the guard takes
+   *   and gives back that many.
    * @throws rejects with {@link TimeoutError} when the timeout passes before a permit is taken, with
    *   `signal.reason` when the signal aborts first.
    *
@@ -177,22 +324,50 @@ export class Semaphore {
    *   using _ = await pool.lock({ timeout: 5_000 });
    *   await query();
    * } // the permit is back here
+   * {
+   *   using _ = await memory.lock({ permits: 256 });
+   *   await bigJob();
+   * } // all 256 are back here
    * ```
    */
-  lock(options?: number | WaitOptions): Promise<Guard> {
+  lock(options?: number | (WaitOptions & { permits?: number | undefined })): Promise<Guard> {
+    let permits = 1;
+    if (typeof options === 'object' && options !== null) {
+      try {
+        permits = this.#permitsOf(options, 'options.permits');
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    }
+    return this.#guard(options, permits, 'lock');
+  }
+
+  /** `lock()` for `permits` permits, read already from `options`. */
+  #guard(options: unknown, permits: number, method: string): Promise<Guard> {
+    const name = `${this[Symbol.toStringTag]}.${method}()`;
+    if (permits === 1) {
+      return guarded(
+        (o) => this.acquire(o),
+        () => this.release(),
+        options,
+        name,
+        'a permit',
+      );
+    }
     return guarded(
-      (o) => this.acquire(o),
-      () => this.release(),
+      (o) => this.#acquireMany(o, permits),
+      () => this.release(permits),
       options,
-      `${this[Symbol.toStringTag]}.lock()`,
-      'a permit',
+      name,
+      `${permits} permits`,
     );
   }
 
   /**
    * Runs `fn` holding a permit and gives it back afterwards, however `fn` ends.
    *
-   * @param options - a timeout (ms), or `{ timeout, signal }`, for taking the permit.
+   * @param options - a timeout (ms), or `{ timeout, signal, permits }`, for taking the permit (or
+   *   `permits` of them).
    * @returns what `fn` returns (awaited).
    * @throws rejects with {@link TimeoutError} when the timeout passes before a permit is taken, with
    *   `signal.reason` when the signal aborts first, with `TypeError` when `fn` is not a function.
@@ -200,18 +375,16 @@ export class Semaphore {
    * @example
    * ```ts
    * const rows = await pool.runExclusive(() => db.query('select 1'), 5_000);
+   * const report = await memory.runExclusive(() => render(), { permits: 256 });
    * ```
    */
-  async runExclusive<T>(fn: () => T | PromiseLike<T>, options?: number | WaitOptions): Promise<T> {
+  async runExclusive<T>(
+    fn: () => T | PromiseLike<T>,
+    options?: number | (WaitOptions & { permits?: number | undefined }),
+  ): Promise<T> {
     checkFunction(fn, 'fn');
-    const guard = guarded(
-      (o) => this.acquire(o),
-      () => this.release(),
-      options,
-      `${this[Symbol.toStringTag]}.runExclusive()`,
-      'a permit',
-    );
-    return runGuarded(guard, fn);
+    const permits = typeof options === 'object' && options !== null ? this.#permitsOf(options, 'options.permits') : 1;
+    return runGuarded(this.#guard(options, permits, 'runExclusive'), fn);
   }
 
   get [Symbol.toStringTag](): string {

@@ -240,6 +240,19 @@ export function takeOne(queue: WaiterQueue): Entry | undefined {
   return undefined;
 }
 
+/**
+ * The longest-waiting live entry of `queue`, left in place (undefined when there is none), for owners
+ * whose next grant depends on who is first in line (a weighted semaphore, a reader-writer lock).
+ */
+export function peekOne(queue: WaiterQueue): Entry | undefined {
+  const items = queue.items;
+  for (let i = queue.head; i < queue.tail; i++) {
+    const e = items[i]!;
+    if (typeof e === 'function' || e.queued) return e;
+  }
+  return undefined;
+}
+
 /** Releases `e`, taken out of its queue (or never queued), with `value`. */
 export function grant(e: Entry, value: boolean): void {
   if (typeof e === 'function') e(value);
