@@ -22,6 +22,9 @@ export interface LockLike {
   acquire(options: WaitOptions): Promise<boolean>;
   release(): void;
   lock(options?: number | WaitOptions): Promise<Guard>;
+  /** Optional: the `tryAcquire` / `tryLock` tests run only where there are. */
+  tryAcquire?(): boolean;
+  tryLock?(): Guard | undefined;
   /** Optional: the `runExclusive` tests run only where there is one. */
   runExclusive?<T>(fn: () => T | PromiseLike<T>, options?: number | WaitOptions): Promise<T>;
 }
@@ -341,6 +344,81 @@ export function lockSuite(name: string, create: () => LockUnderTest): void {
         });
       }
     });
+
+    if (create().lock.tryAcquire !== undefined) {
+      describe('tryAcquire and tryLock', () => {
+        it(`${name}.tryAcquire() takes a free lock at once and returns true, and returns false while it is held`, () => {
+          const { lock } = create();
+          expect(lock.tryAcquire!()).to.equal(true);
+          expect(lock.locked()).to.equal(true);
+          expect(lock.tryAcquire!()).to.equal(false);
+          expect(lock.locked()).to.equal(true);
+          lock.release();
+          expect(lock.locked()).to.equal(false);
+          expect(lock.tryAcquire!()).to.equal(true);
+          lock.release();
+        });
+
+        it(`${name}.tryAcquire() never barges in ahead of a queued waiter, even while the hand-off is in flight`, async () => {
+          const { lock, waiters } = create();
+          await lock.acquire();
+          const first = track(lock.acquire());
+          expect(lock.tryAcquire!()).to.equal(false);
+          expect(waiters(), 'tryAcquire() queues nothing').to.equal(1);
+          lock.release(); // handed to 'first', whose continuation has not run yet
+          expect(lock.tryAcquire!()).to.equal(false);
+          await flush();
+          expect(first.value).to.equal(true);
+          lock.release();
+          expect(lock.tryAcquire!()).to.equal(true);
+          lock.release();
+          expect(lock.locked()).to.equal(false);
+        });
+
+        it(`${name}.tryAcquire() takes the lock once the only waiter gave up and the holder released it`, async () => {
+          const { lock, waiters } = create();
+          await lock.acquire();
+          const timed = track(lock.acquire(10));
+          await clock.tickAsync(10);
+          expect(timed.value).to.equal(false);
+          expect(waiters()).to.equal(0);
+          expect(lock.tryAcquire!()).to.equal(false);
+          lock.release();
+          expect(lock.tryAcquire!()).to.equal(true);
+          lock.release();
+        });
+
+        it(`${name}.tryLock() returns a guard that releases once, or undefined when the lock is taken`, async () => {
+          const { lock } = create();
+          const guard = lock.tryLock!();
+          expect(guard).not.to.equal(undefined);
+          expect(lock.locked()).to.equal(true);
+          expect(lock.tryLock!()).to.equal(undefined);
+          const next = track(lock.acquire());
+          guard!.release(); // hands the lock to next
+          guard![Symbol.dispose]();
+          await flush();
+          expect(next.value).to.equal(true);
+          expect(lock.locked(), "next's hold survives").to.equal(true);
+          lock.release();
+          expect(lock.locked()).to.equal(false);
+        });
+
+        it(`${name}: using a tryLock() guard releases it at the end of the block, and using undefined does nothing`, () => {
+          const { lock } = create();
+          {
+            using held = lock.tryLock!();
+            expect(held).not.to.equal(undefined);
+            {
+              using busy = lock.tryLock!();
+              expect(busy).to.equal(undefined);
+            }
+            expect(lock.locked()).to.equal(true);
+          }
+          expect(lock.locked()).to.equal(false);
+        });
+      });
+    }
 
     if (create().lock.runExclusive !== undefined) {
       describe('runExclusive', () => {

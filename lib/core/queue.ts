@@ -242,13 +242,19 @@ export function takeOne(queue: WaiterQueue): Entry | undefined {
 
 /**
  * The longest-waiting live entry of `queue`, left in place (undefined when there is none), for owners
- * whose next grant depends on who is first in line (a weighted semaphore, a reader-writer lock).
+ * whose next grant depends on who is first in line (a weighted semaphore, a reader-writer lock). A
+ * waiter whose deadline has passed, in a batch of expiries still running (its TIMED bit cleared, its
+ * expire() still to come), leaves here: it is never served in the same instant it times out, whichever
+ * order the batch runs in.
  */
 export function peekOne(queue: WaiterQueue): Entry | undefined {
-  const items = queue.items;
   for (let i = queue.head; i < queue.tail; i++) {
-    const e = items[i]!;
-    if (typeof e === 'function' || e.queued) return e;
+    const e = queue.items[i]!;
+    if (typeof e === 'function') return e;
+    if (!e.queued) continue;
+    if ((e.state & TIMED) !== 0 || e.deadlines === undefined) return e;
+    leave(e); // may empty or compact the queue: look again from its head
+    i = queue.head - 1;
   }
   return undefined;
 }
