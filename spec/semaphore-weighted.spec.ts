@@ -151,6 +151,21 @@ for (const Kind of [Semaphore, BoundedSemaphore]) {
       s.release(2);
     });
 
+    it(`${name}: a waiter aborted by the same signal as the big request ahead of it is not served as it aborts`, async () => {
+      const s = new Kind(2);
+      await s.acquire();
+      const ac = new AbortController();
+      const { log, note } = recorder();
+      note('big', s.acquire({ permits: 2, signal: ac.signal }));
+      note('small', s.acquire({ signal: ac.signal }));
+      note('other', s.acquire());
+      ac.abort(new Error('stop'));
+      await flush();
+      expect(log).to.have.members(['big:rejected:stop', 'small:rejected:stop', 'other:true']);
+      expect(s.value).to.equal(0);
+      s.release(2);
+    });
+
     it(`${name}: a big request aborted at the head of the line lets the waiters behind it in, and its listener goes`, async () => {
       const s = new Kind(2);
       await s.acquire();

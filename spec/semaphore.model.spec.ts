@@ -1,7 +1,9 @@
 /**
- * Property: random acquire / release(n) / timeout / abort / clock ticks against a model of a FIFO
- * semaphore (a count and a queue). Every outcome must match: the same grants, in the same order, never
- * more holders than permits, no permit lost or given to a waiter that gave up.
+ * Property: random acquire (of 1 to 3 permits) / release(n) / timeout / abort / clock ticks against a
+ * model of a strict FIFO weighted semaphore (a count and a queue: the head is served while its request
+ * fits). Every outcome must match: the same grants, in the same order, never more held than permits, no
+ * permit lost or given to a waiter that gave up; waiters that give up in the same instant leave together
+ * before anyone is served.
  */
 import { expect } from 'chai';
 import fc from 'fast-check';
@@ -9,7 +11,7 @@ import { Semaphore } from '../lib/index.js';
 import { type Outcome, fakeClock, flush, outcomeOf, track, type Tracked, waiterCount } from './helpers.js';
 
 type Step =
-  | { op: 'acquire'; timeout: number | undefined; signal: number | undefined }
+  | { op: 'acquire'; timeout: number | undefined; signal: number | undefined; permits: number }
   | { op: 'release'; n: number }
   | { op: 'abort'; signal: number }
   | { op: 'tick'; ms: number };
@@ -22,6 +24,7 @@ const step: fc.Arbitrary<Step> = fc.oneof(
       op: fc.constant('acquire' as const),
       timeout: fc.option(fc.integer({ min: -2, max: 80 }), { nil: undefined }),
       signal: fc.option(fc.nat(SIGNALS - 1), { nil: undefined }),
+      permits: fc.oneof({ arbitrary: fc.constant(1), weight: 3 }, fc.integer({ min: 2, max: 3 })),
     }),
     weight: 4,
   },
@@ -31,7 +34,7 @@ const step: fc.Arbitrary<Step> = fc.oneof(
 );
 
 describe('Semaphore: agrees with a reference model', () => {
-  it('Semaphore: random acquire / release(n) / timeout / abort / tick sequences grant the same permits in the same order', async () => {
+  it('Semaphore: random weighted acquire / release(n) / timeout / abort / tick sequences grant the same permits in the same order', async () => {
     await fc.assert(
       fc.asyncProperty(fc.nat(3), fc.array(step, { maxLength: 60 }), async (initial, steps) => {
         const clock = fakeClock();
@@ -41,7 +44,14 @@ describe('Semaphore: agrees with a reference model', () => {
           const aborted = new Array<boolean>(SIGNALS).fill(false);
           let now = 0;
           let value = initial;
-          const queue: { id: number; deadline: number; signal: number | undefined }[] = [];
+          const queue: { id: number; deadline: number; signal: number | undefined; permits: number }[] = [];
+          const serve = () => {
+            while (queue.length > 0 && queue[0]!.permits <= value) {
+              const first = queue.shift()!;
+              value -= first.permits;
+              expected[first.id] = true;
+            }
+          };
           const expected: Outcome[] = [];
           const real: Tracked<boolean>[] = [];
 
@@ -50,26 +60,23 @@ describe('Semaphore: agrees with a reference model', () => {
               case 'acquire': {
                 const id = real.length;
                 const signal = s.signal === undefined ? undefined : controllers[s.signal]!.signal;
-                real.push(track(sem.acquire({ timeout: s.timeout, signal })));
+                real.push(track(sem.acquire({ timeout: s.timeout, signal, permits: s.permits })));
                 const timeout = s.timeout ?? Infinity;
                 if (s.signal !== undefined && aborted[s.signal]) expected.push('aborted');
-                else if (value > 0 && queue.length === 0) {
-                  value--;
+                else if (value >= s.permits && queue.length === 0) {
+                  value -= s.permits;
                   expected.push(true);
                 } else if (timeout <= 0) expected.push(false);
                 else {
                   expected.push('pending');
-                  queue.push({ id, deadline: now + timeout, signal: s.signal });
+                  queue.push({ id, deadline: now + timeout, signal: s.signal, permits: s.permits });
                 }
                 break;
               }
               case 'release':
                 sem.release(s.n);
-                for (let i = 0; i < s.n; i++) {
-                  const next = queue.shift();
-                  if (next === undefined) value++;
-                  else expected[next.id] = true;
-                }
+                value += s.n;
+                serve();
                 break;
               case 'abort':
                 controllers[s.signal]!.abort();
@@ -77,23 +84,34 @@ describe('Semaphore: agrees with a reference model', () => {
                 for (let i = queue.length - 1; i >= 0; i--) {
                   if (queue[i]!.signal === s.signal) expected[queue.splice(i, 1)[0]!.id] = 'aborted';
                 }
+                serve();
                 break;
-              case 'tick':
+              case 'tick': {
                 clock.tick(s.ms);
-                now += s.ms;
-                for (let i = queue.length - 1; i >= 0; i--) {
-                  if (queue[i]!.deadline <= now) expected[queue.splice(i, 1)[0]!.id] = false;
+                const end = now + s.ms;
+                // The deadlines that pass, one instant at a time: all that expire together leave, then serve.
+                for (;;) {
+                  const at = Math.min(...queue.map((w) => w.deadline));
+                  if (!(at <= end)) break;
+                  for (let i = queue.length - 1; i >= 0; i--) {
+                    if (queue[i]!.deadline === at) expected[queue.splice(i, 1)[0]!.id] = false;
+                  }
+                  serve();
                 }
+                now = end;
                 break;
+              }
             }
             await flush();
             expect(real.map(outcomeOf)).to.deep.equal(expected);
             expect(sem.value).to.equal(value);
             expect(sem.locked()).to.equal(value === 0 || queue.length > 0);
+            if (queue.length > 0)
+              expect(value, 'the head waits only while its request does not fit').to.be.below(queue[0]!.permits);
             expect(waiterCount(sem)).to.equal(queue.length);
           }
 
-          const left = real.filter((t) => t.state === 'pending').length;
+          const left = queue.reduce((sum, w) => sum + w.permits, 0);
           if (left > 0) sem.release(left);
           await flush();
           expect(real.every((t) => t.state !== 'pending')).to.equal(true);

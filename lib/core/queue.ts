@@ -11,7 +11,7 @@
  * over 1,024 entries and over half the array, and entries that left early are dropped once they
  * outnumber the live ones: memory follows the number of live waiters at all times, at O(1) amortized cost.
  */
-import { type Abortable, unwatch } from './abort.js';
+import { type Abortable, isAborted, unwatch } from './abort.js';
 import type { Clock } from './clock.js';
 import { Deadlines, type Timed, TIMED } from './deadline.js';
 
@@ -243,16 +243,18 @@ export function takeOne(queue: WaiterQueue): Entry | undefined {
 /**
  * The longest-waiting live entry of `queue`, left in place (undefined when there is none), for owners
  * whose next grant depends on who is first in line (a weighted semaphore, a reader-writer lock). A
- * waiter whose deadline has passed, in a batch of expiries still running (its TIMED bit cleared, its
- * expire() still to come), leaves here: it is never served in the same instant it times out, whichever
- * order the batch runs in.
+ * waiter that is giving up in this very instant leaves here instead, so that it is never served as it
+ * gives up, whichever order its group gives up in: one whose deadline passed in a batch of expiries
+ * still running (its TIMED bit cleared, its expire() still to come), or whose signal is aborting (its
+ * abort() still to come).
  */
 export function peekOne(queue: WaiterQueue): Entry | undefined {
   for (let i = queue.head; i < queue.tail; i++) {
     const e = queue.items[i]!;
     if (typeof e === 'function') return e;
     if (!e.queued) continue;
-    if ((e.state & TIMED) !== 0 || e.deadlines === undefined) return e;
+    const expiring = (e.state & TIMED) === 0 && e.deadlines !== undefined;
+    if (!expiring && (e.signal === undefined || !isAborted(e.signal))) return e;
     leave(e); // may empty or compact the queue: look again from its head
     i = queue.head - 1;
   }
