@@ -4,7 +4,7 @@
  * (the queue still holds waiters), at an early and at a late hand-off.
  */
 import { expect } from 'chai';
-import { Condition, Event, Lock } from '../../lib/index.js';
+import { Condition, Event, Lock, Queue, ReadWriteLock, Semaphore } from '../../lib/index.js';
 
 const gc = (globalThis as { gc?: () => void }).gc;
 
@@ -97,6 +97,88 @@ describe('Memory under steady contention', function () {
     };
     await Promise.all([consumer(), consumer(), consumer(), consumer(), producer()]);
     expect(taken).to.equal(total);
+    expect(heap[1]! - heap[0]!, 'heap growth in bytes').to.be.below(1 * MB);
+  });
+
+  it('Queue: a queue that never empties (2,000 items in, 1 million through) keeps the heap where it was', async () => {
+    const q = new Queue<{ n: number }>();
+    for (let i = 0; i < 2_000; i++) q.tryPut({ n: i });
+    const heap: number[] = [];
+    const total = 1_000_000;
+    for (let i = 0; i < total; i++) {
+      q.tryPut({ n: i });
+      const item = await q.get();
+      q.taskDone();
+      if (item.n < 0) throw new Error('never');
+      if (i === EARLY || i === total - 1) heap.push(await heapAfterGc());
+    }
+    expect(q.size).to.equal(2_000);
+    expect(heap[1]! - heap[0]!, 'heap growth in bytes').to.be.below(1 * MB);
+  });
+
+  it('Queue(8): producers always waiting for room and consumers always waiting for items keep the heap where it was', async () => {
+    const q = new Queue<number>(8);
+    const total = 1_000_000;
+    const heap: number[] = [];
+    let taken = 0;
+    const producer = async (from: number) => {
+      for (let i = from; i < total; i += 2) await q.put(i, { timeout: 60_000 });
+    };
+    const consumer = async () => {
+      while (taken < total) {
+        await q.get();
+        taken++;
+        if (taken === EARLY || taken === total - 8) heap.push(await heapAfterGc());
+      }
+    };
+    const consumers = Promise.all([consumer(), consumer(), consumer()]);
+    await Promise.all([producer(0), producer(1)]);
+    q.shutdown();
+    await consumers.catch(() => {}); // the consumers left waiting are refused at shutdown
+    expect(taken).to.be.at.least(total);
+    expect(heap[1]! - heap[0]!, 'heap growth in bytes').to.be.below(1 * MB);
+  });
+
+  it('ReadWriteLock: 3 readers and 2 writers always contending 1 million times keep the heap where it was', async () => {
+    const rw = new ReadWriteLock();
+    const total = 1_000_000;
+    const heap: number[] = [];
+    let done = 0;
+    const reader = async () => {
+      while (done < total) {
+        await rw.acquireRead();
+        done++;
+        if (done === EARLY || done === total) heap.push(await heapAfterGc());
+        rw.releaseRead();
+      }
+    };
+    const writer = async () => {
+      while (done < total) {
+        await rw.acquireWrite(60_000);
+        done++;
+        rw.releaseWrite();
+      }
+    };
+    await Promise.all([reader(), writer(), reader(), writer(), reader()]);
+    expect(heap).to.have.length(2);
+    expect(heap[1]! - heap[0]!, 'heap growth in bytes').to.be.below(1 * MB);
+  });
+
+  it('Semaphore: weighted requests always contending 1 million times keep the heap where it was', async () => {
+    const sem = new Semaphore(4);
+    const total = 1_000_000;
+    const heap: number[] = [];
+    let done = 0;
+    const task = async (permits: number) => {
+      while (done < total) {
+        await sem.acquire({ permits });
+        done++;
+        if (done === EARLY || done === total) heap.push(await heapAfterGc());
+        sem.release(permits);
+      }
+    };
+    await Promise.all([task(1), task(3), task(2), task(4), task(1)]);
+    expect(heap).to.have.length(2);
     expect(heap[1]! - heap[0]!, 'heap growth in bytes').to.be.below(1 * MB);
   });
 });
