@@ -1,8 +1,9 @@
 /**
  * Producer/consumer: a baker fills a small shelf and two customers empty it. With a Condition every loaf
- * is sold; with an Event and clear(), a loaf baked between a customer's wait() and clear() goes unannounced.
+ * is sold; with an Event and clear(), a loaf baked between a customer's wait() and clear() goes unannounced;
+ * with a Queue the shelf is the queue, and there is nothing left to get wrong.
  */
-import { Condition, Event } from '../lib/index.js';
+import { Condition, Event, Queue } from '../lib/index.js';
 
 export async function withCondition(say: (line: string) => void): Promise<void> {
   const shelf: number[] = [];
@@ -52,4 +53,22 @@ export async function withEvent(say: (line: string) => void): Promise<void> {
     baked.set(); // the second set() finds the event still set: the wake-up is lost
   }
   await customer;
+}
+
+export async function withQueue(say: (line: string) => void): Promise<void> {
+  const shelf = new Queue<number>(2); // the shelf holds two loaves: put() waits for room
+  const baker = async () => {
+    for (let loaf = 1; loaf <= 6; loaf++) {
+      await shelf.put(loaf);
+      say(
+        `Baker: loaf ${loaf} ${shelf.size === 0 ? 'straight into a waiting hand' : `on the shelf (${shelf.size} there)`}.`,
+      );
+    }
+    shelf.shutdown(); // no more loaves today: the customers take what is left, then go home
+  };
+  const customer = async (name: string) => {
+    for await (const loaf of shelf) say(`${name}: buys loaf ${loaf}.`);
+  };
+  await Promise.all([baker(), customer('Ann'), customer('Bob')]);
+  say('Every loaf sold, none twice, and the shop closed.');
 }

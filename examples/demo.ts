@@ -1,16 +1,17 @@
 /**
  * `npm run demo`: the race of Python's `threading.Event` example, on one thread and with the rabbit in
  * a worker thread; then a longer race, the turtle and the rabbit signalling each other through events,
- * the same two ways; then a producer/consumer hand-off, with a Condition and with an Event, and across worker threads
- * with a SharedCondition.
+ * the same two ways; then a producer/consumer hand-off, with a Condition, with an Event and with a Queue, and
+ * across worker threads with a SharedCondition; readers and writers, a countdown latch, a pool and a barrier.
  */
 import { writeSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { Event, SharedEvent } from '../lib/index.js';
 import { withSharedCondition } from './bakery-threads.js';
-import { withCondition, withEvent } from './bakery.js';
+import { withCondition, withEvent, withQueue } from './bakery.js';
 import { poolAndHike } from './pool.js';
 import { rabbit, turtle } from './race.js';
+import { launch, readingRoom } from './reading-room.js';
 import * as seed from './seed-race.js';
 
 // The seed's race writes straight to stdout (see seed-race.ts), and so does its heading, to stay in order.
@@ -70,6 +71,15 @@ await withCondition(say);
 
 console.log('\nThe same with an Event and clear() (the lost wake-up):');
 await withEvent(say);
+
+console.log('\nThe bakery once more, the shelf a Queue of two loaves (Queue):');
+await withQueue(say);
+
+console.log('\nThe reading room: readers share the book, the editor has it alone (ReadWriteLock):');
+await readingRoom(say);
+
+console.log('\nThe launch waits for three checks (CountdownLatch):');
+await launch(say);
 
 await poolAndHike(say, (line) => console.log(`\n${line}`));
 console.log('\nThe bakery across threads: the baker and the customers in workers (SharedLock, SharedCondition):');

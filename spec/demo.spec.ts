@@ -46,6 +46,33 @@ describe('npm run demo', () => {
     ]);
   });
 
+  it('sells every loaf once with a Queue, and the customers go home when it is shut down', () => {
+    const [heading, ...lines] = sections[6]!;
+    expect(heading).to.match(/Queue of two loaves \(Queue\)/);
+    const bought = lines.filter((l) => l.includes('buys loaf')).map((l) => Number(/loaf (\d)/.exec(l)![1]));
+    expect(bought).to.deep.equal([1, 2, 3, 4, 5, 6]);
+    expect(lines.at(-1)).to.equal('  Every loaf sold, none twice, and the shop closed.');
+  });
+
+  it('lets readers share the book, the editor have it alone, and a later reader wait for the new edition', () => {
+    const [heading, ...lines] = sections[7]!;
+    expect(heading).to.match(/ReadWriteLock/);
+    expect(lines).to.include('  Bob reads edition 1 (2 reading).');
+    const alone = lines.indexOf('  Editor has the book alone (0 reading) and revises it.');
+    expect(alone).to.be.above(lines.indexOf('  Bob is done reading.'));
+    expect(lines.indexOf('  Cid asks for the book.')).to.be.below(alone);
+    expect(lines.indexOf('  Cid reads edition 2 (1 reading).')).to.be.above(
+      lines.indexOf('  Editor is done: edition 2.'),
+    );
+  });
+
+  it('launches only once the latch has counted every check down', () => {
+    const [heading, ...lines] = sections[8]!;
+    expect(heading).to.match(/CountdownLatch/);
+    expect(lines.at(-2)).to.equal('  Check crew: done (0 to go).');
+    expect(lines.at(-1)).to.equal('  Control: every check done. Launch!');
+  });
+
   it('the pool serves ten tasks in order, three at a time, and the hikers never run ahead of the slowest', async () => {
     const pool: string[] = [];
     await connectionPool((line) => pool.push(line));
