@@ -59,10 +59,8 @@ export async function withQueue(say: (line: string) => void): Promise<void> {
   const shelf = new Queue<number>(2); // the shelf holds two loaves: put() waits for room
   const baker = async () => {
     for (let loaf = 1; loaf <= 6; loaf++) {
-      await shelf.put(loaf);
-      say(
-        `Baker: loaf ${loaf} ${shelf.size === 0 ? 'straight into a waiting hand' : `on the shelf (${shelf.size} there)`}.`,
-      );
+      say(`Baker: loaf ${loaf} out of the oven.`);
+      await shelf.put(loaf); // waits while two loaves are on the shelf
     }
     shelf.shutdown(); // no more loaves today: the customers take what is left, then go home
   };
