@@ -219,7 +219,7 @@ export class ReadWriteLock {
    */
   releaseRead(): void {
     if (this.#readers === 0) throw new Error('ReadWriteLock.releaseRead() called with no reader holding the lock');
-    if (--this.#readers === 0) this.#serve();
+    if (--this.#readers === 0 && this.#waiters.size > 0) this.#serve();
   }
 
   /**
@@ -236,7 +236,7 @@ export class ReadWriteLock {
   releaseWrite(): void {
     if (!this.#writing) throw new Error('ReadWriteLock.releaseWrite() called with no writer holding the lock');
     this.#writing = false;
-    this.#serve();
+    if (this.#waiters.size > 0) this.#serve();
   }
 
   /**

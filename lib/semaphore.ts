@@ -13,11 +13,24 @@
  * queue without a permit and takes none from anyone; when it was a large request at the head of the
  * line, the waiters behind it are served at once from the permits that were held back for it.
  */
-import { type WaitOptions, checkFunction, describe, readCount } from './core/arguments.js';
+import { isAborted, reasonOf } from './core/abort.js';
+import { type WaitOptions, checkFunction, describe, readCount, readWaitArg } from './core/arguments.js';
 import { inspectable } from './core/inspect.js';
 import { keepIdle } from './core/shape.js';
-import { type MakeWaiter, park } from './core/park.js';
-import { type Resolve, TRUE, Waiter, WaiterQueue, grant, peekOne, takeOne } from './core/queue.js';
+import { enqueue, park } from './core/park.js';
+import {
+  FALSE,
+  type Resolve,
+  TRUE,
+  Waiter,
+  WaiterQueue,
+  capture,
+  grant,
+  lastReject,
+  lastResolve,
+  peekOne,
+  takeOne,
+} from './core/queue.js';
 import { type Guard, guarded, heldGuard, runGuarded } from './guard.js';
 
 /** A waiter for more than one permit: it knows how many, and lets the line move on when it gives up. */
@@ -277,16 +290,29 @@ export class Semaphore {
     return permits as number;
   }
 
-  /** A weighted wait for `permits` (more than 1), its `permits` read; `arg` is a timeout or options. */
+  /**
+   * A weighted wait for `permits` (more than 1), its `permits` read; `arg` is a timeout or options, read
+   * here as park() reads it (no closure made: the weight travels in the waiter).
+   */
   #acquireMany(arg: unknown, permits: number): Promise<boolean> {
-    const take = (): boolean => {
-      if (this.#waiters.size > 0 || this.#value < permits) return false;
+    let timeout: number;
+    let signal: AbortSignal | undefined;
+    try {
+      ({ timeout, signal } = readWaitArg(arg));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (signal !== undefined && isAborted(signal)) return Promise.reject(reasonOf(signal));
+    const queue = this.#waiters;
+    if (queue.size === 0 && this.#value >= permits) {
       this.#value -= permits;
-      return true;
-    };
-    const make: MakeWaiter = (queue, resolve, reject, signal) =>
-      new PermitWaiter(this.#serve, permits, queue, resolve, reject, signal);
-    return park(this.#waiters, arg, take, make);
+      return TRUE;
+    }
+    if (timeout <= 0) return FALSE;
+    const promise = new Promise<boolean>(capture);
+    const reject = signal === undefined ? undefined : lastReject;
+    enqueue(queue, new PermitWaiter(this.#serve, permits, queue, lastResolve, reject, signal), timeout, signal);
+    return promise;
   }
 
   /**
