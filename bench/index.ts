@@ -9,6 +9,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { browserRoundTrips } from './browser/run.js';
 import { type Case, aborts, memory, pingPong, release, timeouts, waitOnSetEvent } from './events.js';
+import { queueHandOff, readWriteLock, weightedAcquire } from './family.js';
 import { type Settings } from './harness.js';
 import { conditionRoundTrip, lockHandOff, uncontended } from './locks.js';
 import { LIMIT } from './peers.js';
@@ -72,6 +73,9 @@ add(await lockHandOff(scale(100_000), s));
 add(await conditionRoundTrip(scale(100_000), s));
 add(await conditionRoundTrip(scale(100_000), s, true));
 add(await semaphoreHandOff(scale(160_000), s));
+add(await weightedAcquire(scale(120_000), s));
+add(await queueHandOff(scale(100_000), s));
+add(await readWriteLock(scale(100_000), s));
 add(await uncontended(scale(1_000_000), s));
 for (const c of await roundTrips(quick ? 200 : 20_000)) add(c);
 // Headless Chromium: 20,000 rounds per variant in 4 round-robin passes; the smoke run, 2 batches a variant.

@@ -101,14 +101,20 @@ export function goals(cases: Case[]): Verdict[] {
     bare,
   );
 
-  const semaphore = cases.find((c) => c.id === 'semaphore');
-  if (semaphore !== undefined) {
-    const ours = value(cases, 'semaphore', OURS)!;
-    ratio('semaphore hand-off <= 1.5x bare promises', 1.5, ours, value(cases, 'semaphore', LIMIT));
-    const peers = semaphore.rows.filter((r) => r.name !== OURS && r.name !== LIMIT);
+  for (const [id, what] of [
+    ['semaphore', 'semaphore hand-off'],
+    ['weighted', 'weighted acquire'],
+    ['queue', 'queue hand-off'],
+    ['rwlock', 'reader-writer lock'],
+  ] as const) {
+    const c = cases.find((x) => x.id === id);
+    if (c === undefined) continue;
+    const ours = value(cases, id, OURS)!;
+    ratio(`${what} <= 1.5x bare promises`, 1.5, ours, value(cases, id, LIMIT));
+    const peers = c.rows.filter((r) => r.name !== OURS && r.name !== LIMIT);
     const behind = peers.filter((r) => r.ns <= ours).map((r) => r.name);
     out.push({
-      goal: 'semaphore hand-off faster than every peer',
+      goal: `${what} faster than every peer`,
       measured: behind.length === 0 ? `ahead of all ${peers.length}` : `behind ${behind.join(', ')}`,
       met: behind.length === 0,
     });
