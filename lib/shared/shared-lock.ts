@@ -86,6 +86,7 @@ import { inspectable } from '../core/inspect.js';
 import { park } from '../core/park.js';
 import { TRUE, WaiterQueue, releaseOne } from '../core/queue.js';
 import { type Guard, guarded, runGuarded } from '../guard.js';
+import { heldGuard } from '../guard.js';
 import { sharedMemory } from './memory.js';
 import {
   DEAD,
@@ -502,6 +503,35 @@ export class SharedLock {
       method,
       'the lock',
     );
+  }
+
+  /**
+   * Takes the lock now if it is free and this thread has nobody queued for it, and returns `true`;
+   * otherwise takes nothing and returns `false` (as `acquire(0)` would resolve).
+   *
+   * @example
+   * ```ts
+   * if (lock.tryAcquire()) {
+   *   try { counter[0]++; } finally { lock.release(); }
+   * }
+   * ```
+   */
+  tryAcquire(): boolean {
+    return this.#tryNow();
+  }
+
+  /**
+   * Like {@link SharedLock.tryAcquire}, as a {@link Guard} that releases the lock once, or `undefined`
+   * when the lock is not free (`using` accepts both).
+   *
+   * @example
+   * ```ts
+   * using guard = lock.tryLock();
+   * if (guard !== undefined) counter[0]++;
+   * ```
+   */
+  tryLock(): Guard | undefined {
+    return this.#tryNow() ? heldGuard(() => this.release()) : undefined;
   }
 
   get [Symbol.toStringTag](): string {
