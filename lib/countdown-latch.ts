@@ -98,7 +98,7 @@ export class CountdownLatch {
    * if (!(await loaded.wait(5_000))) console.log(`${loaded.count} files still loading`);
    * ```
    */
-  wait(timeout: number | WaitOptions): Promise<boolean>;
+  wait(timeout: number | WaitOptions | undefined): Promise<boolean>;
   wait(timeout?: number | WaitOptions): Promise<boolean> {
     if (timeout === undefined) return this.#count === 0 ? TRUE : this.#waiters.wait();
     return park(this.#waiters, timeout, this.#open);

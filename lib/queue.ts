@@ -209,7 +209,7 @@ export class Queue<T> {
    * if (!(await jobs.put(url, 1_000))) console.log('queue full for a second: dropped', url);
    * ```
    */
-  put(item: T, timeout: number | WaitOptions): Promise<boolean>;
+  put(item: T, timeout: number | WaitOptions | undefined): Promise<boolean>;
   put(item: T, timeout?: number | WaitOptions): Promise<boolean> {
     if (timeout === undefined) {
       if (this.#shutDown) return Promise.reject(refused('put'));
@@ -270,7 +270,7 @@ export class Queue<T> {
    * const job = await jobs.get({ timeout: 5_000, signal: stop.signal });
    * ```
    */
-  get(timeout: number | WaitOptions): Promise<T>;
+  get(timeout: number | WaitOptions | undefined): Promise<T>;
   get(timeout?: number | WaitOptions): Promise<T> {
     if (timeout === undefined) {
       if (this.size > 0) return Promise.resolve(this.#take());
@@ -352,7 +352,7 @@ export class Queue<T> {
    * if (!(await jobs.join(60_000))) console.log('still busy after a minute');
    * ```
    */
-  join(timeout: number | WaitOptions): Promise<boolean>;
+  join(timeout: number | WaitOptions | undefined): Promise<boolean>;
   join(timeout?: number | WaitOptions): Promise<boolean> {
     if (timeout === undefined) return this.#unfinished === 0 ? TRUE : this.#joiners.wait();
     return park(this.#joiners, timeout, this.#finished);
