@@ -20,7 +20,7 @@
  * resolving its promise with a thenable that rejects: a waiter without a signal keeps no reject function,
  * and handing over an item stays a plain resolve.
  *
- * The array is emptied whenever the last item leaves, and its consumed front is cut off once it is over
+ * The array is emptied (truncated to length 0) whenever the last item leaves, and its consumed front is cut off once it is over
  * 1,024 entries and over half the array: memory follows the items and waiters alive, in a queue that
  * never empties too.
  */
@@ -442,8 +442,7 @@ export class Queue<T> {
       grant(putter, true);
     }
     if (this.#head === items.length) {
-      if (this.#head > FRONT) this.#items = [];
-      else items.length = 0;
+      items.length = 0; // lets go of the array's storage too
       this.#head = 0;
     } else if (this.#head > FRONT && 2 * this.#head > items.length) {
       this.#items = items.slice(this.#head);

@@ -7,7 +7,8 @@ import { connectionPool } from '../examples/pool.js';
 
 describe('npm run demo', () => {
   let sections: string[][];
-  before(async () => {
+  before(async function () {
+    this.timeout(60_000); // as long as the run may take: the demo starts workers, slow on a loaded machine
     const demo = fileURLToPath(new URL('../examples/demo.ts', import.meta.url));
     const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', demo], { timeout: 60_000 });
     // Each section: a heading, then its lines.

@@ -106,6 +106,16 @@ describe('Queue', () => {
     expect(await q.get()).to.equal(5);
   });
 
+  it('Queue: a burst of 3,000 items, all taken, leaves an empty queue that goes on in order', async () => {
+    const q = new Queue<number>();
+    for (let i = 0; i < 3_000; i++) q.tryPut(i);
+    for (let i = 0; i < 3_000; i++) expect(q.tryGet()).to.equal(i);
+    expect(q.size).to.equal(0);
+    q.tryPut(1);
+    q.tryPut(2);
+    expect([await q.get(), await q.get()]).to.deep.equal([1, 2]);
+  });
+
   it('Queue: items of any value, undefined included, go through put() and get()', async () => {
     const q = new Queue<unknown>();
     const got = q.get();

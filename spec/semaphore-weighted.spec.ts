@@ -21,6 +21,7 @@ import { expect } from 'chai';
 import type * as sinon from 'sinon';
 import { inspect } from 'node:util';
 import { BoundedSemaphore, Semaphore, TimeoutError } from '../lib/index.js';
+import { badWaitArguments } from './event-suite.js';
 import { abortListeners, flush, recorder, track, waiterCount, withFakeClock } from './helpers.js';
 
 /** Weights refused everywhere, with the error each gets. */
@@ -330,6 +331,20 @@ for (const Kind of [Semaphore, BoundedSemaphore]) {
       expect(await s.acquire({ permits: 1, timeout: 0 })).to.equal(false);
       s.release();
     });
+
+    for (const [label, arg, type, message] of badWaitArguments.filter(([, a]) => typeof a === 'object' && a !== null)) {
+      it(`${name}.acquire({ permits: 2, ...${label} }) rejects with the ${type.name} a plain acquire gives, taking nothing`, async () => {
+        const s = new Kind(2);
+        const options = { permits: 2, ...(arg as object) };
+        const ts = [s.acquire(options), s.lock(options)].map((p) => track(p as Promise<unknown>));
+        await flush();
+        for (const t of ts) {
+          expect(t.reason).to.be.instanceOf(type);
+          expect((t.reason as Error).message).to.match(message);
+        }
+        expect(s.value).to.equal(2);
+      });
+    }
 
     for (const [label, permits, type, message] of badPermits) {
       it(`${name} refuses a weight that is ${label} with a ${type.name}, taking nothing`, async () => {
