@@ -3,7 +3,7 @@
  *
  * A request is for one permit or, weighted, for `permits` of them. The line is strict FIFO: the first in
  * line is served as soon as enough permits are free for it, and nobody behind it is served before it,
- * even a small request that would fit (async-mutex's weighted semaphore serves the same way).
+ * even a small request that would fit: a big request is never starved by a stream of small ones.
  *
  * Invariant: while anyone is queued, fewer permits are free than the first in line asks for.
  * `release(n)` adds `n` to `value`, then hands permits to the waiters at the head of the line, in order,
