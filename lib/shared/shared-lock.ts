@@ -18,8 +18,13 @@
  * - A thread whose first local waiter arrives while the lock is held takes a seat (FREE or DEAD →
  *   RESERVED), REGISTERS ITS ENGINE WAITER ON THE SEAT WORD (`Atomics.waitAsync` on RESERVED), then
  *   counts itself (lock → lock + 2, only while LOCKED; finding the lock free, it takes it instead),
- *   then publishes: seat → WAITING(ticket), a new ticket. Then it reads the lock word once more: if it
- *   is free now (a release found the seat not yet published, below), it takes the lock and un-publishes.
+ *   then publishes: seat → WAITING(ticket), a new ticket. Then it reads the lock word once more. If it
+ *   is free now, a release let go meanwhile: it found the seat not yet published (below), or it granted
+ *   the seat, uncounted it, woke nobody (a thread about to block in acquireSync has no engine waiter
+ *   yet), took it for gone and let go. So the thread first takes its seat out of line with a
+ *   compare-exchange (WAITING(t) → RESERVED(t)); only if that succeeds is it still counted, and it takes
+ *   the lock uncounting itself in one step (lock → (lock | LOCKED) - 2), or, someone else having taken
+ *   it, publishes again. If the seat moved, it claims the grant or, taken for gone, gets back in line.
  * - release: with COUNT 0, lock LOCKED → 0 (a compare-exchange, so a thread counting itself meanwhile
  *   either is seen or sees the lock free). Else it marks the oldest WAITING seat GRANTED
  *   (WAITING(t) → GRANTED(t)), uncounts it (lock - 2) and notifies the seat word: the lock stays
@@ -34,7 +39,7 @@
  *   often as it reads it), then the seats in turn, and stops once it has seen COUNT published seats
  *   ticketed no later than the counter it read: it has seen them all then, for a thread counts itself
  *   before it takes its ticket and stays counted while published (the one exception, a thread taking a
- *   let-go lock as it publishes, un-publishes before that lock can be released). A seat published
+ *   let-go lock as it publishes, un-publishes before it takes that lock). A seat published
  *   during the look has a newer ticket: it does not count, and is younger than those. With one thread
  *   in line, release reads one seat, not 32.
  * - The owner, woken, claims its grant (GRANTED(t) → RESERVED(t)): its first local waiter has the lock.
@@ -360,6 +365,7 @@ export class SharedLock {
           continue;
         }
         if (!this.#publish()) return this.#doneSync(true);
+        continue; // published, or out of line again: look again
       }
       const mine = this.#mine;
       if (left <= 0) {
@@ -540,8 +546,7 @@ export class SharedLock {
         return this.#startPolling(); // every seat is taken: look again later
       }
       this.#arm();
-      if (this.#publish()) return;
-      this.#handOff();
+      if (!this.#publish()) this.#handOff();
     }
   }
 
@@ -571,30 +576,37 @@ export class SharedLock {
   }
 
   /**
-   * Counts this object in and publishes its seat: true when published, false when it found the lock
-   * free and took it instead (for its first waiter).
+   * Counts this object in and publishes its seat. False when it holds the lock instead, for its first
+   * waiter (it found the lock free, or was granted it as it published); true otherwise: published, or,
+   * taken for gone as it published, out of line again (uncounted; seat RESERVED, or lost): the caller
+   * looks again.
    */
   #publish(): boolean {
     const words = this.#words;
     const at = this.#at;
+    const seat = this.#seat;
     for (;;) {
       const l = Atomics.load(words, at);
       if ((l & LOCKED) === 0) {
         if (Atomics.compareExchange(words, at, l, l | LOCKED) === l) return false;
       } else if (Atomics.compareExchange(words, at, l, l + ONE) === l) break;
     }
-    const mine = newTicket(words, at + 1) | (canWaitAsync() ? WAITING : POLLING);
-    Atomics.store(words, this.#seat, mine);
-    this.#mine = mine;
-    this.#published = true;
     for (;;) {
-      const l = Atomics.load(words, at);
+      const mine = newTicket(words, at + 1) | (canWaitAsync() ? WAITING : POLLING);
+      Atomics.store(words, seat, mine);
+      this.#mine = mine;
+      this.#published = true;
+      let l = Atomics.load(words, at);
       if ((l & LOCKED) !== 0) return true;
-      // A release found no published seat and let go: take it ourselves (nobody can have granted us).
-      if (Atomics.compareExchange(words, at, l, (l | LOCKED) - ONE) === l) {
-        Atomics.store(words, this.#seat, (this.#mine = (mine & ~STATE) | RESERVED));
-        this.#published = false;
-        return false;
+      // The lock was let go since we counted ourselves. Out of line first: a release may have granted
+      // our seat meanwhile, and uncounted us (then, finding no engine waiter, taken it for gone).
+      const reserved = (mine & ~STATE) | RESERVED;
+      if (Atomics.compareExchange(words, seat, mine, reserved) !== mine) return !this.#moved();
+      this.#mine = reserved;
+      this.#published = false;
+      // Still counted and seen by nobody: take the lock, uncounting, or publish again behind its taker.
+      for (; (l & LOCKED) === 0; l = Atomics.load(words, at)) {
+        if (Atomics.compareExchange(words, at, l, (l | LOCKED) - ONE) === l) return false;
       }
     }
   }

@@ -823,6 +823,58 @@ describe('SharedLock: races, the other thread stepping in between two steps of t
       expectClean(a);
     });
 
+    it('SharedLock.acquireSync() whose seat is granted and taken for gone as it publishes takes the freed lock, and the count stays exact', () => {
+      const [a, d] = threads();
+      const w = wordsOf(a);
+      w[0] = LOCKED; // held by a
+      // d (no engine waiter: blocking) publishes its seat; before it reads the lock word again, a releases:
+      // grants d's seat, wakes nobody, takes the grant back as DEAD and lets go.
+      const released = at(
+        'store',
+        (array, index, value) => on(a, array, index, SEAT) && (value! & 7) === 2,
+        (real) => {
+          const done = real();
+          a.release();
+          expect(Atomics.load(w, SEAT) & 7).to.equal(5);
+          expect(Atomics.load(w, 0)).to.equal(0);
+          return done;
+        },
+      );
+      expect(d.acquireSync(10_000)).to.equal(true);
+      expect(released.fired).to.equal(true);
+      expect(Atomics.load(w, 0)).to.equal(LOCKED); // held by d, nobody counted
+      d.release();
+      expectClean(a);
+    });
+
+    it('SharedLock.acquireSync() whose seat is taken for gone as it publishes, then used and left by other threads, sits again and takes the freed lock', () => {
+      const [a, d, c] = threads();
+      const x = new SharedLock(a.buffer);
+      const w = wordsOf(a);
+      w[0] = LOCKED; // held by a
+      const raced = at(
+        'store',
+        (array, index, value) => on(a, array, index, SEAT) && (value! & 7) === 2,
+        (real) => {
+          const done = real();
+          a.release(); // takes d's seat for gone and lets go
+          expect(x.acquireSync(0)).to.equal(true);
+          const ac = new AbortController();
+          void c.acquire({ signal: ac.signal }).catch(() => {}); // c sits on the dead seat...
+          expect(Atomics.load(w, SEAT) & 7).to.equal(2);
+          ac.abort(); // ...and leaves it
+          x.release();
+          expect(Array.from(w.slice(0, 3))).to.deep.equal([0, Atomics.load(w, 1), 0]);
+          return done;
+        },
+      );
+      expect(d.acquireSync(10_000)).to.equal(true);
+      expect(raced.fired).to.equal(true);
+      expect(Atomics.load(w, 0)).to.equal(LOCKED);
+      d.release();
+      expectClean(a);
+    });
+
     it('SharedLock.acquireSync() taken for gone between two waits publishes again and gets the lock', async () => {
       const [a, d] = threads();
       const w = wordsOf(a);
