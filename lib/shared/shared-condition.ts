@@ -33,7 +33,10 @@
  *   aborted while it takes the lock back passes its notification on too, as `Condition`'s does.
  * - The owner whose local queue empties leaves its seat (its engine waiter notified away, seat → FREE).
  * - waitSync registers the same way and blocks in `Atomics.wait` on the counts word, looking at the
- *   seat after each wake-up; then it takes the lock back with `acquireSync`.
+ *   seat after each wake-up; then it takes the lock back with `acquireSync`. An async waiter of its
+ *   thread notified meanwhile (FIFO: it may be first) gets in line for the lock only once the thread
+ *   runs again: taking the lock for a task that cannot run would hold it for nobody while the thread
+ *   blocks, and waitSync would then block for ever to take it back.
  *
  * # Why exactly min(n, waiting)
  *
@@ -412,28 +415,33 @@ export class SharedCondition {
     this.#lock.release();
     const words = this.#words;
     const deadline = monotonic() + ms;
-    while (!notified) {
-      const left = deadline - monotonic();
-      if (left <= 0) {
-        if (w.queued) {
-          this.#unregister();
-          w.cancel();
+    blocking++; // see SharedConditionWaiter: its thread's async waiters notified meanwhile wait their turn
+    try {
+      while (!notified) {
+        const left = deadline - monotonic();
+        if (left <= 0) {
+          if (w.queued) {
+            this.#unregister();
+            w.cancel();
+          }
+          break;
         }
-        break;
+        const seat = this.#seat;
+        if (seat < 0) {
+          sleep(Math.min(left, this.#delay));
+          this.#delay = Math.min(this.#delay * 2, POLL_MAX);
+          this.#check();
+          continue;
+        }
+        const counts = Atomics.load(words, seat + 1);
+        if (Atomics.load(words, seat) !== this.#mine || (counts & NOTIFIED) !== 0) {
+          this.#check();
+          continue;
+        }
+        Atomics.wait(words, seat + 1, counts, canWaitAsync() ? left : Math.min(left, POLL_MAX));
       }
-      const seat = this.#seat;
-      if (seat < 0) {
-        sleep(Math.min(left, this.#delay));
-        this.#delay = Math.min(this.#delay * 2, POLL_MAX);
-        this.#check();
-        continue;
-      }
-      const counts = Atomics.load(words, seat + 1);
-      if (Atomics.load(words, seat) !== this.#mine || (counts & NOTIFIED) !== 0) {
-        this.#check();
-        continue;
-      }
-      Atomics.wait(words, seat + 1, counts, canWaitAsync() ? left : Math.min(left, POLL_MAX));
+    } finally {
+      blocking--;
     }
     this.#lock.acquireSync();
     return notified;
@@ -729,6 +737,9 @@ export class SharedCondition {
   }
 }
 
+/** How many waitSync calls of this thread are blocking now (nested only through a notify's callbacks: none). */
+let blocking = 0;
+
 function notHeld(method: string): Error {
   return new Error(`SharedCondition.${method}() needs the lock held: acquire it first`);
 }
@@ -794,6 +805,14 @@ class SharedConditionWaiter extends Waiter {
   #reacquire(): void {
     if (this.#reacquiring) return;
     this.#reacquiring = true;
+    // Notified while its thread blocks in waitSync, this waiter's task cannot run before the thread
+    // does: taking the lock for it now would leave the lock held for a task that cannot run, and
+    // waitSync blocking to take it back for ever. It gets in line once the thread runs again.
+    if (blocking > 0) void Promise.resolve().then(() => this.#enter());
+    else this.#enter();
+  }
+
+  #enter(): void {
     enterSharedLock(this.lock, () => {
       stopTimer(this);
       stopWatching(this);

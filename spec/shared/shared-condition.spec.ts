@@ -377,6 +377,40 @@ describe('SharedCondition: races, the other thread stepping in between two steps
   const FLIGHT = 6;
   const DEAD = 5;
 
+  it('SharedCondition.waitSync(ms) on a thread whose earlier wait() takes the notification returns after its timeout with the lock, and that wait() gets the lock next', async () => {
+    const [a, b] = threads(2);
+    const early = track(waitOn(b!)); // a task of b's thread waits first
+    await until(() => waiterCount(b!.cond) === 1, "b's async waiter");
+    expect(b!.lock.acquireSync(0)).to.equal(true); // a later task of b's thread...
+    // ...blocks in waitSync; meanwhile a takes the lock, notifies one waiter (b's first: the async one)
+    // and releases.
+    const notified = at(
+      'wait',
+      (array, index) => on(a!.cond, array, index, seat(0) + 1),
+      (wait) => {
+        expect(a!.lock.acquireSync(0)).to.equal(true);
+        a!.cond.notify(1);
+        a!.lock.release();
+        return wait();
+      },
+    );
+    // Blocking on the lock now could only be for ever: nobody else holds it.
+    at(
+      'wait',
+      (array) => array.buffer === a!.lock.buffer,
+      () => {
+        throw new Error('waitSync blocked on the lock, held for a task of its own blocked thread');
+      },
+    );
+    expect(b!.cond.waitSync(20)).to.equal(false);
+    expect(notified.fired).to.equal(true);
+    expect(b!.lock.locked()).to.equal(true);
+    expect(early.state).to.equal('pending');
+    b!.lock.release(); // to the async waiter, which takes the lock back once its thread runs
+    await until(() => early.value === true, 'the async waiter');
+    expectClean(a!, b!);
+  });
+
   it('SharedCondition: two notify(1) in a row to a thread that has not looked yet wake two of its waiters', async () => {
     const [a, b] = threads(2);
     const waits = [track(waitOn(b!)), track(waitOn(b!))];
