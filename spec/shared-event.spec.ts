@@ -210,6 +210,68 @@ describe('SharedEvent: engine waiters', () => {
   });
 });
 
+describe('SharedEvent: a timed wait whose thread is busy past its deadline', () => {
+  // Another thread's set() lands while this thread is busy; when it gets back to its event loop, the
+  // deadline's timer runs before the engine's wake-up job: played here by ticking the fake clock in the
+  // same synchronous run as the other thread's write.
+  for (const [what, after] of [
+    ['set()', 3],
+    ['set() then clear()', 2],
+  ] as const) {
+    it(`SharedEvent.wait(ms) pending when another thread ran ${what} resolves true, though its deadline is seen first`, async () => {
+      const clock = fakeClock();
+      try {
+        const e = new SharedEvent();
+        const p = track(e.wait(50));
+        await flush();
+        const word = new Int32Array(e.buffer); // another thread: next generation, flag set, notify all
+        Atomics.store(word, 0, 3);
+        Atomics.notify(word, 0);
+        Atomics.store(word, 0, after);
+        clock.tick(60);
+        await flush();
+        expect(p.value).to.equal(true);
+        expect(waiterCount(e)).to.equal(0);
+        expect(clock.countTimers()).to.equal(0);
+      } finally {
+        clock.restore();
+      }
+    });
+  }
+
+  for (const clear of [false, true]) {
+    it(`SharedEvent.wait(50) in a worker busy past its deadline while this thread runs set()${clear ? ' then clear()' : ''} resolves true`, async () => {
+      const buffer = new SharedArrayBuffer(3 * SharedEvent.BYTES);
+      const [target, started, done] = [0, 1, 2].map((i) => new SharedEvent(buffer, i * SharedEvent.BYTES));
+      const agent = await startAgent(buffer);
+      try {
+        const result = agent.call({ op: 'busy', event: 0, timeout: 50, started: 1, done: 2 });
+        expect(await started!.wait(10_000)).to.equal(true);
+        target!.set();
+        if (clear) target!.clear();
+        done!.set();
+        expect(await within(result, 10_000, 'the busy worker')).to.equal(true);
+      } finally {
+        await agent.terminate();
+      }
+    });
+  }
+
+  it('SharedEvent.wait(ms) whose deadline passes with the word unmoved still resolves false', async () => {
+    const clock = fakeClock();
+    try {
+      const e = new SharedEvent();
+      const p = track(e.wait(50));
+      await flush();
+      clock.tick(60);
+      await flush();
+      expect(p.value).to.equal(false);
+    } finally {
+      clock.restore();
+    }
+  });
+});
+
 function crossThread(noWaitAsync: boolean): void {
   describe(`SharedEvent across threads${noWaitAsync ? ' (polling fallback in the worker and here)' : ''}`, () => {
     let buffer: SharedArrayBuffer;

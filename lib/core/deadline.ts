@@ -38,6 +38,12 @@ export interface Timed {
   expire(): void;
 }
 
+/** The queue whose deadlines they are, as the heap sees it. */
+export interface DeadlineOwner {
+  /** Called when deadlines are due, before they expire (see `WaiterQueue.onDeadline`). */
+  readonly onDeadline: (() => void) | undefined;
+}
+
 /** The bit of `Timed.state` that says the waiter still counts on its deadline. */
 export const TIMED = 2;
 
@@ -60,9 +66,12 @@ export class Deadlines {
   #floor = -Infinity;
 
   declare readonly clock: Clock;
+  /** Whose deadlines these are: asked to look at what may have settled its waiters before any expires. */
+  declare readonly owner: DeadlineOwner;
 
-  constructor(clock: Clock) {
+  constructor(clock: Clock, owner: DeadlineOwner) {
     this.clock = clock;
+    this.owner = owner;
   }
 
   /** The clock's time, never behind what a fired fake timer proved. */
@@ -139,6 +148,10 @@ export class Deadlines {
     if (clock.now !== monotonic) this.#floor = this.#wakeAt;
     const now = this.#now();
     this.#handle = undefined; // fired: nothing to clear (the heap arms a new one or none below)
+    // A release from another thread may have come before the deadline, its wake-up still queued behind
+    // this timer (a thread busy past the deadline runs its timers first): the owner looks for it first,
+    // and the waiters it releases no longer count here.
+    this.owner.onDeadline?.();
     const heap = this.#heap;
     const due: Timed[] = [];
     while (heap.length > 0) {

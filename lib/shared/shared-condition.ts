@@ -27,6 +27,8 @@
  * - The owner, woken, re-arms its engine waiter, moves FLIGHT(t) → WAITING(t), then takes the
  *   notifications (notified → 0) and hands them to its first local waiters, in order. Each notified
  *   waiter takes the lock back (through the lock's own queue) before its promise settles.
+ * - Before a deadline of its local waiters expires, the owner looks at its seat as if woken: notifications
+ *   given before the deadline, their wake-up not delivered yet, go to its first waiters.
  * - A waiter that times out or is aborted before it is notified unregisters on its own thread, at once:
  *   registered - 1; or, if none is left registered (its notification is on its way), notified - 1 and
  *   it passes that notification on (as a notify(1) would). A notified waiter that times out or is
@@ -229,6 +231,10 @@ export class SharedCondition {
     this.#words = memory.words;
     this.#at = memory.index;
     this.#waiters.onEmpty = () => this.#idle();
+    // Notifications given and not delivered yet go to the first waiters before any deadline expires.
+    this.#waiters.onDeadline = () => {
+      if (this.#seat >= 0) this.#check();
+    };
     if (!SharedCondition.#inspectable)
       SharedCondition.#inspectable = inspectable(SharedCondition.prototype, 'SharedCondition', (c) => ({
         locked: c.locked(),

@@ -34,6 +34,10 @@
  *
  * # Cancel safety and lifetime
  *
+ * A deadline never reports "not set" for a wait whose word moved: the engine's wake-up is a job of its
+ * own, and a thread busy past the deadline runs its timers first, so before any deadline of the queue
+ * expires, the word is looked at (`Word.check()`) and a `set()` already made releases the waiters.
+ *
  * A wait that times out or is aborted leaves the local queue at once (O(1)); when the queue empties, the
  * event stops listening, and with the last listener of the thread the polling timer and the keep-alive
  * handle go too (word.ts). The listener is registered exactly while the queue has waiters, whatever the
@@ -161,6 +165,8 @@ export class SharedEvent {
     const word = (this.#word = Word.of(memory.buffer, memory.byteOffset));
     this.#seen = withoutFlag(word.load());
     this.#waiters.onEmpty = () => word.unwatch(this.#listener);
+    // Before a deadline says "not set": a set() whose wake-up is not delivered yet releases them now.
+    this.#waiters.onDeadline = () => word.check();
     if (!SharedEvent.#inspectable) {
       // Set up by the first event made, not in the class body (see core/inspect.ts).
       SharedEvent.#inspectable = true;

@@ -49,6 +49,9 @@
  *   (GRANTED(t) → FREE).
  * - A releaser that finds its own seat (its index, with its ticket) the oldest hands the lock to its
  *   local waiter directly.
+ * - Before a deadline of its local waiters expires, the thread looks at its seat as if woken: a grant
+ *   whose wake-up is not delivered yet (a thread busy past the deadline runs its timers first) goes to
+ *   its first waiter, never dropped.
  * - A thread whose local queue empties (its waiters timed out or were aborted) withdraws at once, on
  *   its own thread: WAITING(t) → RESERVED(t), lock - 2. If the seat was GRANTED first, it claims the
  *   lock and releases it (passes it on) right there. Then it leaves the seat (notifies its own engine
@@ -236,6 +239,7 @@ export class SharedLock {
     this.#words = memory.words;
     this.#at = memory.index;
     this.#waiters.onEmpty = () => this.#idle();
+    this.#waiters.onDeadline = () => this.#check(); // a grant not delivered yet goes to the first waiter
     // Set up on the first lock made, not in the class body (see core/inspect.ts): inspect and ENTER.
     if (!SharedLock.#prototypeReady) {
       SharedLock.#prototypeReady = inspectable(SharedLock.prototype, 'SharedLock', (l) => ({

@@ -744,6 +744,25 @@ describe('SharedLock: races, the other thread stepping in between two steps of t
     expectClean(a);
   });
 
+  describe('with a fake clock', () => {
+    let clock: ReturnType<typeof fakeClock>;
+    withFakeClock((c) => (clock = c));
+
+    it('SharedLock.acquire(ms) handed the lock by another thread before its deadline, the wake-up not delivered yet when the deadline is seen, resolves true', async () => {
+      const [a, b] = threads();
+      await a.acquire();
+      const p = track(b.acquire(50));
+      await flush();
+      a.release(); // another thread: grants b's seat and wakes its engine waiter (a job for later)
+      clock.tick(60); // b's thread was busy: its timer runs first
+      await flush();
+      expect(p.value).to.equal(true);
+      expect(b.locked()).to.equal(true);
+      b.release();
+      expectClean(a);
+    });
+  });
+
   describe('acquireSync', () => {
     it('SharedLock.acquireSync() takes the lock released by its holder just as this thread sits down', () => {
       const [a, d] = threads();
