@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { SharedEvent } from '../lib/index.js';
+import { SharedCondition, SharedEvent, SharedLock } from '../lib/index.js';
 import { eventSuite } from './event-suite.js';
 import { Collected, collectGarbage, fakeClock, flush, track, waiterCount } from './helpers.js';
 import { type Agent, startAgent, within } from './workers/agents.js';
@@ -92,6 +92,44 @@ describe('SharedEvent: memory and arguments', () => {
     expect(() => new SharedEvent(buffer, 8)).to.throw(RangeError, /byteOffset 8 leaves no room/);
     expect(() => new SharedEvent(buffer, '4' as unknown as number)).to.throw(TypeError, /byteOffset must be a number/);
     expect(new SharedEvent(buffer, 4).byteOffset).to.equal(4);
+  });
+
+  it('SharedEvent, SharedLock, SharedCondition: a buffer whose length is not a multiple of 4 serves as far as whole words go', async () => {
+    const e = new SharedEvent(new SharedArrayBuffer(5));
+    const w = e.wait();
+    e.set();
+    expect(await w).to.equal(true);
+    expect(new SharedEvent(new SharedArrayBuffer(10), 4).isSet()).to.equal(false);
+    expect(() => new SharedEvent(new SharedArrayBuffer(7), 4)).to.throw(RangeError, /byteOffset 4 leaves no room/);
+    const lock = new SharedLock(new SharedArrayBuffer(SharedLock.BYTES + 1));
+    const cond = new SharedCondition(lock, new SharedArrayBuffer(SharedCondition.BYTES + 3));
+    await lock.acquire();
+    const waited = cond.wait(10_000);
+    await lock.acquire();
+    cond.notify();
+    lock.release();
+    expect(await waited).to.equal(true);
+    lock.release();
+  });
+
+  it('SharedEvent, SharedLock, SharedCondition: two primitives of one thread on overlapping words are refused with a TypeError naming both', () => {
+    const buffer = new SharedArrayBuffer(SharedLock.BYTES + SharedCondition.BYTES + SharedEvent.BYTES);
+    const lock = new SharedLock(buffer, 0);
+    expect(new SharedLock(buffer, 0).locked()).to.equal(false); // the same lock again: fine
+    expect(() => new SharedEvent(buffer, 0)).to.throw(
+      TypeError,
+      /SharedEvent at byteOffset 0 overlaps a SharedLock at byteOffset 0 \(136 bytes\)/,
+    );
+    expect(() => new SharedEvent(buffer, 132)).to.throw(TypeError, /overlaps a SharedLock at byteOffset 0/);
+    expect(() => new SharedLock(buffer, 4)).to.throw(TypeError, /SharedLock at byteOffset 4 overlaps a SharedLock/);
+    expect(() => new SharedCondition(lock, buffer, 0)).to.throw(TypeError, /SharedCondition at byteOffset 0 overlaps/);
+    const cond = new SharedCondition(lock, buffer, SharedLock.BYTES);
+    const end = SharedLock.BYTES + SharedCondition.BYTES;
+    expect(() => new SharedEvent(buffer, end - 4)).to.throw(TypeError, /overlaps a SharedCondition/);
+    expect(new SharedEvent(buffer, end).isSet()).to.equal(false);
+    expect(new SharedEvent(buffer, end).isSet()).to.equal(false); // the same event again: fine
+    expect(() => new SharedLock(buffer, end)).to.throw(RangeError, /leaves no room/);
+    expect(cond.locked()).to.equal(false);
   });
 
   it('SharedEvent: with no SharedArrayBuffer in this context, new SharedEvent() says cross-origin isolation is needed', () => {

@@ -224,7 +224,7 @@ export class SharedCondition {
    */
   constructor(lock: SharedLock, buffer?: SharedArrayBuffer, byteOffset: number = 0) {
     if (!isSharedLock(lock)) throw new TypeError(`lock must be a SharedLock, got ${describe(lock)}`);
-    const memory = sharedMemory('SharedCondition', 'a condition', SharedCondition.BYTES, buffer, byteOffset);
+    const memory = sharedMemory('SharedCondition', 'a condition', SharedCondition.BYTES, buffer, byteOffset, this);
     this.#lock = lock;
     this.buffer = memory.buffer;
     this.byteOffset = memory.byteOffset;

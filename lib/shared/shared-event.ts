@@ -150,7 +150,10 @@ export class SharedEvent {
    * @param byteOffset - where the event's word is in `buffer`: a multiple of 4, default 0.
    * @throws `TypeError` when `buffer` is not a `SharedArrayBuffer` (or shared memory is unavailable: in a
    *   browser, the page needs cross-origin isolation) or `byteOffset` is not a number; `RangeError` when
-   *   `byteOffset` is not a multiple of 4 or does not leave room for the event in `buffer`.
+   *   `byteOffset` is not a multiple of 4 or does not leave room for the event in `buffer`;
+   *   `TypeError` when its words overlap those of another live primitive this thread built on `buffer`
+   *   (the same primitive again, at the same offset, is fine). Keeping the layouts of different threads
+   *   apart is the caller's part: a thread cannot see another's. A length beyond whole words is unused.
    *
    * @example
    * ```ts
@@ -159,7 +162,7 @@ export class SharedEvent {
    * ```
    */
   constructor(buffer?: SharedArrayBuffer, byteOffset: number = 0) {
-    const memory = sharedMemory('SharedEvent', 'an event', SharedEvent.BYTES, buffer, byteOffset);
+    const memory = sharedMemory('SharedEvent', 'an event', SharedEvent.BYTES, buffer, byteOffset, this);
     this.buffer = memory.buffer;
     this.byteOffset = memory.byteOffset;
     const word = (this.#word = Word.of(memory.buffer, memory.byteOffset));

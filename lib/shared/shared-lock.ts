@@ -224,7 +224,10 @@ export class SharedLock {
    * @param byteOffset - where the lock's words start in `buffer`: a multiple of 4, default 0.
    * @throws `TypeError` when `buffer` is not a `SharedArrayBuffer` (or shared memory is unavailable: in a
    *   browser, the page needs cross-origin isolation) or `byteOffset` is not a number; `RangeError` when
-   *   `byteOffset` is not a multiple of 4 or does not leave room for the lock in `buffer`.
+   *   `byteOffset` is not a multiple of 4 or does not leave room for the lock in `buffer`;
+   *   `TypeError` when its words overlap those of another live primitive this thread built on `buffer`
+   *   (the same primitive again, at the same offset, is fine). Keeping the layouts of different threads
+   *   apart is the caller's part: a thread cannot see another's. A length beyond whole words is unused.
    *
    * @example
    * ```ts
@@ -233,7 +236,7 @@ export class SharedLock {
    * ```
    */
   constructor(buffer?: SharedArrayBuffer, byteOffset: number = 0) {
-    const memory = sharedMemory('SharedLock', 'a lock', SharedLock.BYTES, buffer, byteOffset);
+    const memory = sharedMemory('SharedLock', 'a lock', SharedLock.BYTES, buffer, byteOffset, this);
     this.buffer = memory.buffer;
     this.byteOffset = memory.byteOffset;
     this.#words = memory.words;
@@ -358,13 +361,15 @@ export class SharedLock {
     if (ms <= 0) return false;
     const words = this.#words;
     const deadline = monotonic() + ms;
+    let poll = 1;
     for (;;) {
       const left = deadline - monotonic();
       if (!this.#published) {
         if (this.#seat < 0 && !this.#sit()) {
-          // Every seat is taken: try the lock every millisecond.
+          // Every seat is taken: try the lock (and a seat) again after 1 ms, doubling up to 32 ms.
           if (left <= 0) return false;
-          sleep(Math.min(left, 1));
+          sleep(Math.min(left, poll));
+          poll = Math.min(poll * 2, POLL_MAX);
           if (this.#tryLock()) return true;
           continue;
         }

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import * as sinon from 'sinon';
 import { Worker } from 'node:worker_threads';
 import { inspect } from 'node:util';
 import { Lock, SharedCondition, SharedEvent, SharedLock, TimeoutError } from '../../lib/index.js';
@@ -445,7 +446,7 @@ describe('SharedLock: the protocol, step by step (shared memory written as anoth
     expect(lock.locked()).to.equal(false);
   });
 
-  it('SharedLock.acquireSync() with every seat taken tries the lock every millisecond and gives up at its timeout', async () => {
+  it('SharedLock.acquireSync() with every seat taken tries the lock after 1 ms, then doubling the delay up to 32 ms, and gives up at its timeout', async () => {
     const first = new SharedLock();
     await first.acquire();
     const others = Array.from({ length: 32 }, () => new SharedLock(first.buffer));
@@ -453,7 +454,15 @@ describe('SharedLock: the protocol, step by step (shared memory written as anoth
     await flush();
     const w = lockWord(first);
     expect(Array.from(w.slice(2)).every((v) => (v & 7) === 2)).to.equal(true); // all 32 seats in line
-    expect(new SharedLock(first.buffer).acquireSync(3)).to.equal(false);
+    const sleeps = sinon.spy(Atomics, 'wait');
+    try {
+      expect(new SharedLock(first.buffer).acquireSync(150)).to.equal(false);
+    } finally {
+      sleeps.restore();
+    }
+    const delays = sleeps.args.map((args) => args[3] as number).filter((ms) => ms > 0); // not the probe of mayBlock()
+    expect(delays.slice(0, 7)).to.deep.equal([1, 2, 4, 8, 16, 32, 32]);
+    expect(Math.max(...delays)).to.equal(32);
     first.release();
     await within(Promise.all(waits), 10_000, 'the 32 waiters');
     expect(first.locked()).to.equal(false);
