@@ -83,7 +83,9 @@
  * # Faults and the polling fallback
  *
  * A thread terminated while it holds the lock, or after it was handed the lock and woken, leaves the
- * lock held, as with any mutex. Without `Atomics.waitAsync`, a thread polls its seat (1 ms, doubling to
+ * lock held, as with any mutex. In the second case its seat stays GRANTED after the lock is released on
+ * its behalf; a thread that finds every seat taken and then takes the lock free frees it (GRANTED(t) →
+ * DEAD(t)): a lock taken free has no hand-off in flight, so no seat GRANTED is live then. Without `Atomics.waitAsync`, a thread polls its seat (1 ms, doubling to
  * 32 ms; the seat is POLLING): no notify can tell whether it is alive, so a thread terminated while
  * polling can be handed the lock and keep it. A grant to a POLLING seat is notified all the same, for
  * its thread may be blocked in acquireSync (which publishes POLLING there too).
@@ -370,8 +372,9 @@ export class SharedLock {
           if (left <= 0) return false;
           sleep(Math.min(left, poll));
           poll = Math.min(poll * 2, POLL_MAX);
-          if (this.#tryLock()) return true;
-          continue;
+          if (!this.#tryLock()) continue;
+          this.#sweep();
+          return true;
         }
         if (!this.#publish()) return this.#doneSync(true);
         continue; // published, or out of line again: look again
@@ -549,6 +552,7 @@ export class SharedLock {
     while (this.#waiters.size > 0 && !this.#published) {
       if (this.#seat < 0 && !this.#sit()) {
         if (this.#tryLock()) {
+          this.#sweep();
           this.#handOff();
           continue;
         }
@@ -556,6 +560,19 @@ export class SharedLock {
       }
       this.#arm();
       if (!this.#publish()) this.#handOff();
+    }
+  }
+
+  /**
+   * We found every seat taken and took the lock free: no hand-off is in flight, so a seat still GRANTED
+   * belongs to a thread terminated after it was woken (the lock released on its behalf since). It is
+   * made DEAD, for anyone to take.
+   */
+  #sweep(): void {
+    const words = this.#words;
+    for (let i = 0, s = this.#at + 2; i < SEATS; i++, s++) {
+      const v = Atomics.load(words, s);
+      if ((v & STATE) === GRANTED) Atomics.compareExchange(words, s, v, (v & ~STATE) | DEAD);
     }
   }
 

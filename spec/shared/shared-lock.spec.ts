@@ -1018,6 +1018,48 @@ describe('SharedLock: races, the other thread stepping in between two steps of t
       expect(a.locked()).to.equal(false);
     });
 
+    it('SharedLock: a seat left GRANTED by a thread terminated after it was woken is freed by a thread that finds every seat taken and takes the lock free; the next thread in line sits there', async () => {
+      const [a, d, e] = threads();
+      const w = wordsOf(a);
+      await a.acquire();
+      fill(a);
+      w[SEAT] = 8 | 4; // granted to a thread terminated before it claimed; `a` releases on its behalf
+      const p = track(d.acquire()); // no seat: polls
+      a.release();
+      clock.tick(1);
+      await flush();
+      expect(p.value).to.equal(true);
+      expect(w[SEAT]! & 7).to.equal(5); // DEAD: free for anyone
+      const ac = new AbortController();
+      const q = track(e.acquire({ signal: ac.signal }));
+      expect(w[SEAT]! & 7).to.equal(2); // e in line on it, not polling
+      expect(clock.countTimers()).to.equal(0);
+      ac.abort();
+      await flush();
+      expect(q.state).to.equal('rejected');
+      d.release();
+      expect(a.locked()).to.equal(false);
+    });
+
+    it('SharedLock.acquireSync() with every seat taken that takes the lock free frees a seat left GRANTED by a terminated thread', () => {
+      const [a, d] = threads();
+      const w = wordsOf(a);
+      w[0] = LOCKED; // held on behalf of the terminated thread
+      fill(a);
+      w[SEAT + 5] = (8 * 6) | 4;
+      at(
+        'wait',
+        (array) => array.buffer !== a.buffer,
+        () => {
+          Atomics.store(w, 0, 0); // released on its behalf while this thread sleeps
+          return 'timed-out';
+        },
+      );
+      expect(d.acquireSync(10_000)).to.equal(true);
+      expect(w[SEAT + 5]).to.equal((8 * 6) | 5);
+      d.release();
+    });
+
     it('SharedLock.acquireSync() with every seat taken takes the lock when it comes free between its tries', () => {
       const [a, d] = threads();
       const w = wordsOf(a);
