@@ -5,7 +5,7 @@ import { Worker } from 'node:worker_threads';
 import { SharedCondition, SharedEvent, SharedLock } from '../lib/index.js';
 import { eventSuite } from './event-suite.js';
 import { Collected, collectGarbage, fakeClock, flush, track, waiterCount } from './helpers.js';
-import { type Agent, startAgent, within } from './workers/agents.js';
+import { type Agent, startAgent, until, within } from './workers/agents.js';
 
 const realWaitAsync = Atomics.waitAsync;
 
@@ -658,6 +658,28 @@ describe('SharedEvent: memory follows live waiters', () => {
       }
     });
   }
+
+  it('SharedEvent: an object made on a word just after its earlier objects were collected, before their finalizer ran, reuses their pending engine waiter', async () => {
+    const buffer = new SharedArrayBuffer(SharedEvent.BYTES);
+    const word = new Int32Array(buffer);
+    const clock = fakeClock();
+    let timedOut: Promise<boolean>;
+    try {
+      timedOut = new SharedEvent(buffer).wait(1);
+      clock.tick(1);
+    } finally {
+      clock.restore();
+    }
+    expect(await timedOut).to.equal(false);
+    await new Promise((r) => setTimeout(r, 0));
+    globalThis.gc!(); // collects the object and its Word; their finalizer runs in a later task
+    const p = track(new SharedEvent(buffer).wait());
+    await new Promise((r) => setTimeout(r, 0)); // the finalizer: the new object still uses the word
+    Atomics.store(word, 0, 3); // another thread's set()
+    expect(Atomics.notify(word, 0)).to.equal(1); // one engine waiter on the word: the reused one
+    await until(() => p.state === 'fulfilled', 'the wait');
+    expect(p.value).to.equal(true);
+  });
 
   it('SharedEvent: an engine waiter left pending by objects goes once they are collected, and the next wait arms one', async () => {
     const buffer = new SharedArrayBuffer(SharedEvent.BYTES);

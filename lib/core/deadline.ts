@@ -38,12 +38,6 @@ export interface Timed {
   expire(): void;
 }
 
-/** The queue whose deadlines they are, as the heap sees it. */
-export interface DeadlineOwner {
-  /** Called when deadlines are due, before they expire (see `WaiterQueue.onDeadline`). */
-  readonly onDeadline: (() => void) | undefined;
-}
-
 /** The bit of `Timed.state` that says the waiter still counts on its deadline. */
 export const TIMED = 2;
 
@@ -66,12 +60,12 @@ export class Deadlines {
   #floor = -Infinity;
 
   declare readonly clock: Clock;
-  /** Whose deadlines these are: asked to look at what may have settled its waiters before any expires. */
-  declare readonly owner: DeadlineOwner;
+  /** Its queue's `onDeadline`: looks at what may have released its waiters before any expires. */
+  declare readonly look: (() => void) | undefined;
 
-  constructor(clock: Clock, owner: DeadlineOwner) {
+  constructor(clock: Clock, look?: () => void) {
     this.clock = clock;
-    this.owner = owner;
+    this.look = look;
   }
 
   /** The clock's time, never behind what a fired fake timer proved. */
@@ -151,7 +145,7 @@ export class Deadlines {
     // A release from another thread may have come before the deadline, its wake-up still queued behind
     // this timer (a thread busy past the deadline runs its timers first): the owner looks for it first,
     // and the waiters it releases no longer count here.
-    this.owner.onDeadline?.();
+    this.look?.();
     const heap = this.#heap;
     const due: Timed[] = [];
     while (heap.length > 0) {
