@@ -60,12 +60,14 @@ export class Deadlines {
   #floor = -Infinity;
 
   declare readonly clock: Clock;
-  /** Its queue's `onDeadline`: looks at what may have released its waiters before any expires. */
-  declare readonly look: (() => void) | undefined;
+  /**
+   * Set by a cross-thread owner (see shared/word.ts `lookBeforeDeadlines`): looks at what may have
+   * released its waiters before any of them expires. Declared only: one-thread builds ship nothing for it.
+   */
+  declare look: (() => void) | undefined;
 
-  constructor(clock: Clock, look?: () => void) {
+  constructor(clock: Clock) {
     this.clock = clock;
-    this.look = look;
   }
 
   /** The clock's time, never behind what a fired fake timer proved. */

@@ -154,12 +154,6 @@ export class WaiterQueue {
   deadlines: Deadlines | undefined;
   /** Called whenever the last live waiter leaves, however it left. */
   onEmpty: (() => void) | undefined;
-  /**
-   * Called when deadlines of its waiters are due, before they expire: an owner whose waiters may have
-   * been released by another thread, the news not delivered yet, looks first (cross-thread primitives,
-   * which set it before their first wait; declared only, so a build of the others ships nothing for it).
-   */
-  declare onDeadline: (() => void) | undefined;
 
   /** A promise for a waiter with no timeout and no signal, queued. */
   wait(): Promise<boolean> {
@@ -177,7 +171,7 @@ export class WaiterQueue {
   /** The deadline heap for a waiter starting on `clock` now. */
   deadlinesOn(clock: Clock): Deadlines {
     const current = this.deadlines;
-    return current?.clock === clock ? current : (this.deadlines = new Deadlines(clock, this.onDeadline));
+    return current?.clock === clock ? current : (this.deadlines = new Deadlines(clock));
   }
 
   /** One waiter left early (timeout, abort); it already cleared its QUEUED bit. */

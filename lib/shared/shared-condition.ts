@@ -93,7 +93,7 @@ import {
   takeSeat,
 } from './seats.js';
 import { type SharedLock, enterSharedLock, isSharedLock } from './shared-lock.js';
-import { assertMayBlock, holdThread, releaseThread } from './word.js';
+import { assertMayBlock, holdThread, lookBeforeDeadlines, releaseThread } from './word.js';
 
 /** One registered waiter in a counts word; the notified ones are the low 16 bits. */
 const REGISTERED = 0x10000;
@@ -193,6 +193,9 @@ export class SharedCondition {
   };
   readonly #make: MakeWaiter = (queue, resolve, reject, signal) =>
     new SharedConditionWaiter(this.#lock, this.#owner, queue, resolve, reject, signal);
+  readonly #look = () => {
+    if (this.#seat >= 0) this.#check();
+  };
   readonly #mustHold = () => {
     if (!this.#lock.locked()) throw notHeld('wait');
     return false;
@@ -231,10 +234,6 @@ export class SharedCondition {
     this.#words = memory.words;
     this.#at = memory.index;
     this.#waiters.onEmpty = () => this.#idle();
-    // Notifications given and not delivered yet go to the first waiters before any deadline expires.
-    this.#waiters.onDeadline = () => {
-      if (this.#seat >= 0) this.#check();
-    };
     if (!SharedCondition.#inspectable)
       SharedCondition.#inspectable = inspectable(SharedCondition.prototype, 'SharedCondition', (c) => ({
         locked: c.locked(),
@@ -381,6 +380,8 @@ export class SharedCondition {
   wait(arg?: number | WaitOptions): Promise<boolean> {
     const before = this.#waiters.size;
     const result = park(this.#waiters, arg, this.#mustHold, this.#make);
+    // Notifications given and not delivered yet go to the first waiters before any deadline expires.
+    lookBeforeDeadlines(this.#waiters, this.#look);
     if (this.#waiters.size > before) {
       if (!this.#holdsThread) {
         this.#holdsThread = true;

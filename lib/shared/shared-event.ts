@@ -56,7 +56,7 @@ import { inspectable } from '../core/inspect.js';
 import { park } from '../core/park.js';
 import { TRUE, WaiterQueue } from '../core/queue.js';
 import { sharedMemory } from './memory.js';
-import { Word, type WordListener, assertMayBlock } from './word.js';
+import { Word, type WordListener, assertMayBlock, lookBeforeDeadlines } from './word.js';
 
 /** Bit 0 of the word: the flag. */
 const SET = 1;
@@ -139,6 +139,7 @@ export class SharedEvent {
   readonly #listener: WordListener = { wordMoved: () => this.#catchUp() };
   static #inspectable = false;
   readonly #isSet = () => this.isSet();
+  readonly #look = () => this.#word.check();
   /** A waiter joined: listen, unless the word moved since `seen` (a set() got in), which releases it. */
   readonly #listen = () => {
     if (!this.#word.watch(this.#seen, this.#listener)) this.#catchUp();
@@ -168,8 +169,6 @@ export class SharedEvent {
     const word = (this.#word = Word.of(memory.buffer, memory.byteOffset));
     this.#seen = withoutFlag(word.load());
     this.#waiters.onEmpty = () => word.unwatch(this.#listener);
-    // Before a deadline says "not set": a set() whose wake-up is not delivered yet releases them now.
-    this.#waiters.onDeadline = () => word.check();
     if (!SharedEvent.#inspectable) {
       // Set up by the first event made, not in the class body (see core/inspect.ts).
       SharedEvent.#inspectable = true;
@@ -270,7 +269,10 @@ export class SharedEvent {
     const word = this.#word.load();
     if (isSetWord(word) && arg === undefined) return TRUE;
     if (word !== this.#seen) this.#catchUp();
-    return park(this.#waiters, arg, this.#isSet, undefined, this.#listen);
+    const promise = park(this.#waiters, arg, this.#isSet, undefined, this.#listen);
+    // Before a deadline says "not set": a set() whose wake-up is not delivered yet releases them.
+    lookBeforeDeadlines(this.#waiters, this.#look);
+    return promise;
   }
 
   /**

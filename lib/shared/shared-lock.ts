@@ -113,7 +113,7 @@ import {
   sleep,
   takeSeat,
 } from './seats.js';
-import { assertMayBlock, holdThread, releaseThread } from './word.js';
+import { assertMayBlock, holdThread, lookBeforeDeadlines, releaseThread } from './word.js';
 
 /** Bit 0 of the lock word: held (or being handed over). */
 const LOCKED = 1;
@@ -213,6 +213,7 @@ export class SharedLock {
   #delay = 1;
   #holdsThread = false;
   readonly #tryNow = () => this.#waiters.size === 0 && this.#tryLock();
+  readonly #look = () => this.#check();
   readonly #onPoll = () => {
     this.#poll = undefined;
     this.#delay = Math.min(this.#delay * 2, POLL_MAX);
@@ -244,7 +245,6 @@ export class SharedLock {
     this.#words = memory.words;
     this.#at = memory.index;
     this.#waiters.onEmpty = () => this.#idle();
-    this.#waiters.onDeadline = () => this.#check(); // a grant not delivered yet goes to the first waiter
     // Set up on the first lock made, not in the class body (see core/inspect.ts): inspect and ENTER.
     if (!SharedLock.#prototypeReady) {
       SharedLock.#prototypeReady = inspectable(SharedLock.prototype, 'SharedLock', (l) => ({
@@ -329,6 +329,7 @@ export class SharedLock {
     const before = this.#waiters.size;
     const promise = park(this.#waiters, arg, this.#tryNow);
     if (this.#waiters.size > before) this.#joined();
+    lookBeforeDeadlines(this.#waiters, this.#look); // a grant not delivered yet goes to the first waiter
     return promise;
   }
 

@@ -71,6 +71,7 @@
  * in the same scan).
  */
 import { monotonic } from '../core/clock.js';
+import type { WaiterQueue } from '../core/queue.js';
 
 /** Someone on this thread waiting for a word to change; see {@link Word.watch}. */
 export interface WordListener {
@@ -346,6 +347,22 @@ export class Word {
 function finalized(slot: Slot): void {
   if (--slot.words === 0 && slot.engine) Atomics.notify(slot.array, 0);
   slot.forget();
+}
+
+/**
+ * Has the deadline heap of `queue`'s last timed waiter call `look` before any of its deadlines expires:
+ * a release from another thread may have come before a deadline, its wake-up (a job of its own) still
+ * queued behind the timer when the thread was busy past the deadline. Called after each timed wait is
+ * queued (a new heap comes with a new clock).
+ *
+ * @example
+ * ```ts
+ * const promise = park(waiters, arg, tryNow);
+ * lookBeforeDeadlines(waiters, () => word.check());
+ * ```
+ */
+export function lookBeforeDeadlines(queue: WaiterQueue, look: () => void): void {
+  if (queue.deadlines !== undefined) queue.deadlines.look = look;
 }
 
 let blockable: boolean | undefined;
