@@ -16,6 +16,7 @@ import { LIMIT } from './peers.js';
 import { goals, markdown, printCase, printGoals, releaseChart, summary } from './report.js';
 import { semaphoreHandOff } from './semaphores.js';
 import { roundTrips } from './threads.js';
+import { idleThreads } from './idle.js';
 
 if (process.argv.includes('--render')) {
   // Redraws bench/results.md and docs/release.svg from the last run's bench/results.json, measuring nothing.
@@ -78,6 +79,7 @@ add(await queueHandOff(scale(100_000), s));
 add(await readWriteLock(scale(100_000), s));
 add(await uncontended(scale(1_000_000), s));
 for (const c of await roundTrips(quick ? 200 : 20_000)) add(c);
+add(await idleThreads(quick));
 // Headless Chromium: 20,000 rounds per variant in 4 round-robin passes; the smoke run, 2 batches a variant.
 for (const c of await browserRoundTrips(quick ? 40 : 20_000, quick ? 1 : 4, quick ? 60_000 : 1_200_000)) add(c);
 

@@ -2,10 +2,10 @@ import { expect } from 'chai';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { SharedEvent } from '../lib/index.js';
+import { SharedCondition, SharedEvent, SharedLock } from '../lib/index.js';
 import { eventSuite } from './event-suite.js';
 import { Collected, collectGarbage, fakeClock, flush, track, waiterCount } from './helpers.js';
-import { type Agent, startAgent, within } from './workers/agents.js';
+import { type Agent, startAgent, until, within } from './workers/agents.js';
 
 const realWaitAsync = Atomics.waitAsync;
 
@@ -92,6 +92,44 @@ describe('SharedEvent: memory and arguments', () => {
     expect(() => new SharedEvent(buffer, 8)).to.throw(RangeError, /byteOffset 8 leaves no room/);
     expect(() => new SharedEvent(buffer, '4' as unknown as number)).to.throw(TypeError, /byteOffset must be a number/);
     expect(new SharedEvent(buffer, 4).byteOffset).to.equal(4);
+  });
+
+  it('SharedEvent, SharedLock, SharedCondition: a buffer whose length is not a multiple of 4 serves as far as whole words go', async () => {
+    const e = new SharedEvent(new SharedArrayBuffer(5));
+    const w = e.wait();
+    e.set();
+    expect(await w).to.equal(true);
+    expect(new SharedEvent(new SharedArrayBuffer(10), 4).isSet()).to.equal(false);
+    expect(() => new SharedEvent(new SharedArrayBuffer(7), 4)).to.throw(RangeError, /byteOffset 4 leaves no room/);
+    const lock = new SharedLock(new SharedArrayBuffer(SharedLock.BYTES + 1));
+    const cond = new SharedCondition(lock, new SharedArrayBuffer(SharedCondition.BYTES + 3));
+    await lock.acquire();
+    const waited = cond.wait(10_000);
+    await lock.acquire();
+    cond.notify();
+    lock.release();
+    expect(await waited).to.equal(true);
+    lock.release();
+  });
+
+  it('SharedEvent, SharedLock, SharedCondition: two primitives of one thread on overlapping words are refused with a TypeError naming both', () => {
+    const buffer = new SharedArrayBuffer(SharedLock.BYTES + SharedCondition.BYTES + SharedEvent.BYTES);
+    const lock = new SharedLock(buffer, 0);
+    expect(new SharedLock(buffer, 0).locked()).to.equal(false); // the same lock again: fine
+    expect(() => new SharedEvent(buffer, 0)).to.throw(
+      TypeError,
+      /SharedEvent at byteOffset 0 overlaps a SharedLock at byteOffset 0 \(136 bytes\)/,
+    );
+    expect(() => new SharedEvent(buffer, 132)).to.throw(TypeError, /overlaps a SharedLock at byteOffset 0/);
+    expect(() => new SharedLock(buffer, 4)).to.throw(TypeError, /SharedLock at byteOffset 4 overlaps a SharedLock/);
+    expect(() => new SharedCondition(lock, buffer, 0)).to.throw(TypeError, /SharedCondition at byteOffset 0 overlaps/);
+    const cond = new SharedCondition(lock, buffer, SharedLock.BYTES);
+    const end = SharedLock.BYTES + SharedCondition.BYTES;
+    expect(() => new SharedEvent(buffer, end - 4)).to.throw(TypeError, /overlaps a SharedCondition/);
+    expect(new SharedEvent(buffer, end).isSet()).to.equal(false);
+    expect(new SharedEvent(buffer, end).isSet()).to.equal(false); // the same event again: fine
+    expect(() => new SharedLock(buffer, end)).to.throw(RangeError, /leaves no room/);
+    expect(cond.locked()).to.equal(false);
   });
 
   it('SharedEvent: with no SharedArrayBuffer in this context, new SharedEvent() says cross-origin isolation is needed', () => {
@@ -207,6 +245,68 @@ describe('SharedEvent: engine waiters', () => {
     e.set();
     await flush();
     expect(p.value).to.equal(true);
+  });
+});
+
+describe('SharedEvent: a timed wait whose thread is busy past its deadline', () => {
+  // Another thread's set() lands while this thread is busy; when it gets back to its event loop, the
+  // deadline's timer runs before the engine's wake-up job: played here by ticking the fake clock in the
+  // same synchronous run as the other thread's write.
+  for (const [what, after] of [
+    ['set()', 3],
+    ['set() then clear()', 2],
+  ] as const) {
+    it(`SharedEvent.wait(ms) pending when another thread ran ${what} resolves true, though its deadline is seen first`, async () => {
+      const clock = fakeClock();
+      try {
+        const e = new SharedEvent();
+        const p = track(e.wait(50));
+        await flush();
+        const word = new Int32Array(e.buffer); // another thread: next generation, flag set, notify all
+        Atomics.store(word, 0, 3);
+        Atomics.notify(word, 0);
+        Atomics.store(word, 0, after);
+        clock.tick(60);
+        await flush();
+        expect(p.value).to.equal(true);
+        expect(waiterCount(e)).to.equal(0);
+        expect(clock.countTimers()).to.equal(0);
+      } finally {
+        clock.restore();
+      }
+    });
+  }
+
+  for (const clear of [false, true]) {
+    it(`SharedEvent.wait(50) in a worker busy past its deadline while this thread runs set()${clear ? ' then clear()' : ''} resolves true`, async () => {
+      const buffer = new SharedArrayBuffer(3 * SharedEvent.BYTES);
+      const [target, started, done] = [0, 1, 2].map((i) => new SharedEvent(buffer, i * SharedEvent.BYTES));
+      const agent = await startAgent(buffer);
+      try {
+        const result = agent.call({ op: 'busy', event: 0, timeout: 50, started: 1, done: 2 });
+        expect(await started!.wait(10_000)).to.equal(true);
+        target!.set();
+        if (clear) target!.clear();
+        done!.set();
+        expect(await within(result, 10_000, 'the busy worker')).to.equal(true);
+      } finally {
+        await agent.terminate();
+      }
+    });
+  }
+
+  it('SharedEvent.wait(ms) whose deadline passes with the word unmoved still resolves false', async () => {
+    const clock = fakeClock();
+    try {
+      const e = new SharedEvent();
+      const p = track(e.wait(50));
+      await flush();
+      clock.tick(60);
+      await flush();
+      expect(p.value).to.equal(false);
+    } finally {
+      clock.restore();
+    }
   });
 });
 
@@ -490,7 +590,34 @@ describe('SharedEvent: memory follows live waiters', () => {
     }
     await collectGarbage(() => collected.count === 50_000);
     expect(collected.count).to.equal(50_000);
-    expect(Atomics.notify(new Int32Array(buffer, SharedEvent.BYTES, 1), 0)).to.equal(1);
+    await new Promise((r) => setTimeout(r, 0)); // the engine waiter's own job
+    // The engine waiter left pending went with the last of them.
+    expect(Atomics.notify(new Int32Array(buffer, SharedEvent.BYTES, 1), 0)).to.equal(0);
+  });
+
+  it('SharedEvent: 2,000 dropped events, each left after a wait that timed out or was aborted, leave no engine waiter pending', async () => {
+    const buffers: SharedArrayBuffer[] = [];
+    const collected = new Collected();
+    const clock = fakeClock();
+    try {
+      const ac = new AbortController();
+      const waits = Array.from({ length: 2_000 }, (_, i) => {
+        const e = new SharedEvent();
+        buffers.push(e.buffer);
+        collected.add(e);
+        return i % 2 === 0 ? e.wait(1) : e.wait({ signal: ac.signal }).catch(() => 'aborted');
+      });
+      ac.abort();
+      clock.tick(1);
+      await Promise.all(waits);
+    } finally {
+      clock.restore();
+    }
+    await collectGarbage(() => collected.count === 2_000);
+    expect(collected.count).to.be.at.least(1_990); // an object or two may stay reachable from the engine's own state
+    await new Promise((r) => setTimeout(r, 0)); // the engine waiters' own jobs
+    const pending = buffers.reduce((n, b) => n + Atomics.notify(new Int32Array(b), 0), 0);
+    expect(pending).to.be.at.most(2_000 - collected.count); // one per event still alive at most
   });
 
   it('SharedEvent: objects on the same buffer and offset share one engine waiter, and set() through one releases the waiters of all at once', async () => {
@@ -532,7 +659,29 @@ describe('SharedEvent: memory follows live waiters', () => {
     });
   }
 
-  it('SharedEvent: an engine waiter left behind by collected objects goes at the next notify, and the next wait arms one', async () => {
+  it('SharedEvent: an object made on a word just after its earlier objects were collected, before their finalizer ran, reuses their pending engine waiter', async () => {
+    const buffer = new SharedArrayBuffer(SharedEvent.BYTES);
+    const word = new Int32Array(buffer);
+    const clock = fakeClock();
+    let timedOut: Promise<boolean>;
+    try {
+      timedOut = new SharedEvent(buffer).wait(1);
+      clock.tick(1);
+    } finally {
+      clock.restore();
+    }
+    expect(await timedOut).to.equal(false);
+    await new Promise((r) => setTimeout(r, 0));
+    globalThis.gc!(); // collects the object and its Word; their finalizer runs in a later task
+    const p = track(new SharedEvent(buffer).wait());
+    await new Promise((r) => setTimeout(r, 0)); // the finalizer: the new object still uses the word
+    Atomics.store(word, 0, 3); // another thread's set()
+    expect(Atomics.notify(word, 0)).to.equal(1); // one engine waiter on the word: the reused one
+    await until(() => p.state === 'fulfilled', 'the wait');
+    expect(p.value).to.equal(true);
+  });
+
+  it('SharedEvent: an engine waiter left pending by objects goes once they are collected, and the next wait arms one', async () => {
     const buffer = new SharedArrayBuffer(SharedEvent.BYTES);
     const word = new Int32Array(buffer);
     const clock = fakeClock();
@@ -545,9 +694,7 @@ describe('SharedEvent: memory follows live waiters', () => {
     }
     expect(await timedOut).to.equal(false);
     await collectGarbage(() => false);
-    expect(Atomics.notify(word, 0)).to.equal(1); // wakes it: nothing is left to re-arm it
-    await collectGarbage(() => false);
-    expect(Atomics.notify(word, 0)).to.equal(0);
+    expect(Atomics.notify(word, 0)).to.equal(0); // woken as its last object was collected
     const e = new SharedEvent(buffer);
     const p = track(e.wait());
     expect(Atomics.notify(word, 0)).to.equal(1);

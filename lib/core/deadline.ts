@@ -60,6 +60,11 @@ export class Deadlines {
   #floor = -Infinity;
 
   declare readonly clock: Clock;
+  /**
+   * Set by a cross-thread owner (see shared/word.ts `lookBeforeDeadlines`): looks at what may have
+   * released its waiters before any of them expires. Declared only: one-thread builds ship nothing for it.
+   */
+  declare look: (() => void) | undefined;
 
   constructor(clock: Clock) {
     this.clock = clock;
@@ -139,6 +144,10 @@ export class Deadlines {
     if (clock.now !== monotonic) this.#floor = this.#wakeAt;
     const now = this.#now();
     this.#handle = undefined; // fired: nothing to clear (the heap arms a new one or none below)
+    // A release from another thread may have come before the deadline, its wake-up still queued behind
+    // this timer (a thread busy past the deadline runs its timers first): the owner looks for it first,
+    // and the waiters it releases no longer count here.
+    this.look?.();
     const heap = this.#heap;
     const due: Timed[] = [];
     while (heap.length > 0) {

@@ -27,13 +27,18 @@
  * - The owner, woken, re-arms its engine waiter, moves FLIGHT(t) → WAITING(t), then takes the
  *   notifications (notified → 0) and hands them to its first local waiters, in order. Each notified
  *   waiter takes the lock back (through the lock's own queue) before its promise settles.
+ * - Before a deadline of its local waiters expires, the owner looks at its seat as if woken: notifications
+ *   given before the deadline, their wake-up not delivered yet, go to its first waiters.
  * - A waiter that times out or is aborted before it is notified unregisters on its own thread, at once:
  *   registered - 1; or, if none is left registered (its notification is on its way), notified - 1 and
  *   it passes that notification on (as a notify(1) would). A notified waiter that times out or is
  *   aborted while it takes the lock back passes its notification on too, as `Condition`'s does.
  * - The owner whose local queue empties leaves its seat (its engine waiter notified away, seat → FREE).
  * - waitSync registers the same way and blocks in `Atomics.wait` on the counts word, looking at the
- *   seat after each wake-up; then it takes the lock back with `acquireSync`.
+ *   seat after each wake-up; then it takes the lock back with `acquireSync`. An async waiter of its
+ *   thread notified meanwhile (FIFO: it may be first) gets in line for the lock only once the thread
+ *   runs again: taking the lock for a task that cannot run would hold it for nobody while the thread
+ *   blocks, and waitSync would then block for ever to take it back.
  *
  * # Why exactly min(n, waiting)
  *
@@ -88,7 +93,7 @@ import {
   takeSeat,
 } from './seats.js';
 import { type SharedLock, enterSharedLock, isSharedLock } from './shared-lock.js';
-import { assertMayBlock, holdThread, releaseThread } from './word.js';
+import { assertMayBlock, holdThread, lookBeforeDeadlines, releaseThread } from './word.js';
 
 /** One registered waiter in a counts word; the notified ones are the low 16 bits. */
 const REGISTERED = 0x10000;
@@ -188,6 +193,9 @@ export class SharedCondition {
   };
   readonly #make: MakeWaiter = (queue, resolve, reject, signal) =>
     new SharedConditionWaiter(this.#lock, this.#owner, queue, resolve, reject, signal);
+  readonly #look = () => {
+    if (this.#seat >= 0) this.#check();
+  };
   readonly #mustHold = () => {
     if (!this.#lock.locked()) throw notHeld('wait');
     return false;
@@ -219,7 +227,7 @@ export class SharedCondition {
    */
   constructor(lock: SharedLock, buffer?: SharedArrayBuffer, byteOffset: number = 0) {
     if (!isSharedLock(lock)) throw new TypeError(`lock must be a SharedLock, got ${describe(lock)}`);
-    const memory = sharedMemory('SharedCondition', 'a condition', SharedCondition.BYTES, buffer, byteOffset);
+    const memory = sharedMemory('SharedCondition', 'a condition', SharedCondition.BYTES, buffer, byteOffset, this);
     this.#lock = lock;
     this.buffer = memory.buffer;
     this.byteOffset = memory.byteOffset;
@@ -372,6 +380,8 @@ export class SharedCondition {
   wait(arg?: number | WaitOptions): Promise<boolean> {
     const before = this.#waiters.size;
     const result = park(this.#waiters, arg, this.#mustHold, this.#make);
+    // Notifications given and not delivered yet go to the first waiters before any deadline expires.
+    lookBeforeDeadlines(this.#waiters, this.#look);
     if (this.#waiters.size > before) {
       if (!this.#holdsThread) {
         this.#holdsThread = true;
@@ -412,28 +422,33 @@ export class SharedCondition {
     this.#lock.release();
     const words = this.#words;
     const deadline = monotonic() + ms;
-    while (!notified) {
-      const left = deadline - monotonic();
-      if (left <= 0) {
-        if (w.queued) {
-          this.#unregister();
-          w.cancel();
+    blocking++; // see SharedConditionWaiter: its thread's async waiters notified meanwhile wait their turn
+    try {
+      while (!notified) {
+        const left = deadline - monotonic();
+        if (left <= 0) {
+          if (w.queued) {
+            this.#unregister();
+            w.cancel();
+          }
+          break;
         }
-        break;
+        const seat = this.#seat;
+        if (seat < 0) {
+          sleep(Math.min(left, this.#delay));
+          this.#delay = Math.min(this.#delay * 2, POLL_MAX);
+          this.#check();
+          continue;
+        }
+        const counts = Atomics.load(words, seat + 1);
+        if (Atomics.load(words, seat) !== this.#mine || (counts & NOTIFIED) !== 0) {
+          this.#check();
+          continue;
+        }
+        Atomics.wait(words, seat + 1, counts, canWaitAsync() ? left : Math.min(left, POLL_MAX));
       }
-      const seat = this.#seat;
-      if (seat < 0) {
-        sleep(Math.min(left, this.#delay));
-        this.#delay = Math.min(this.#delay * 2, POLL_MAX);
-        this.#check();
-        continue;
-      }
-      const counts = Atomics.load(words, seat + 1);
-      if (Atomics.load(words, seat) !== this.#mine || (counts & NOTIFIED) !== 0) {
-        this.#check();
-        continue;
-      }
-      Atomics.wait(words, seat + 1, counts, canWaitAsync() ? left : Math.min(left, POLL_MAX));
+    } finally {
+      blocking--;
     }
     this.#lock.acquireSync();
     return notified;
@@ -729,6 +744,9 @@ export class SharedCondition {
   }
 }
 
+/** How many waitSync calls of this thread are blocking now (nested only through a notify's callbacks: none). */
+let blocking = 0;
+
 function notHeld(method: string): Error {
   return new Error(`SharedCondition.${method}() needs the lock held: acquire it first`);
 }
@@ -794,6 +812,14 @@ class SharedConditionWaiter extends Waiter {
   #reacquire(): void {
     if (this.#reacquiring) return;
     this.#reacquiring = true;
+    // Notified while its thread blocks in waitSync, this waiter's task cannot run before the thread
+    // does: taking the lock for it now would leave the lock held for a task that cannot run, and
+    // waitSync blocking to take it back for ever. It gets in line once the thread runs again.
+    if (blocking > 0) void Promise.resolve().then(() => this.#enter());
+    else this.#enter();
+  }
+
+  #enter(): void {
     enterSharedLock(this.lock, () => {
       stopTimer(this);
       stopWatching(this);

@@ -34,6 +34,10 @@
  *
  * # Cancel safety and lifetime
  *
+ * A deadline never reports "not set" for a wait whose word moved: the engine's wake-up is a job of its
+ * own, and a thread busy past the deadline runs its timers first, so before any deadline of the queue
+ * expires, the word is looked at (`Word.check()`) and a `set()` already made releases the waiters.
+ *
  * A wait that times out or is aborted leaves the local queue at once (O(1)); when the queue empties, the
  * event stops listening, and with the last listener of the thread the polling timer and the keep-alive
  * handle go too (word.ts). The listener is registered exactly while the queue has waiters, whatever the
@@ -52,7 +56,7 @@ import { inspectable } from '../core/inspect.js';
 import { park } from '../core/park.js';
 import { TRUE, WaiterQueue } from '../core/queue.js';
 import { sharedMemory } from './memory.js';
-import { Word, type WordListener, assertMayBlock } from './word.js';
+import { Word, type WordListener, assertMayBlock, lookBeforeDeadlines } from './word.js';
 
 /** Bit 0 of the word: the flag. */
 const SET = 1;
@@ -135,6 +139,7 @@ export class SharedEvent {
   readonly #listener: WordListener = { wordMoved: () => this.#catchUp() };
   static #inspectable = false;
   readonly #isSet = () => this.isSet();
+  readonly #look = () => this.#word.check();
   /** A waiter joined: listen, unless the word moved since `seen` (a set() got in), which releases it. */
   readonly #listen = () => {
     if (!this.#word.watch(this.#seen, this.#listener)) this.#catchUp();
@@ -146,7 +151,10 @@ export class SharedEvent {
    * @param byteOffset - where the event's word is in `buffer`: a multiple of 4, default 0.
    * @throws `TypeError` when `buffer` is not a `SharedArrayBuffer` (or shared memory is unavailable: in a
    *   browser, the page needs cross-origin isolation) or `byteOffset` is not a number; `RangeError` when
-   *   `byteOffset` is not a multiple of 4 or does not leave room for the event in `buffer`.
+   *   `byteOffset` is not a multiple of 4 or does not leave room for the event in `buffer`;
+   *   `TypeError` when its words overlap those of another live primitive this thread built on `buffer`
+   *   (the same primitive again, at the same offset, is fine). Keeping the layouts of different threads
+   *   apart is the caller's part: a thread cannot see another's. A length beyond whole words is unused.
    *
    * @example
    * ```ts
@@ -155,7 +163,7 @@ export class SharedEvent {
    * ```
    */
   constructor(buffer?: SharedArrayBuffer, byteOffset: number = 0) {
-    const memory = sharedMemory('SharedEvent', 'an event', SharedEvent.BYTES, buffer, byteOffset);
+    const memory = sharedMemory('SharedEvent', 'an event', SharedEvent.BYTES, buffer, byteOffset, this);
     this.buffer = memory.buffer;
     this.byteOffset = memory.byteOffset;
     const word = (this.#word = Word.of(memory.buffer, memory.byteOffset));
@@ -261,7 +269,10 @@ export class SharedEvent {
     const word = this.#word.load();
     if (isSetWord(word) && arg === undefined) return TRUE;
     if (word !== this.#seen) this.#catchUp();
-    return park(this.#waiters, arg, this.#isSet, undefined, this.#listen);
+    const promise = park(this.#waiters, arg, this.#isSet, undefined, this.#listen);
+    // Before a deadline says "not set": a set() whose wake-up is not delivered yet releases them.
+    lookBeforeDeadlines(this.#waiters, this.#look);
+    return promise;
   }
 
   /**

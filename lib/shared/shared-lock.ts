@@ -18,8 +18,13 @@
  * - A thread whose first local waiter arrives while the lock is held takes a seat (FREE or DEAD →
  *   RESERVED), REGISTERS ITS ENGINE WAITER ON THE SEAT WORD (`Atomics.waitAsync` on RESERVED), then
  *   counts itself (lock → lock + 2, only while LOCKED; finding the lock free, it takes it instead),
- *   then publishes: seat → WAITING(ticket), a new ticket. Then it reads the lock word once more: if it
- *   is free now (a release found the seat not yet published, below), it takes the lock and un-publishes.
+ *   then publishes: seat → WAITING(ticket), a new ticket. Then it reads the lock word once more. If it
+ *   is free now, a release let go meanwhile: it found the seat not yet published (below), or it granted
+ *   the seat, uncounted it, woke nobody (a thread about to block in acquireSync has no engine waiter
+ *   yet), took it for gone and let go. So the thread first takes its seat out of line with a
+ *   compare-exchange (WAITING(t) → RESERVED(t)); only if that succeeds is it still counted, and it takes
+ *   the lock uncounting itself in one step (lock → (lock | LOCKED) - 2), or, someone else having taken
+ *   it, publishes again. If the seat moved, it claims the grant or, taken for gone, gets back in line.
  * - release: with COUNT 0, lock LOCKED → 0 (a compare-exchange, so a thread counting itself meanwhile
  *   either is seen or sees the lock free). Else it marks the oldest WAITING seat GRANTED
  *   (WAITING(t) → GRANTED(t)), uncounts it (lock - 2) and notifies the seat word: the lock stays
@@ -34,7 +39,7 @@
  *   often as it reads it), then the seats in turn, and stops once it has seen COUNT published seats
  *   ticketed no later than the counter it read: it has seen them all then, for a thread counts itself
  *   before it takes its ticket and stays counted while published (the one exception, a thread taking a
- *   let-go lock as it publishes, un-publishes before that lock can be released). A seat published
+ *   let-go lock as it publishes, un-publishes before it takes that lock). A seat published
  *   during the look has a newer ticket: it does not count, and is younger than those. With one thread
  *   in line, release reads one seat, not 32.
  * - The owner, woken, claims its grant (GRANTED(t) → RESERVED(t)): its first local waiter has the lock.
@@ -44,6 +49,9 @@
  *   (GRANTED(t) → FREE).
  * - A releaser that finds its own seat (its index, with its ticket) the oldest hands the lock to its
  *   local waiter directly.
+ * - Before a deadline of its local waiters expires, the thread looks at its seat as if woken: a grant
+ *   whose wake-up is not delivered yet (a thread busy past the deadline runs its timers first) goes to
+ *   its first waiter, never dropped.
  * - A thread whose local queue empties (its waiters timed out or were aborted) withdraws at once, on
  *   its own thread: WAITING(t) → RESERVED(t), lock - 2. If the seat was GRANTED first, it claims the
  *   lock and releases it (passes it on) right there. Then it leaves the seat (notifies its own engine
@@ -75,7 +83,9 @@
  * # Faults and the polling fallback
  *
  * A thread terminated while it holds the lock, or after it was handed the lock and woken, leaves the
- * lock held, as with any mutex. Without `Atomics.waitAsync`, a thread polls its seat (1 ms, doubling to
+ * lock held, as with any mutex. In the second case its seat stays GRANTED after the lock is released on
+ * its behalf; a thread that finds every seat taken and then takes the lock free frees it (GRANTED(t) →
+ * DEAD(t)): a lock taken free has no hand-off in flight, so no seat GRANTED is live then. Without `Atomics.waitAsync`, a thread polls its seat (1 ms, doubling to
  * 32 ms; the seat is POLLING): no notify can tell whether it is alive, so a thread terminated while
  * polling can be handed the lock and keep it. A grant to a POLLING seat is notified all the same, for
  * its thread may be blocked in acquireSync (which publishes POLLING there too).
@@ -104,7 +114,7 @@ import {
   sleep,
   takeSeat,
 } from './seats.js';
-import { assertMayBlock, holdThread, releaseThread } from './word.js';
+import { assertMayBlock, holdThread, lookBeforeDeadlines, releaseThread } from './word.js';
 
 /** Bit 0 of the lock word: held (or being handed over). */
 const LOCKED = 1;
@@ -204,6 +214,7 @@ export class SharedLock {
   #delay = 1;
   #holdsThread = false;
   readonly #tryNow = () => this.#waiters.size === 0 && this.#tryLock();
+  readonly #look = () => this.#check();
   readonly #onPoll = () => {
     this.#poll = undefined;
     this.#delay = Math.min(this.#delay * 2, POLL_MAX);
@@ -217,7 +228,10 @@ export class SharedLock {
    * @param byteOffset - where the lock's words start in `buffer`: a multiple of 4, default 0.
    * @throws `TypeError` when `buffer` is not a `SharedArrayBuffer` (or shared memory is unavailable: in a
    *   browser, the page needs cross-origin isolation) or `byteOffset` is not a number; `RangeError` when
-   *   `byteOffset` is not a multiple of 4 or does not leave room for the lock in `buffer`.
+   *   `byteOffset` is not a multiple of 4 or does not leave room for the lock in `buffer`;
+   *   `TypeError` when its words overlap those of another live primitive this thread built on `buffer`
+   *   (the same primitive again, at the same offset, is fine). Keeping the layouts of different threads
+   *   apart is the caller's part: a thread cannot see another's. A length beyond whole words is unused.
    *
    * @example
    * ```ts
@@ -226,7 +240,7 @@ export class SharedLock {
    * ```
    */
   constructor(buffer?: SharedArrayBuffer, byteOffset: number = 0) {
-    const memory = sharedMemory('SharedLock', 'a lock', SharedLock.BYTES, buffer, byteOffset);
+    const memory = sharedMemory('SharedLock', 'a lock', SharedLock.BYTES, buffer, byteOffset, this);
     this.buffer = memory.buffer;
     this.byteOffset = memory.byteOffset;
     this.#words = memory.words;
@@ -316,6 +330,7 @@ export class SharedLock {
     const before = this.#waiters.size;
     const promise = park(this.#waiters, arg, this.#tryNow);
     if (this.#waiters.size > before) this.#joined();
+    lookBeforeDeadlines(this.#waiters, this.#look); // a grant not delivered yet goes to the first waiter
     return promise;
   }
 
@@ -350,17 +365,21 @@ export class SharedLock {
     if (ms <= 0) return false;
     const words = this.#words;
     const deadline = monotonic() + ms;
+    let poll = 1;
     for (;;) {
       const left = deadline - monotonic();
       if (!this.#published) {
         if (this.#seat < 0 && !this.#sit()) {
-          // Every seat is taken: try the lock every millisecond.
+          // Every seat is taken: try the lock (and a seat) again after 1 ms, doubling up to 32 ms.
           if (left <= 0) return false;
-          sleep(Math.min(left, 1));
-          if (this.#tryLock()) return true;
-          continue;
+          sleep(Math.min(left, poll));
+          poll = Math.min(poll * 2, POLL_MAX);
+          if (!this.#tryLock()) continue;
+          this.#sweep();
+          return true;
         }
         if (!this.#publish()) return this.#doneSync(true);
+        continue; // published, or out of line again: look again
       }
       const mine = this.#mine;
       if (left <= 0) {
@@ -564,14 +583,27 @@ export class SharedLock {
     while (this.#waiters.size > 0 && !this.#published) {
       if (this.#seat < 0 && !this.#sit()) {
         if (this.#tryLock()) {
+          this.#sweep();
           this.#handOff();
           continue;
         }
         return this.#startPolling(); // every seat is taken: look again later
       }
       this.#arm();
-      if (this.#publish()) return;
-      this.#handOff();
+      if (!this.#publish()) this.#handOff();
+    }
+  }
+
+  /**
+   * We found every seat taken and took the lock free: no hand-off is in flight, so a seat still GRANTED
+   * belongs to a thread terminated after it was woken (the lock released on its behalf since). It is
+   * made DEAD, for anyone to take.
+   */
+  #sweep(): void {
+    const words = this.#words;
+    for (let i = 0, s = this.#at + 2; i < SEATS; i++, s++) {
+      const v = Atomics.load(words, s);
+      if ((v & STATE) === GRANTED) Atomics.compareExchange(words, s, v, (v & ~STATE) | DEAD);
     }
   }
 
@@ -601,30 +633,37 @@ export class SharedLock {
   }
 
   /**
-   * Counts this object in and publishes its seat: true when published, false when it found the lock
-   * free and took it instead (for its first waiter).
+   * Counts this object in and publishes its seat. False when it holds the lock instead, for its first
+   * waiter (it found the lock free, or was granted it as it published); true otherwise: published, or,
+   * taken for gone as it published, out of line again (uncounted; seat RESERVED, or lost): the caller
+   * looks again.
    */
   #publish(): boolean {
     const words = this.#words;
     const at = this.#at;
+    const seat = this.#seat;
     for (;;) {
       const l = Atomics.load(words, at);
       if ((l & LOCKED) === 0) {
         if (Atomics.compareExchange(words, at, l, l | LOCKED) === l) return false;
       } else if (Atomics.compareExchange(words, at, l, l + ONE) === l) break;
     }
-    const mine = newTicket(words, at + 1) | (canWaitAsync() ? WAITING : POLLING);
-    Atomics.store(words, this.#seat, mine);
-    this.#mine = mine;
-    this.#published = true;
     for (;;) {
-      const l = Atomics.load(words, at);
+      const mine = newTicket(words, at + 1) | (canWaitAsync() ? WAITING : POLLING);
+      Atomics.store(words, seat, mine);
+      this.#mine = mine;
+      this.#published = true;
+      let l = Atomics.load(words, at);
       if ((l & LOCKED) !== 0) return true;
-      // A release found no published seat and let go: take it ourselves (nobody can have granted us).
-      if (Atomics.compareExchange(words, at, l, (l | LOCKED) - ONE) === l) {
-        Atomics.store(words, this.#seat, (this.#mine = (mine & ~STATE) | RESERVED));
-        this.#published = false;
-        return false;
+      // The lock was let go since we counted ourselves. Out of line first: a release may have granted
+      // our seat meanwhile, and uncounted us (then, finding no engine waiter, taken it for gone).
+      const reserved = (mine & ~STATE) | RESERVED;
+      if (Atomics.compareExchange(words, seat, mine, reserved) !== mine) return !this.#moved();
+      this.#mine = reserved;
+      this.#published = false;
+      // Still counted and seen by nobody: take the lock, uncounting, or publish again behind its taker.
+      for (; (l & LOCKED) === 0; l = Atomics.load(words, at)) {
+        if (Atomics.compareExchange(words, at, l, (l | LOCKED) - ONE) === l) return false;
       }
     }
   }

@@ -41,9 +41,11 @@
  * A pending `waitAsync` cannot be cancelled. When the last listener leaves (its waits timed out or were
  * aborted), the engine waiter stays pending until the next notify of the word, and the next listener of
  * this thread reuses it: however many waits come and go, this thread has at most one engine waiter on
- * the word. That holds even after every object on the word was collected: the pending engine waiter is
- * recorded in the thread's registry entry for (buffer, byteOffset), which outlives the Word while it is
- * pending, so a new Word on the same buffer and offset finds it instead of arming a second one.
+ * the word. When every object of this thread on the word was collected (the Word finalized) with the
+ * engine waiter still pending, the thread wakes it (a notify of the word: other threads' engine waiters
+ * wake too, find the word unmoved and wait again), so that an abandoned word keeps nothing pending
+ * for ever. Until that wake-up has run, a new Word on the same buffer and offset finds the pending
+ * engine waiter in the thread's registry entry for (buffer, byteOffset), and reuses it.
  *
  * # What holds what (so that an unreferenced object is collectable)
  *
@@ -51,8 +53,9 @@
  * - A Word holds its listeners strongly, and this thread's set of active Words holds the Word, only while
  *   it has listeners: pending waits settle even when nothing else references the object they wait on,
  *   and a listener with no waiters left is not referenced by the Word at all.
- * - The pending engine waiter holds only the small registry entry, which holds the Word weakly and not
- *   the buffer: an abandoned engine waiter pins neither the object, nor its Word, nor the memory.
+ * - The pending engine waiter holds only the small registry entry, which holds the Word weakly (and a
+ *   view of the word, as the engine waiter itself holds the buffer): it pins neither the object nor its
+ *   Word, and once the Word is finalized it is woken, and the entry and the buffer go.
  *
  * # Keep-alive (Node worker threads)
  *
@@ -68,6 +71,7 @@
  * in the same scan).
  */
 import { monotonic } from '../core/clock.js';
+import type { WaiterQueue } from '../core/queue.js';
 
 /** Someone on this thread waiting for a word to change; see {@link Word.watch}. */
 export interface WordListener {
@@ -92,6 +96,8 @@ const POLL = 3;
 class Slot {
   /** The current Word, held weakly. */
   ref: WeakRef<Word> | undefined = undefined;
+  /** A one-element view of the word, the Words' own (a pending engine waiter holds the buffer anyway). */
+  readonly array: Int32Array;
   /** Words made here that are not finalized yet. */
   words = 0;
   /** An engine waiter of this thread is pending on the word. */
@@ -107,7 +113,10 @@ class Slot {
   constructor(
     readonly entries: Map<number, Slot>,
     readonly byteOffset: number,
-  ) {}
+    buffer: SharedArrayBuffer,
+  ) {
+    this.array = new Int32Array(buffer, byteOffset, 1);
+  }
 
   /** Drops this entry once no Word and no engine waiter needs it. */
   forget(): void {
@@ -161,16 +170,16 @@ export class Word {
     let slot = entries.get(byteOffset);
     const live = slot?.ref!.deref();
     if (live !== undefined) return live;
-    if (slot === undefined) entries.set(byteOffset, (slot = new Slot(entries, byteOffset)));
-    const word = new Word(buffer, byteOffset, slot);
+    if (slot === undefined) entries.set(byteOffset, (slot = new Slot(entries, byteOffset, buffer)));
+    const word = new Word(slot);
     slot.ref = new WeakRef(word);
     slot.words++;
     (finalizers ??= new FinalizationRegistry(finalized)).register(word, slot);
     return word;
   }
 
-  private constructor(buffer: SharedArrayBuffer, byteOffset: number, slot: Slot) {
-    this.array = new Int32Array(buffer, byteOffset, 1);
+  private constructor(slot: Slot) {
+    this.array = slot.array;
     this.#slot = slot;
   }
 
@@ -330,9 +339,30 @@ export class Word {
   }
 }
 
+/**
+ * Every object on the word of this thread is gone: an engine waiter still pending would wait for ever
+ * (nobody may ever write the word again), keeping its buffer and its reaction alive: it is woken now.
+ * The other threads' engine waiters on the word wake with it and, finding the word unmoved, wait again.
+ */
 function finalized(slot: Slot): void {
-  slot.words--;
+  if (--slot.words === 0 && slot.engine) Atomics.notify(slot.array, 0);
   slot.forget();
+}
+
+/**
+ * Has the deadline heap of `queue`'s last timed waiter call `look` before any of its deadlines expires:
+ * a release from another thread may have come before a deadline, its wake-up (a job of its own) still
+ * queued behind the timer when the thread was busy past the deadline. Called after each timed wait is
+ * queued (a new heap comes with a new clock).
+ *
+ * @example
+ * ```ts
+ * const promise = park(waiters, arg, tryNow);
+ * lookBeforeDeadlines(waiters, () => word.check());
+ * ```
+ */
+export function lookBeforeDeadlines(queue: WaiterQueue, look: () => void): void {
+  if (queue.deadlines !== undefined) queue.deadlines.look = look;
 }
 
 let blockable: boolean | undefined;

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import * as sinon from 'sinon';
 import { inspect } from 'node:util';
 import { Condition, Lock, SharedCondition, SharedLock } from '../../lib/index.js';
-import { flush, track, waiterCount } from '../helpers.js';
+import { fakeClock, flush, track, waiterCount } from '../helpers.js';
 import {
   RING_COUNT,
   RING_SIZE,
@@ -262,11 +262,16 @@ describe('SharedCondition: the protocol, step by step (shared memory written as 
     const lock = new SharedLock();
     const cond = new SharedCondition(lock);
     await lock.acquire();
-    const p = cond.wait(30);
+    const ac = new AbortController();
+    const p = cond.wait({ signal: ac.signal });
     const w = words(cond);
     const seat = mySeat(cond);
     Atomics.store(w, seat + 1, 1); // as a notifier on another thread: registered 1 -> notified 1, not woken yet
-    expect(await p).to.equal(false); // timed out first: passes it on (nobody else waits)
+    ac.abort(new Error('gave up'));
+    await p.then(
+      () => expect.fail('resolved'),
+      (e: Error) => expect(e.message).to.equal('gave up'),
+    ); // aborted first: passes it on (nobody else waits)
     expect(Atomics.load(w, seat + 1)).to.equal(0);
     lock.release();
   });
@@ -376,6 +381,60 @@ describe('SharedCondition: races, the other thread stepping in between two steps
   };
   const FLIGHT = 6;
   const DEAD = 5;
+
+  it('SharedCondition.waitSync(ms) on a thread whose earlier wait() takes the notification returns after its timeout with the lock, and that wait() gets the lock next', async () => {
+    const [a, b] = threads(2);
+    const early = track(waitOn(b!)); // a task of b's thread waits first
+    await until(() => waiterCount(b!.cond) === 1, "b's async waiter");
+    expect(b!.lock.acquireSync(0)).to.equal(true); // a later task of b's thread...
+    // ...blocks in waitSync; meanwhile a takes the lock, notifies one waiter (b's first: the async one)
+    // and releases.
+    const notified = at(
+      'wait',
+      (array, index) => on(a!.cond, array, index, seat(0) + 1),
+      (wait) => {
+        expect(a!.lock.acquireSync(0)).to.equal(true);
+        a!.cond.notify(1);
+        a!.lock.release();
+        return wait();
+      },
+    );
+    // Blocking on the lock now could only be for ever: nobody else holds it.
+    at(
+      'wait',
+      (array) => array.buffer === a!.lock.buffer,
+      () => {
+        throw new Error('waitSync blocked on the lock, held for a task of its own blocked thread');
+      },
+    );
+    expect(b!.cond.waitSync(20)).to.equal(false);
+    expect(notified.fired).to.equal(true);
+    expect(b!.lock.locked()).to.equal(true);
+    expect(early.state).to.equal('pending');
+    b!.lock.release(); // to the async waiter, which takes the lock back once its thread runs
+    await until(() => early.value === true, 'the async waiter');
+    expectClean(a!, b!);
+  });
+
+  it('SharedCondition.wait(ms) notified by another thread before its deadline, the wake-up not delivered yet when the deadline is seen, resolves true', async () => {
+    const clock = fakeClock();
+    try {
+      const [a, b] = threads(2);
+      const p = track(waitOn(b!, 50));
+      await flush();
+      expect(waiterCount(b!.cond)).to.equal(1);
+      expect(a!.lock.acquireSync(0)).to.equal(true); // another thread notifies (its wake-up: a job for later)
+      a!.cond.notify(1);
+      a!.lock.release();
+      clock.tick(60); // b's thread was busy: its timer runs first
+      await flush();
+      expect(p.value).to.equal(true);
+      expect(clock.countTimers()).to.equal(0);
+      expectClean(a!, b!);
+    } finally {
+      clock.restore();
+    }
+  });
 
   it('SharedCondition: two notify(1) in a row to a thread that has not looked yet wake two of its waiters', async () => {
     const [a, b] = threads(2);

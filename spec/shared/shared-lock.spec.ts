@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import * as sinon from 'sinon';
 import { Worker } from 'node:worker_threads';
 import { inspect } from 'node:util';
 import { Lock, SharedCondition, SharedEvent, SharedLock, TimeoutError } from '../../lib/index.js';
@@ -445,7 +446,7 @@ describe('SharedLock: the protocol, step by step (shared memory written as anoth
     expect(lock.locked()).to.equal(false);
   });
 
-  it('SharedLock.acquireSync() with every seat taken tries the lock every millisecond and gives up at its timeout', async () => {
+  it('SharedLock.acquireSync() with every seat taken tries the lock after 1 ms, then doubling the delay up to 32 ms, and gives up at its timeout', async () => {
     const first = new SharedLock();
     await first.acquire();
     const others = Array.from({ length: 32 }, () => new SharedLock(first.buffer));
@@ -453,7 +454,15 @@ describe('SharedLock: the protocol, step by step (shared memory written as anoth
     await flush();
     const w = lockWord(first);
     expect(Array.from(w.slice(2)).every((v) => (v & 7) === 2)).to.equal(true); // all 32 seats in line
-    expect(new SharedLock(first.buffer).acquireSync(3)).to.equal(false);
+    const sleeps = sinon.spy(Atomics, 'wait');
+    try {
+      expect(new SharedLock(first.buffer).acquireSync(150)).to.equal(false);
+    } finally {
+      sleeps.restore();
+    }
+    const delays = sleeps.args.map((args) => args[3] as number).filter((ms) => ms > 0); // not the probe of mayBlock()
+    expect(delays.slice(0, 7)).to.deep.equal([1, 2, 4, 8, 16, 32, 32]);
+    expect(Math.max(...delays)).to.equal(32);
     first.release();
     await within(Promise.all(waits), 10_000, 'the 32 waiters');
     expect(first.locked()).to.equal(false);
@@ -744,6 +753,25 @@ describe('SharedLock: races, the other thread stepping in between two steps of t
     expectClean(a);
   });
 
+  describe('with a fake clock', () => {
+    let clock: ReturnType<typeof fakeClock>;
+    withFakeClock((c) => (clock = c));
+
+    it('SharedLock.acquire(ms) handed the lock by another thread before its deadline, the wake-up not delivered yet when the deadline is seen, resolves true', async () => {
+      const [a, b] = threads();
+      await a.acquire();
+      const p = track(b.acquire(50));
+      await flush();
+      a.release(); // another thread: grants b's seat and wakes its engine waiter (a job for later)
+      clock.tick(60); // b's thread was busy: its timer runs first
+      await flush();
+      expect(p.value).to.equal(true);
+      expect(b.locked()).to.equal(true);
+      b.release();
+      expectClean(a);
+    });
+  });
+
   describe('acquireSync', () => {
     it('SharedLock.acquireSync() takes the lock released by its holder just as this thread sits down', () => {
       const [a, d] = threads();
@@ -820,6 +848,58 @@ describe('SharedLock: races, the other thread stepping in between two steps of t
       b.release(); // to b's own waiter, next in line
       await until(() => p.state === 'fulfilled', "b's async waiter getting the lock");
       b.release();
+      expectClean(a);
+    });
+
+    it('SharedLock.acquireSync() whose seat is granted and taken for gone as it publishes takes the freed lock, and the count stays exact', () => {
+      const [a, d] = threads();
+      const w = wordsOf(a);
+      w[0] = LOCKED; // held by a
+      // d (no engine waiter: blocking) publishes its seat; before it reads the lock word again, a releases:
+      // grants d's seat, wakes nobody, takes the grant back as DEAD and lets go.
+      const released = at(
+        'store',
+        (array, index, value) => on(a, array, index, SEAT) && (value! & 7) === 2,
+        (real) => {
+          const done = real();
+          a.release();
+          expect(Atomics.load(w, SEAT) & 7).to.equal(5);
+          expect(Atomics.load(w, 0)).to.equal(0);
+          return done;
+        },
+      );
+      expect(d.acquireSync(10_000)).to.equal(true);
+      expect(released.fired).to.equal(true);
+      expect(Atomics.load(w, 0)).to.equal(LOCKED); // held by d, nobody counted
+      d.release();
+      expectClean(a);
+    });
+
+    it('SharedLock.acquireSync() whose seat is taken for gone as it publishes, then used and left by other threads, sits again and takes the freed lock', () => {
+      const [a, d, c] = threads();
+      const x = new SharedLock(a.buffer);
+      const w = wordsOf(a);
+      w[0] = LOCKED; // held by a
+      const raced = at(
+        'store',
+        (array, index, value) => on(a, array, index, SEAT) && (value! & 7) === 2,
+        (real) => {
+          const done = real();
+          a.release(); // takes d's seat for gone and lets go
+          expect(x.acquireSync(0)).to.equal(true);
+          const ac = new AbortController();
+          void c.acquire({ signal: ac.signal }).catch(() => {}); // c sits on the dead seat...
+          expect(Atomics.load(w, SEAT) & 7).to.equal(2);
+          ac.abort(); // ...and leaves it
+          x.release();
+          expect(Array.from(w.slice(0, 3))).to.deep.equal([0, Atomics.load(w, 1), 0]);
+          return done;
+        },
+      );
+      expect(d.acquireSync(10_000)).to.equal(true);
+      expect(raced.fired).to.equal(true);
+      expect(Atomics.load(w, 0)).to.equal(LOCKED);
+      d.release();
       expectClean(a);
     });
 
@@ -936,6 +1016,48 @@ describe('SharedLock: races, the other thread stepping in between two steps of t
       expect(clock.countTimers()).to.equal(0);
       d.release();
       expect(a.locked()).to.equal(false);
+    });
+
+    it('SharedLock: a seat left GRANTED by a thread terminated after it was woken is freed by a thread that finds every seat taken and takes the lock free; the next thread in line sits there', async () => {
+      const [a, d, e] = threads();
+      const w = wordsOf(a);
+      await a.acquire();
+      fill(a);
+      w[SEAT] = 8 | 4; // granted to a thread terminated before it claimed; `a` releases on its behalf
+      const p = track(d.acquire()); // no seat: polls
+      a.release();
+      clock.tick(1);
+      await flush();
+      expect(p.value).to.equal(true);
+      expect(w[SEAT]! & 7).to.equal(5); // DEAD: free for anyone
+      const ac = new AbortController();
+      const q = track(e.acquire({ signal: ac.signal }));
+      expect(w[SEAT]! & 7).to.equal(2); // e in line on it, not polling
+      expect(clock.countTimers()).to.equal(0);
+      ac.abort();
+      await flush();
+      expect(q.state).to.equal('rejected');
+      d.release();
+      expect(a.locked()).to.equal(false);
+    });
+
+    it('SharedLock.acquireSync() with every seat taken that takes the lock free frees a seat left GRANTED by a terminated thread', () => {
+      const [a, d] = threads();
+      const w = wordsOf(a);
+      w[0] = LOCKED; // held on behalf of the terminated thread
+      fill(a);
+      w[SEAT + 5] = (8 * 6) | 4;
+      at(
+        'wait',
+        (array) => array.buffer !== a.buffer,
+        () => {
+          Atomics.store(w, 0, 0); // released on its behalf while this thread sleeps
+          return 'timed-out';
+        },
+      );
+      expect(d.acquireSync(10_000)).to.equal(true);
+      expect(w[SEAT + 5]).to.equal((8 * 6) | 5);
+      d.release();
     });
 
     it('SharedLock.acquireSync() with every seat taken takes the lock when it comes free between its tries', () => {

@@ -11,7 +11,7 @@ import { Worker } from 'node:worker_threads';
 import * as lib from '../../lib/index.js';
 
 const { Barrier, BoundedSemaphore, Condition, Event, Lock, Semaphore, SharedEvent } = lib;
-const seconds = Number(process.argv[process.argv.indexOf('--seconds') + 1] || 60);
+const seconds = process.argv.includes('--seconds') ? Number(process.argv[process.argv.indexOf('--seconds') + 1]) : 60;
 const gc = (globalThis as { gc?: () => void }).gc;
 if (gc === undefined) throw new Error('run with node --expose-gc (npm run soak does)');
 

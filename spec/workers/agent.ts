@@ -10,6 +10,7 @@ export type Request =
   | { id: number; op: 'wait'; event: number; timeout?: number; abortAfter?: number }
   | { id: number; op: 'waitSync'; event: number; timeout?: number }
   | { id: number; op: 'race'; rounds: number; armed: number; target: number; done: number }
+  | { id: number; op: 'busy'; event: number; timeout: number; started: number; done: number }
   | { id: number; op: 'ring'; me: number; workers: number; rounds: number; counter: number; timeout: number };
 
 const { buffer } = workerData as { buffer: SharedArrayBuffer };
@@ -52,6 +53,16 @@ async function handle(req: Request): Promise<unknown> {
         done.clear();
       }
       return lost;
+    }
+    case 'busy': {
+      // A timed wait, then, in a later task, the thread busy (a synchronous loop) until the main thread
+      // says it is done and the deadline has passed: the wait's outcome as its thread finds it afterwards.
+      const p = at(req.event).wait(req.timeout);
+      const deadline = performance.now() + req.timeout;
+      await new Promise((resolve) => setImmediate(resolve)); // the wait's deadline counts from here on
+      at(req.started).set();
+      while (!at(req.done).isSet() || performance.now() < deadline + 20);
+      return p;
     }
     case 'ring': {
       // Turn r belongs to worker r % workers; turns alternate between events 0 and 1 of `ring`.
