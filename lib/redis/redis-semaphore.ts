@@ -120,6 +120,8 @@ class Hub implements Topic, LeaseOwner {
   #flushing = false;
   #upkeep: ReturnType<typeof setTimeout> | undefined;
   #upkeepAt = Infinity;
+  /** Whether it holds its channel (from its first waiter that is not a try until the queue empties). */
+  #holding = false;
   /** How long (ms) Redis takes this process for alive after a SYNC: the longest lease asked for here. */
   #live = 1;
 
@@ -127,7 +129,10 @@ class Hub implements Topic, LeaseOwner {
     this.#adapter = adapter;
     this.#channel = channelOf(adapter);
     this.#keys = [key, `${key}:h`, `${key}:t`, `${key}:q`, `${key}:a`];
-    this.queue.onEmpty = () => this.#channel.release(key);
+    this.queue.onEmpty = () => {
+      this.#holding = false;
+      this.#channel.release(key);
+    };
   }
 
   get held(): number {
@@ -135,13 +140,15 @@ class Hub implements Topic, LeaseOwner {
   }
 
   join(w: PermitWaiter, timeout: number): void {
-    const first = this.#waiting.size === 0;
     this.#live = Math.max(this.#live, w.lease);
     this.#waiting.set(w.id, w);
     if (timeout <= 0) this.#next.tries.push(w);
     else this.#next.waits.push(w);
     this.#flush();
-    if (first && timeout > 0) void this.#channel.hold(this.#keys[0]!, this).then(() => this.resync());
+    if (timeout > 0 && !this.#holding) {
+      this.#holding = true;
+      void this.#channel.hold(this.#keys[0]!, this).then(() => this.resync());
+    }
   }
 
   /** The waiter `id` gave up (timeout, abort): drop it. */
@@ -380,8 +387,8 @@ abstract class Permits {
    * Waits for a grant, in line with every process: resolves with a {@link RedisGuard} once granted, or
    * `undefined` when the timeout (ms, on this process's monotonic clock) runs out first (then nothing is
    * held: do not release); rejects with `signal.reason` when the signal aborts. A timeout of 0 or less
-   * takes a permit only if one is free and nobody is in line, and answers `undefined` unless Redis
-   * answers within a millisecond.
+   * is a try: one round trip that takes a permit if one is free and nobody is in line, never a place in
+   * line.
    *
    * @example
    * ```ts
