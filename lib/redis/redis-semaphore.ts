@@ -70,6 +70,8 @@ class PermitWaiter extends Waiter {
   proof: number | undefined = undefined;
   /** A token that came by message before any such proof. */
   early = 0;
+  /** A try (timeout 0 or less): never in line. */
+  once = false;
   guard: Lease | undefined = undefined;
 
   constructor(
@@ -142,7 +144,8 @@ class Hub implements Topic, LeaseOwner {
   join(w: PermitWaiter, timeout: number): void {
     this.#live = Math.max(this.#live, w.lease);
     this.#waiting.set(w.id, w);
-    if (timeout <= 0) this.#next.tries.push(w);
+    w.once = timeout <= 0;
+    if (w.once) this.#next.tries.push(w);
     else this.#next.waits.push(w);
     this.#flush();
     if (timeout > 0 && !this.#holding) {
@@ -287,7 +290,7 @@ class Hub implements Topic, LeaseOwner {
     const batch: Batch = {
       drops: [],
       holds: [...this.#held.values()],
-      waits: waiting<PermitWaiter>(this.queue).filter((w) => this.#waiting.get(w.id) === w),
+      waits: waiting<PermitWaiter>(this.queue).filter((w) => !w.once && this.#waiting.get(w.id) === w),
       tries: [],
     };
     this.#send(batch); // its reply arms the next: a SYNC that hangs (a stalled connection) is not doubled
