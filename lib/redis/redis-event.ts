@@ -187,7 +187,7 @@ function hubOf(adapter: Adapter, key: string): Hub {
 
 /**
  * An event shared by every process that reaches one Redis server (or cluster): `set()` in one process
- * releases the tasks waiting in all of them. The same contract as {@link Event}, but for the round trip a
+ * releases the tasks waiting in all of them. The same contract as the core's `Event`, but for the round trip a
  * remote state costs: a task pending in `wait()` when `set()` runs anywhere resolves `true`, even if
  * `clear()` follows at once; waiters of one process are released in the order they called `wait()`;
  * timeouts are measured locally, on the monotonic clock, so no wait outlives its timeout whatever Redis

@@ -338,7 +338,15 @@ function hubOf(adapter: Adapter, key: string): Hub {
   return hub;
 }
 
-/** Options of a {@link RedisLock} or {@link RedisSemaphore}. */
+/**
+ * Options of a {@link RedisLock} or {@link RedisSemaphore}.
+ *
+ * @example
+ * ```ts
+ * const options: LeaseOptions = { lease: 10_000 }; // a dead holder frees it within 10 s
+ * const lock = new RedisLock(redis, 'reports', options);
+ * ```
+ */
 export interface LeaseOptions {
   /** How long (ms) a grant outlives its process's last sign of life; default 30,000. */
   lease?: number | undefined;
