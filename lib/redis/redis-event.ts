@@ -100,7 +100,7 @@ class Hub implements Topic {
         this.#read();
         if (!w.once && !this.#holding) {
           this.#holding = true;
-          void this.#channel.hold(this.#key, this).then(() => this.#read());
+          void this.#channel.hold(this.#key, this).then((fresh) => fresh && this.#read());
         }
       },
     );

@@ -150,7 +150,7 @@ class Hub implements Topic, LeaseOwner {
     this.#flush();
     if (timeout > 0 && !this.#holding) {
       this.#holding = true;
-      void this.#channel.hold(this.#keys[0]!, this).then(() => this.resync());
+      void this.#channel.hold(this.#keys[0]!, this).then((fresh) => fresh && this.resync());
     }
   }
 
