@@ -43,7 +43,7 @@ import { type Channel, type Topic, channelOf } from './channel.js';
 import { checkName, keyOf } from './names.js';
 import { begin, closedError, fail, giveUp, release, waiting } from './remote.js';
 import { CLEAR, READ, SET } from './scripts.js';
-import { hostTimer } from './timers.js';
+import { afterTick, hostTimer } from './timers.js';
 
 /** A state as read: the epoch (null: no hash) and the generation. */
 type State = [epoch: string | null, generation: number];
@@ -75,6 +75,8 @@ class Hub implements Topic {
   #seq = 0;
   /** The newest generation a message announced, and its epoch. */
   #heard: State = [null, -1];
+  /** The waiters queued when that message came: those whose wait overlapped its set(). */
+  #heardUpTo = 0;
   #retrying = false;
   /** Whether it holds its channel (from its first waiter that is not a try until the queue empties). */
   #holding = false;
@@ -83,10 +85,13 @@ class Hub implements Topic {
     this.#adapter = adapter;
     this.#channel = channelOf(adapter);
     this.#key = key;
-    this.queue.onEmpty = () => {
-      this.#holding = false;
-      this.#channel.release(key);
-    };
+    // Let go once the released waiters' continuations have run (one may wait again at once).
+    this.queue.onEmpty = () =>
+      afterTick(() => {
+        if (this.queue.size > 0 || !this.#holding) return;
+        this.#holding = false;
+        this.#channel.release(key);
+      });
   }
 
   wait(arg: unknown): Promise<boolean> {
@@ -133,28 +138,29 @@ class Hub implements Topic {
       this.#holding = true;
       void this.#channel.hold(this.#key, this).then(() => this.#read());
     }
-    // A message from another epoch than the hash's now tells nothing; one that came before this reply does.
-    if (this.#heard[0] !== epoch) this.#heard = [null, -1];
-    else this.#heardUp(this.#heard);
+    // A message that came before this reply, for the waiters that were waiting when it came.
+    this.#heardUp(this.#heard, this.#heardUpTo);
   }
 
   message(text: string): void {
     const space = text.indexOf(' ');
     const heard: State = [text.slice(0, space), Number(text.slice(space + 1))];
     if (heard[0] !== this.#heard[0] || heard[1] > this.#heard[1]) this.#heard = heard;
-    this.#heardUp(heard);
+    this.#heardUpTo = this.#seq;
+    this.#heardUp(heard, this.#seq);
   }
 
   /** Releases the waiters that a set() announced by a message passed, in order. */
-  #heardUp([epoch, g]: State): void {
+  #heardUp([epoch, g]: State, upTo: number): void {
     if (epoch === null) return;
     for (const w of waiting<EventWaiter>(this.queue)) {
-      if (w.epoch === undefined || !passed(w, epoch, g, false)) break;
+      if (w.seq > upTo || w.epoch === undefined || !passed(w, epoch, g, false)) break;
       release(w);
     }
   }
 
   resync(): void {
+    this.#heard = [null, -1]; // from before the connection was lost: the read tells what counts now
     if (this.queue.size > 0) this.#read();
   }
 

@@ -57,7 +57,7 @@ import { Lease, type LeaseOwner, type RedisGuard, localEnd } from './lease.js';
 import { checkName, keyOf } from './names.js';
 import { begin, closedError, fail, giveUp, release, waiting } from './remote.js';
 import { SYNC } from './scripts.js';
-import { clearHostTimer, hostTimer } from './timers.js';
+import { afterTick, clearHostTimer, hostTimer } from './timers.js';
 
 /** This process, as Redis knows it: random, so that a restarted process is a new one. */
 const PID = /*#__PURE__*/ (() => Math.random().toString(36).slice(2, 10).padEnd(8, '0'))();
@@ -137,10 +137,19 @@ class Hub implements Topic, LeaseOwner {
     this.#adapter = adapter;
     this.#channel = channelOf(adapter);
     this.#keys = [key, `${key}:h`, `${key}:t`, `${key}:q`, `${key}:a`];
-    this.queue.onEmpty = () => {
+    this.queue.onEmpty = () => this.#letGo();
+  }
+
+  /**
+   * Lets go of the channel once nothing waits or is held (a holder that waited for its grant is likely
+   * to wait again soon: a lock taken in turns), after the continuations of this tick have run.
+   */
+  #letGo(): void {
+    afterTick(() => {
+      if (this.queue.size > 0 || this.#held.size > 0 || !this.#holding) return;
       this.#holding = false;
-      this.#channel.release(key);
-    };
+      this.#channel.release(this.#keys[0]!);
+    });
   }
 
   get held(): number {
@@ -165,12 +174,17 @@ class Hub implements Topic, LeaseOwner {
   giveBack(id: string): Promise<boolean> {
     this.#held.delete(id);
     return new Promise<boolean>((resolve, reject) => {
-      this.#drop(id, (had) => (typeof had === 'boolean' ? resolve(had) : reject(had)));
+      this.#drop(id, (had) => {
+        this.#letGo(); // after the caller's continuation: a task that takes turns waits again at once
+        if (typeof had === 'boolean') resolve(had);
+        else reject(had);
+      });
     });
   }
 
   forget(id: string): void {
     this.#held.delete(id);
+    this.#letGo();
     this.#drop(id);
   }
 

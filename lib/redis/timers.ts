@@ -20,3 +20,12 @@ export const clearHostTimer: (handle: ReturnType<typeof setTimeout> | undefined)
     if (handle !== undefined) clear(handle);
   };
 })();
+
+/**
+ * Calls `fn` once the current macrotask and the promise jobs it queued have run (the host's own
+ * `setImmediate`, where there is one): after the continuation of a waiter released now.
+ */
+export const afterTick: (fn: () => void) => void = /*#__PURE__*/ (() => {
+  const immediate = (globalThis as { setImmediate?: (fn: () => void) => unknown }).setImmediate;
+  return immediate === undefined ? (fn) => void set(fn, 0) : (fn) => void immediate(fn);
+})();
