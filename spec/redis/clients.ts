@@ -34,7 +34,7 @@ const isIoredis = (kind: ClientKind) => kind.startsWith('ioredis');
 export async function connectClient(kind: ClientKind, port: number, options: ConnectOptions = {}): Promise<AnyClient> {
   const onError = options.onError ?? (() => undefined);
   if (isIoredis(kind)) {
-    const Redis = kind === 'ioredis' ? IoRedis : IoRedis5;
+    const Redis = (kind === 'ioredis' ? IoRedis : IoRedis5) as typeof IoRedis;
     const client = new Redis(port, HOST, {
       lazyConnect: true,
       ...(options.name === undefined ? {} : { connectionName: options.name }),
@@ -43,7 +43,7 @@ export async function connectClient(kind: ClientKind, port: number, options: Con
     await client.connect();
     return client;
   }
-  const create = kind === 'node-redis' ? createClient : createClient5;
+  const create = (kind === 'node-redis' ? createClient : createClient5) as typeof createClient;
   const client = create({
     socket: { host: HOST, port },
     ...(options.name === undefined ? {} : { name: options.name }),
@@ -61,7 +61,7 @@ export async function connectCluster(
 ): Promise<AnyClient> {
   const onError = options.onError ?? (() => undefined);
   if (isIoredis(kind)) {
-    const Cluster = kind === 'ioredis' ? IoCluster : IoCluster5;
+    const Cluster = (kind === 'ioredis' ? IoCluster : IoCluster5) as typeof IoCluster;
     const cluster = new Cluster(
       ports.map((port) => ({ host: HOST, port })),
       { lazyConnect: true },
@@ -70,7 +70,7 @@ export async function connectCluster(
     await cluster.connect();
     return cluster;
   }
-  const create = kind === 'node-redis' ? createCluster : createCluster5;
+  const create = (kind === 'node-redis' ? createCluster : createCluster5) as typeof createCluster;
   const cluster = create({ rootNodes: ports.map((port) => ({ socket: { host: HOST, port } })) });
   cluster.on('error', onError);
   await cluster.connect();

@@ -146,7 +146,7 @@ async function run(c: Command): Promise<Record<string, unknown>> {
 }
 
 say({ event: 'ready', pid: process.pid });
-const pending = new Set<Promise<void>>();
+const pending = new Set<Promise<unknown>>();
 const input = createInterface({ input: process.stdin });
 input.on('line', (line) => {
   const c = JSON.parse(line) as Command;
