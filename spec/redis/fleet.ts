@@ -148,3 +148,16 @@ export async function killAll(members: Iterable<Member>): Promise<void> {
   }
   await Promise.all([...members].map((m) => m.exited));
 }
+
+/** `promise`, or a rejection naming `what` if it has not settled within `ms`. */
+export async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`not within ${ms} ms: ${what}`)), ms);
+  });
+  try {
+    return await Promise.race([promise, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

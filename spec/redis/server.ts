@@ -11,6 +11,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 export const REDIS_SERVER = process.env.REDIS_SERVER ?? '/usr/bin/redis-server';
@@ -171,6 +172,39 @@ export class RedisServer {
     return [...channels, ...shard, ...(patterns > 0 ? [`${patterns} pattern(s)`] : [])];
   }
 
+  /** Connections in subscribe mode now. */
+  async pubsubClients(): Promise<number> {
+    return (await this.cli('CLIENT', 'LIST', 'TYPE', 'pubsub')).split('\n').filter(Boolean).length;
+  }
+
+  /** The addresses (ip:port) of the connections named `name` (CLIENT SETNAME). */
+  async addresses(name: string): Promise<string[]> {
+    const list = (await this.cli('CLIENT', 'LIST')).split('\n');
+    return list.filter((l) => l.includes(` name=${name} `)).map((l) => /addr=(\S+)/.exec(l)![1]!);
+  }
+
+  /** Starts MONITOR: every command the server runs from now on, with the address of the connection that sent it. */
+  async monitor(): Promise<Monitor> {
+    const child = spawn(REDIS_CLI, ['-h', HOST, '-p', String(this.port), 'MONITOR'], {
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    const monitor: Monitor = {
+      commands: [],
+      stop: () => {
+        child.kill();
+        return new Promise((resolve) => (child.exitCode === null ? child.once('exit', () => resolve()) : resolve()));
+      },
+    };
+    await new Promise<void>((resolve) => {
+      createInterface({ input: child.stdout! }).on('line', (line) => {
+        if (line === 'OK') return resolve();
+        const m = /^\S+ \[\d+ ([^\]]+)\] "([^"]*)"/.exec(line);
+        if (m !== null) monitor.commands.push({ addr: m[1]!, command: m[2]!.toLowerCase(), line });
+      });
+    });
+    return monitor;
+  }
+
   /** Every key with its PTTL in ms (-1: no expiry), read in one script. */
   async keys(): Promise<Map<string, number>> {
     const script =
@@ -186,6 +220,11 @@ export class RedisServer {
     for (let i = 0; i + 1 < values.length; i += 2) result.set(values[i]!, Number(values[i + 1]));
     return result;
   }
+}
+
+export interface Monitor {
+  readonly commands: { addr: string; command: string; line: string }[];
+  stop(): Promise<void>;
 }
 
 /** A local three-master Redis Cluster on free ports (no replicas), ready once cluster_state is ok. */

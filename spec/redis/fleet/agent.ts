@@ -100,6 +100,7 @@ async function run(c: Command): Promise<Record<string, unknown>> {
       const order: number[] = [];
       const tasks = Array.from({ length: c.count! }, async (_, i) => {
         const guard = await l.acquire();
+        if (order.length === 0) say({ event: 'granted', id: c.id });
         order.push(i);
         if (c.hold) await new Promise((r) => setTimeout(r, c.hold));
         await guard.release();
