@@ -40,22 +40,32 @@ export function useRedis(kind: ClientKind): RedisContext {
 /** Live timers of this process (what the subpath must not leave behind once its waits have settled). */
 export const liveTimers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
 
-/** Takes the timer count now; `check()` expects it back (timers the clients may arm meanwhile aside). */
-export function timerBaseline(): { check(): void } {
+/**
+ * Takes the timer count (once mocha has armed the test's own timeout timer, after the first turn of the
+ * event loop); `check()` expects it back within {@link SETTLE} ms (the subpath keeps a channel subscribed
+ * for a moment after its last waiter left, on an unref'd timer).
+ */
+export async function timerBaseline(): Promise<{ check(): Promise<void> }> {
+  await new Promise((resolve) => setImmediate(resolve));
   const before = liveTimers();
   return {
-    check() {
-      expect(liveTimers(), 'live timers after every wait settled').to.be.at.most(before);
+    async check() {
+      await eventually(() => liveTimers() <= before, SETTLE, 'live timers back to the count before').catch(() =>
+        expect(liveTimers(), 'live timers after every wait settled').to.be.at.most(before),
+      );
     },
   };
 }
 
-/** Expects nobody to be subscribed to anything on `server` within a second (unsubscribing takes a round trip). */
+/** How long after its last wait settled a process may still hold a subscription and its timer. */
+export const SETTLE = 1500;
+
+/** Expects nobody to be subscribed to anything on `server` within {@link SETTLE} ms. */
 export async function noSubscriptions(server: RedisServer): Promise<void> {
   let left: string[] = [];
   await eventually(
     async () => (left = await server.subscriptions()).length === 0,
-    1000,
+    SETTLE,
     'no subscription left on the server',
   ).catch(() => expect(left, 'subscriptions left on the server').to.deep.equal([]));
 }

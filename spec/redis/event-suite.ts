@@ -52,7 +52,7 @@ export function redisEventSuite(kind: ClientKind): void {
 
     describe('wait', () => {
       it('wait() on a set event resolves true, with or without a timeout or signal', async () => {
-        const timers = timerBaseline();
+        const timers = await timerBaseline();
         const e = new RedisEvent(await redis.connect(), redis.name());
         await e.set();
         const results = await Promise.all([
@@ -63,12 +63,12 @@ export function redisEventSuite(kind: ClientKind): void {
           e.wait({}),
         ]);
         expect(results).to.deep.equal([true, true, true, true, true]);
-        timers.check();
+        await timers.check();
         await noSubscriptions(redis.server);
       });
 
       it('set() in another process releases every pending waiter with true, in the order they called wait()', async () => {
-        const timers = timerBaseline();
+        const timers = await timerBaseline();
         const name = redis.name();
         const e = new RedisEvent(await redis.connect(), name);
         const other = new RedisEvent(await redis.connect(), name);
@@ -83,7 +83,7 @@ export function redisEventSuite(kind: ClientKind): void {
         await other.set();
         await settled(log, 5);
         expect(log).to.deep.equal(['a:true', 'b:true', 'c:true', 'd:true', 'e:true']);
-        timers.check();
+        await timers.check();
         await noSubscriptions(redis.server);
       });
 
@@ -128,7 +128,7 @@ export function redisEventSuite(kind: ClientKind): void {
 
     describe('timeouts', () => {
       it('wait(ms) and wait({ timeout }) resolve false when ms pass first, not early, and leave no timer', async () => {
-        const timers = timerBaseline();
+        const timers = await timerBaseline();
         const e = new RedisEvent(await redis.connect(), redis.name());
         const start = performance.now();
         const waits = [
@@ -140,7 +140,7 @@ export function redisEventSuite(kind: ClientKind): void {
           expect(value).to.equal(false);
           endedOnTime(ms, 200);
         }
-        timers.check();
+        await timers.check();
         await noSubscriptions(redis.server);
       });
 
@@ -163,7 +163,7 @@ export function redisEventSuite(kind: ClientKind): void {
       });
 
       it('wait(0) and negative timeouts answer with the flag after one round trip, with no timer', async () => {
-        const timers = timerBaseline();
+        const timers = await timerBaseline();
         const e = new RedisEvent(await redis.connect(), redis.name());
         expect(await Promise.all([e.wait(0), e.wait(-1), e.wait(-Infinity), e.wait({ timeout: 0 })])).to.deep.equal([
           false,
@@ -173,7 +173,7 @@ export function redisEventSuite(kind: ClientKind): void {
         ]);
         await e.set();
         expect(await Promise.all([e.wait(0), e.wait(-5)])).to.deep.equal([true, true]);
-        timers.check();
+        await timers.check();
         await noSubscriptions(redis.server);
       });
     });
@@ -198,7 +198,7 @@ export function redisEventSuite(kind: ClientKind): void {
       });
 
       it('wait() aborted while waiting rejects with the same reason object; other waiters keep waiting', async () => {
-        const timers = timerBaseline();
+        const timers = await timerBaseline();
         const name = redis.name();
         const e = new RedisEvent(await redis.connect(), name);
         const ac = new AbortController();
@@ -216,7 +216,7 @@ export function redisEventSuite(kind: ClientKind): void {
         expect(await e.wait()).to.equal(true);
         await new Promise((r) => setImmediate(r));
         expect(other).to.deep.equal({ state: 'fulfilled', value: true });
-        timers.check();
+        await timers.check();
         await noSubscriptions(redis.server);
       });
 

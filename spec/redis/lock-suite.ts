@@ -42,7 +42,7 @@ export function redisLockSuite(kind: ClientKind, factory: LockFactory): void {
 
     describe('grants and tokens', () => {
       it('acquire() on a free lock resolves a guard with a whole-number token and a live signal', async () => {
-        const timers = timerBaseline();
+        const timers = await timerBaseline();
         const l = create(await redis.connect(), redis.name());
         const guard = await l.acquire();
         expect(Number.isSafeInteger(guard.token), `token ${guard.token}`).to.equal(true);
@@ -54,7 +54,7 @@ export function redisLockSuite(kind: ClientKind, factory: LockFactory): void {
         const again = await l.acquire(0);
         expect(again).to.not.equal(undefined);
         await again!.release();
-        timers.check();
+        await timers.check();
         await noSubscriptions(redis.server);
       });
 
@@ -108,7 +108,7 @@ export function redisLockSuite(kind: ClientKind, factory: LockFactory): void {
 
     describe('FIFO without barging', () => {
       it('release() hands the lock to queued waiters in the order they asked', async () => {
-        const timers = timerBaseline();
+        const timers = await timerBaseline();
         const name = redis.name();
         const holder = await create(await redis.connect(), name).acquire();
         const l = create(await redis.connect(), name);
@@ -134,7 +134,7 @@ export function redisLockSuite(kind: ClientKind, factory: LockFactory): void {
           expect(log).to.deep.equal(expected.map((x) => `${x}:true`));
           await guards.at(-1)!.release();
         }
-        timers.check();
+        await timers.check();
         await noSubscriptions(redis.server);
       });
 
@@ -179,7 +179,7 @@ export function redisLockSuite(kind: ClientKind, factory: LockFactory): void {
 
     describe('timeouts', () => {
       it('acquire(0) and negative timeouts take only a free lock, at once, with no timer', async () => {
-        const timers = timerBaseline();
+        const timers = await timerBaseline();
         const l = create(await redis.connect(), redis.name());
         const guard = await l.acquire(0);
         expect(guard).to.not.equal(undefined);
@@ -189,12 +189,12 @@ export function redisLockSuite(kind: ClientKind, factory: LockFactory): void {
           undefined,
         ]);
         await guard!.release();
-        timers.check();
+        await timers.check();
         await noSubscriptions(redis.server);
       });
 
       it('acquire(ms) resolves undefined when the lock is not granted in time, and leaves the line', async () => {
-        const timers = timerBaseline();
+        const timers = await timerBaseline();
         const name = redis.name();
         const holder = await create(await redis.connect(), name).acquire();
         const l = create(await redis.connect(), name);
@@ -210,7 +210,7 @@ export function redisLockSuite(kind: ClientKind, factory: LockFactory): void {
         expect(next.state).to.equal('pending');
         await holder.release();
         await (await nextP).release();
-        timers.check();
+        await timers.check();
         await noSubscriptions(redis.server);
       });
 
@@ -253,7 +253,7 @@ export function redisLockSuite(kind: ClientKind, factory: LockFactory): void {
 
     describe('abort', () => {
       it('acquire() aborted while queued rejects with signal.reason and the lock passes to the next waiter', async () => {
-        const timers = timerBaseline();
+        const timers = await timerBaseline();
         const name = redis.name();
         const holder = await create(await redis.connect(), name).acquire();
         const l = create(await redis.connect(), name);
@@ -269,7 +269,7 @@ export function redisLockSuite(kind: ClientKind, factory: LockFactory): void {
         expect(abortListeners(ac.signal)).to.equal(0);
         await holder.release();
         await (await next).release();
-        timers.check();
+        await timers.check();
         await noSubscriptions(redis.server);
       });
 
@@ -440,7 +440,7 @@ export function redisLockSuite(kind: ClientKind, factory: LockFactory): void {
       });
 
       it('a process whose waits have settled and whose client is closed has no timer left', async () => {
-        const timers = timerBaseline();
+        const timers = await timerBaseline();
         const client = await redis.connect();
         const name = redis.name();
         const l = create(client, name);
@@ -451,7 +451,7 @@ export function redisLockSuite(kind: ClientKind, factory: LockFactory): void {
         await holder.release();
         for (const w of waits) await (await w)?.release();
         await closeClient(client);
-        timers.check();
+        await timers.check();
         await noSubscriptions(redis.server);
       });
     });

@@ -64,7 +64,7 @@ async function turn(which: 'lock' | 'sem'): Promise<void> {
       const reason = new Error('churn abort');
       const timer = setTimeout(() => ac.abort(reason), random(30));
       try {
-        const guard = await target.acquire({ signal: ac.signal });
+        const guard = (await target.acquire({ signal: ac.signal }))!;
         clearTimeout(timer);
         await critical(which, guard);
         await guard.release();
