@@ -81,15 +81,17 @@ export class Channel {
   }
 
   /**
-   * Holds channel `name` for `topic` (the same topic each time for one name); resolves once it is
-   * subscribed on a live connection. Cancels a pending let-go.
+   * Holds channel `name` for `topic` (the same topic each time for one name), and cancels a pending
+   * let-go. Resolves once it is subscribed on a live connection: `true` when it was not subscribed
+   * before (the caller must read what it missed), `false` when it still was (every message reached the
+   * topic; one lost with a connection is made up for by `resync()`).
    */
-  hold(name: string, topic: Topic): Promise<void> {
+  hold(name: string, topic: Topic): Promise<boolean> {
     let held = this.#held.get(name);
     if (held !== undefined) {
       clearHostTimer(held.leaving);
       held.leaving = undefined;
-      return held.ready;
+      return held.ready.then(() => false);
     }
     held = { topic, ready: undefined!, done: undefined, leaving: undefined };
     pending(held);
@@ -103,7 +105,7 @@ export class Channel {
         () => gen === this.#gen && this.#lose(),
       );
     }
-    return held.ready;
+    return held.ready.then(() => true);
   }
 
   /** Lets go of channel `name` after {@link LINGER} ms, unless it is held again before. */

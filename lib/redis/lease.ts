@@ -9,9 +9,11 @@
  *
  * At the local end, unless an extension moved it, the guard's `signal` aborts with a LeaseLostError: a
  * timer armed for that moment (unref'd, on the host's own clock) does it at the first chance the process
- * gets, so a process paused past its lease (SIGSTOP, a long GC, a blocked event loop) finds the signal
- * aborted before any timer of its own that was due after that moment. An extension that Redis refuses
- * (the lease ended there, or the data was lost) aborts it at once.
+ * gets. Timers run in batches, not strictly by due time, so the signal does not wait for that timer to
+ * be read as aborted: its `aborted`, `reason` and `throwIfAborted()` look at the clock first, and abort
+ * it there if the local end has passed. A process paused past its lease (SIGSTOP, a long GC, a blocked
+ * event loop) thus finds the signal aborted in anything it runs after that moment. An extension that
+ * Redis refuses (the lease ended there, or the data was lost) aborts it at once.
  */
 import { inspectable } from '../core/inspect.js';
 import { monotonic } from '../core/clock.js';
@@ -100,11 +102,12 @@ export class Lease implements RedisGuard {
     this.lease = lease;
     this.end = end;
     this.#arm();
+    watchClock(this.#controller.signal, () => this.#check());
     if (!Lease.#prepared) {
       Lease.#prepared = inspectable(Lease.prototype, 'RedisGuard', (g) => ({
         token: g.token,
         released: g.#released,
-        lost: g.signal.aborted,
+        lost: g.#aborted,
       }));
     }
   }
@@ -115,7 +118,7 @@ export class Lease implements RedisGuard {
 
   /** Whether it is still held (not released, not lost). */
   get held(): boolean {
-    return !this.#released && !this.signal.aborted;
+    return !this.#released && !this.#aborted;
   }
 
   /** Redis extended it after `sent` (monotonic ms). */
@@ -127,7 +130,7 @@ export class Lease implements RedisGuard {
   lost(why: string): void {
     clearHostTimer(this.#timer);
     this.#timer = undefined;
-    if (this.signal.aborted) return;
+    if (this.#aborted) return;
     this.#controller.abort(new LeaseLostError(`the lease of token ${this.token} was lost: ${why}`));
     if (!this.#released) this.#owner.forget(this.id);
   }
@@ -137,14 +140,15 @@ export class Lease implements RedisGuard {
     this.#released = true;
     clearHostTimer(this.#timer);
     this.#timer = undefined;
-    if (this.signal.aborted) {
+    this.#check();
+    if (this.#aborted) {
       this.#owner.forget(this.id);
-      return Promise.reject(this.signal.reason as Error);
+      return Promise.reject(this.#reason);
     }
     return this.#owner.giveBack(this.id).then((had) => {
       if (!had) {
         this.#controller.abort(new LeaseLostError(`the lease of token ${this.token} had ended before release()`));
-        throw this.signal.reason as Error;
+        throw this.#reason;
       }
     });
   }
@@ -155,6 +159,20 @@ export class Lease implements RedisGuard {
 
   get [Symbol.toStringTag](): string {
     return 'RedisGuard';
+  }
+
+  /** Whether the signal is aborted (read without {@link watchClock}'s check). */
+  get #aborted(): boolean {
+    return abortedOf.call(this.#controller.signal) as boolean;
+  }
+
+  get #reason(): Error {
+    return reasonOf.call(this.#controller.signal) as Error;
+  }
+
+  /** Aborts the signal if the local end has passed. */
+  #check(): void {
+    if (this.held && monotonic() >= this.end) this.lost('it ran out before it could be extended');
   }
 
   /** Arms the timer for the local end; when it fires early (the end moved), for the new end. */
@@ -169,4 +187,37 @@ export class Lease implements RedisGuard {
       Math.floor(this.end - monotonic()),
     );
   }
+}
+
+/** The platform's own accessors of AbortSignal, taken once. */
+const signalProto = AbortSignal.prototype;
+const abortedOf = /*#__PURE__*/ Object.getOwnPropertyDescriptor(signalProto, 'aborted')!.get!;
+const reasonOf = /*#__PURE__*/ Object.getOwnPropertyDescriptor(signalProto, 'reason')!.get!;
+
+/** Makes `signal`'s own `aborted`, `reason` and `throwIfAborted()` call `check()` first. */
+function watchClock(signal: AbortSignal, check: () => void): void {
+  Object.defineProperties(signal, {
+    aborted: {
+      get() {
+        check();
+        return abortedOf.call(signal) as boolean;
+      },
+      configurable: true,
+    },
+    reason: {
+      get() {
+        check();
+        return reasonOf.call(signal) as unknown;
+      },
+      configurable: true,
+    },
+    throwIfAborted: {
+      value() {
+        check();
+        signalProto.throwIfAborted.call(signal);
+      },
+      configurable: true,
+      writable: true,
+    },
+  });
 }

@@ -41,7 +41,7 @@ import { Waiter, WaiterQueue } from '../core/queue.js';
 import { type Adapter, adapt, isReply } from './client.js';
 import { type Channel, type Topic, channelOf } from './channel.js';
 import { checkName, keyOf } from './names.js';
-import { begin, closedError, fail, release, waiting } from './remote.js';
+import { begin, closedError, fail, giveUp, release, waiting } from './remote.js';
 import { CLEAR, READ, SET } from './scripts.js';
 import { hostTimer } from './timers.js';
 
@@ -54,6 +54,8 @@ class EventWaiter extends Waiter {
   /** The state it saw when its wait began: undefined until read. */
   epoch: string | null | undefined = undefined;
   base = 0;
+  /** A try (timeout 0 or less): it ends with its first read. */
+  once = false;
 }
 
 /** Whether a waiter that saw `w` was pending while a set() ran, now that `epoch, g` was seen. */
@@ -74,24 +76,32 @@ class Hub implements Topic {
   /** The newest generation a message announced, and its epoch. */
   #heard: State = [null, -1];
   #retrying = false;
+  /** Whether it holds its channel (from its first waiter that is not a try until the queue empties). */
+  #holding = false;
 
   constructor(adapter: Adapter, key: string) {
     this.#adapter = adapter;
     this.#channel = channelOf(adapter);
     this.#key = key;
-    this.queue.onEmpty = () => this.#channel.release(key);
+    this.queue.onEmpty = () => {
+      this.#holding = false;
+      this.#channel.release(key);
+    };
   }
 
   wait(arg: unknown): Promise<boolean> {
-    const first = this.queue.size === 0;
     return begin(
       this.queue,
       arg,
       (resolve, reject, signal) => new EventWaiter(this.queue, resolve, reject, signal),
-      (w) => {
+      (w, timeout) => {
         w.seq = ++this.#seq;
+        w.once = timeout <= 0;
         this.#read();
-        if (first) void this.#channel.hold(this.#key, this).then(() => this.#read());
+        if (!w.once && !this.#holding) {
+          this.#holding = true;
+          void this.#channel.hold(this.#key, this).then((fresh) => fresh && this.#read());
+        }
       },
     );
   }
@@ -116,6 +126,7 @@ class Hub implements Topic {
     for (const w of waiting<EventWaiter>(this.queue)) {
       if (w.seq > upTo) break;
       if (passed(w, epoch, g, true)) release(w);
+      else if (w.once) giveUp(w);
       else if (w.epoch === undefined || (epoch === null && w.epoch !== null)) {
         w.epoch = epoch;
         w.base = g;
@@ -176,7 +187,7 @@ function hubOf(adapter: Adapter, key: string): Hub {
 
 /**
  * An event shared by every process that reaches one Redis server (or cluster): `set()` in one process
- * releases the tasks waiting in all of them. The same contract as {@link Event}, but for the round trip a
+ * releases the tasks waiting in all of them. The same contract as the core's `Event`, but for the round trip a
  * remote state costs: a task pending in `wait()` when `set()` runs anywhere resolves `true`, even if
  * `clear()` follows at once; waiters of one process are released in the order they called `wait()`;
  * timeouts are measured locally, on the monotonic clock, so no wait outlives its timeout whatever Redis
@@ -277,8 +288,8 @@ export class RedisEvent {
   /**
    * Waits until the event is set: resolves `true` at once (after one round trip) when it is set, else
    * when a `set()` runs anywhere; `false` when the timeout (ms, on this process's monotonic clock) runs
-   * out first; rejects with `signal.reason` when the signal aborts. A timeout of 0 or less still asks
-   * Redis, but answers `false` unless the answer is back within a millisecond (`isSet()` always asks).
+   * out first; rejects with `signal.reason` when the signal aborts. A timeout of 0 or less asks Redis
+   * once whether the event is set, and answers that: it does not wait for a `set()`.
    *
    * @example
    * ```ts

@@ -70,6 +70,8 @@ class PermitWaiter extends Waiter {
   proof: number | undefined = undefined;
   /** A token that came by message before any such proof. */
   early = 0;
+  /** A try (timeout 0 or less): never in line. */
+  once = false;
   guard: Lease | undefined = undefined;
 
   constructor(
@@ -120,6 +122,8 @@ class Hub implements Topic, LeaseOwner {
   #flushing = false;
   #upkeep: ReturnType<typeof setTimeout> | undefined;
   #upkeepAt = Infinity;
+  /** Whether it holds its channel (from its first waiter that is not a try until the queue empties). */
+  #holding = false;
   /** How long (ms) Redis takes this process for alive after a SYNC: the longest lease asked for here. */
   #live = 1;
 
@@ -127,7 +131,10 @@ class Hub implements Topic, LeaseOwner {
     this.#adapter = adapter;
     this.#channel = channelOf(adapter);
     this.#keys = [key, `${key}:h`, `${key}:t`, `${key}:q`, `${key}:a`];
-    this.queue.onEmpty = () => this.#channel.release(key);
+    this.queue.onEmpty = () => {
+      this.#holding = false;
+      this.#channel.release(key);
+    };
   }
 
   get held(): number {
@@ -135,13 +142,16 @@ class Hub implements Topic, LeaseOwner {
   }
 
   join(w: PermitWaiter, timeout: number): void {
-    const first = this.#waiting.size === 0;
     this.#live = Math.max(this.#live, w.lease);
     this.#waiting.set(w.id, w);
-    if (timeout <= 0) this.#next.tries.push(w);
+    w.once = timeout <= 0;
+    if (w.once) this.#next.tries.push(w);
     else this.#next.waits.push(w);
     this.#flush();
-    if (first && timeout > 0) void this.#channel.hold(this.#keys[0]!, this).then(() => this.resync());
+    if (timeout > 0 && !this.#holding) {
+      this.#holding = true;
+      void this.#channel.hold(this.#keys[0]!, this).then((fresh) => fresh && this.resync());
+    }
   }
 
   /** The waiter `id` gave up (timeout, abort): drop it. */
@@ -280,7 +290,7 @@ class Hub implements Topic, LeaseOwner {
     const batch: Batch = {
       drops: [],
       holds: [...this.#held.values()],
-      waits: waiting<PermitWaiter>(this.queue).filter((w) => this.#waiting.get(w.id) === w),
+      waits: waiting<PermitWaiter>(this.queue).filter((w) => !w.once && this.#waiting.get(w.id) === w),
       tries: [],
     };
     this.#send(batch); // its reply arms the next: a SYNC that hangs (a stalled connection) is not doubled
@@ -328,7 +338,15 @@ function hubOf(adapter: Adapter, key: string): Hub {
   return hub;
 }
 
-/** Options of a {@link RedisLock} or {@link RedisSemaphore}. */
+/**
+ * Options of a {@link RedisLock} or {@link RedisSemaphore}.
+ *
+ * @example
+ * ```ts
+ * const options: LeaseOptions = { lease: 10_000 }; // a dead holder frees it within 10 s
+ * const lock = new RedisLock(redis, 'reports', options);
+ * ```
+ */
 export interface LeaseOptions {
   /** How long (ms) a grant outlives its process's last sign of life; default 30,000. */
   lease?: number | undefined;
@@ -380,8 +398,8 @@ abstract class Permits {
    * Waits for a grant, in line with every process: resolves with a {@link RedisGuard} once granted, or
    * `undefined` when the timeout (ms, on this process's monotonic clock) runs out first (then nothing is
    * held: do not release); rejects with `signal.reason` when the signal aborts. A timeout of 0 or less
-   * takes a permit only if one is free and nobody is in line, and answers `undefined` unless Redis
-   * answers within a millisecond.
+   * is a try: one round trip that takes a permit if one is free and nobody is in line, never a place in
+   * line.
    *
    * @example
    * ```ts

@@ -44,7 +44,7 @@ export function begin<W extends Waiter>(
   }
   const promise = new Promise<boolean>(capture);
   const w = make(lastResolve, lastReject, signal);
-  enqueue(queue, w, Math.max(timeout, 1), signal);
+  enqueue(queue, w, timeout > 0 ? timeout : Infinity, signal);
   start(w, timeout);
   return promise;
 }
