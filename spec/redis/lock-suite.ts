@@ -71,6 +71,17 @@ export function redisLockSuite(kind: ClientKind, factory: LockFactory): void {
         for (let i = 1; i < tokens.length; i++) expect(tokens[i], tokens.join(' ')).to.be.above(tokens[i - 1]!);
       });
 
+      it('a grant to one client of a process holds while another client of the same process used the name', async () => {
+        const name = redis.name();
+        const one = create(await redis.connect(), name);
+        const two = create(await redis.connect(), name);
+        await (await one.acquire()).release();
+        const guard = await two.acquire();
+        expect(await one.acquire(0), 'the lock is held').to.equal(undefined);
+        expect(await create(await redis.connect(), name).acquire(0), 'the lock is held').to.equal(undefined);
+        expect((await outcome(guard.release())).reason, 'release() of a lock it held').to.equal(undefined);
+      });
+
       it('locks of different names are independent', async () => {
         const client = await redis.connect();
         const a = await create(client, redis.name()).acquire();
@@ -156,24 +167,18 @@ export function redisLockSuite(kind: ClientKind, factory: LockFactory): void {
         const name = redis.name();
         const l = create(await redis.connect(), name);
         const holder = await l.acquire();
-        const { log, note } = recorder();
+        const order: string[] = [];
         const first = l.acquire();
-        note(
-          'first',
-          first.then(() => true),
-        );
+        void first.then(() => order.push('first'));
         await subscribed(redis.server);
         await holder.release();
         const second = l.acquire();
-        note(
-          'second',
-          second.then(() => true),
-        );
+        void second.then(() => order.push('second'));
         const g = await first;
-        expect(log).to.deep.equal(['first:true']);
+        expect(order).to.deep.equal(['first']);
         await g.release();
         await (await second).release();
-        expect(log).to.deep.equal(['first:true', 'second:true']);
+        expect(order).to.deep.equal(['first', 'second']);
       });
     });
 
@@ -271,6 +276,20 @@ export function redisLockSuite(kind: ClientKind, factory: LockFactory): void {
         await (await next).release();
         await timers.check();
         await noSubscriptions(redis.server);
+      });
+
+      it('a waiter aborted in the same tick as the holder’s release(): the release resolves and frees the lock', async () => {
+        const l = create(await redis.connect(), redis.name());
+        const holder = await l.acquire();
+        const ac = new AbortController();
+        const aborted = outcome(l.acquire({ signal: ac.signal }));
+        ac.abort();
+        const released = await outcome(holder.release());
+        expect(released.reason, 'release() of a lock it held').to.equal(undefined);
+        expect((await aborted).reason).to.be.instanceOf(DOMException);
+        const next = await l.acquire(0);
+        expect(next, 'the lock is free').to.not.equal(undefined);
+        await next!.release();
       });
 
       it('acquire() with an already aborted signal rejects without taking a free lock', async () => {
