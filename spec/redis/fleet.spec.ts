@@ -5,7 +5,7 @@
 import { expect } from 'chai';
 import { RedisLock } from '../../lib/redis/index.js';
 import { type AnyClient, MAIN_KINDS, closeClient, connectClient } from './clients.js';
-import { type Member, killAll, startMember } from './fleet.js';
+import { type Member, killAll, startMember, within } from './fleet.js';
 import { RedisServer, eventually } from './server.js';
 
 for (const kind of MAIN_KINDS) {
@@ -82,16 +82,20 @@ for (const kind of MAIN_KINDS) {
       const name = `exit-${kind}`;
       const holder = await new RedisLock(client, name).acquire();
       const m = await member();
-      const answers = [
+      const timed = [
         m.send({ op: 'wait', name, timeout: 50 }),
         m.send({ op: 'acquire', type: 'lock', name, timeout: 50 }),
         m.send({ op: 'acquire', type: 'semaphore', name: `${name}-s`, permits: 2, timeout: 50 }),
-        m.send({ op: 'acquire', type: 'lock', name, lease: 1000 }),
       ];
+      const results = [];
+      for (const id of timed) results.push(await within(m.answer(id), 5000, `an answer in ${JSON.stringify(m.lines)}`));
+      expect(results.map((r) => r.result ?? r.acquired)).to.deep.equal([false, false, true]);
+      const untimed = m.send({ op: 'acquire', type: 'lock', name, lease: 1000 });
+      await eventually(async () => (await server.pubsubClients()) >= 1, 5000, 'the process waiting');
       await holder.release();
-      for (const id of answers) await m.answer(id);
-      await m.request({ op: 'release', guard: answers[3] });
-      await m.request({ op: 'release', guard: answers[2] });
+      expect((await within(m.answer(untimed), 5000, 'the untimed acquire')).acquired).to.equal(true);
+      await m.request({ op: 'release', guard: untimed });
+      await m.request({ op: 'release', guard: timed[2] });
       m.end();
       expect(await m.exitsWithin(5000)).to.deep.equal({ code: 0, signal: null });
       expect(m.lines.filter((l) => l.event === 'unhandledRejection')).to.deep.equal([]);
