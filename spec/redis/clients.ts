@@ -4,10 +4,6 @@
  * gets an `error` listener, as a user's must (an unhandled `error` event would end the process), and
  * {@link command} sends a raw command through any of them.
  */
-import { Cluster as IoCluster, Redis as IoRedis } from 'ioredis';
-import { Cluster as IoCluster5, Redis as IoRedis5 } from 'ioredis5';
-import { createClient, createCluster } from 'redis';
-import { createClient as createClient5, createCluster as createCluster5 } from 'redis5';
 import { HOST } from './server.js';
 
 export type ClientKind = 'node-redis' | 'ioredis' | 'node-redis@5' | 'ioredis@5';
@@ -30,11 +26,19 @@ export interface ConnectOptions {
 
 const isIoredis = (kind: ClientKind) => kind.startsWith('ioredis');
 
+// Each library is loaded only when a client of its kind is made: a fleet process loads one, not four.
+const ioredis = (kind: ClientKind): Promise<typeof import('ioredis')> =>
+  (kind === 'ioredis' ? import('ioredis') : import('ioredis5')) as Promise<unknown> as Promise<
+    typeof import('ioredis')
+  >;
+const nodeRedis = (kind: ClientKind): Promise<typeof import('redis')> =>
+  (kind === 'node-redis' ? import('redis') : import('redis5')) as Promise<unknown> as Promise<typeof import('redis')>;
+
 /** A connected client to the server on `port`. */
 export async function connectClient(kind: ClientKind, port: number, options: ConnectOptions = {}): Promise<AnyClient> {
   const onError = options.onError ?? (() => undefined);
   if (isIoredis(kind)) {
-    const Redis = (kind === 'ioredis' ? IoRedis : IoRedis5) as typeof IoRedis;
+    const { Redis } = await ioredis(kind);
     const client = new Redis(port, HOST, {
       lazyConnect: true,
       ...(options.name === undefined ? {} : { connectionName: options.name }),
@@ -43,7 +47,7 @@ export async function connectClient(kind: ClientKind, port: number, options: Con
     await client.connect();
     return client;
   }
-  const create = (kind === 'node-redis' ? createClient : createClient5) as typeof createClient;
+  const { createClient: create } = await nodeRedis(kind);
   const client = create({
     socket: { host: HOST, port },
     ...(options.name === undefined ? {} : { name: options.name }),
@@ -61,7 +65,7 @@ export async function connectCluster(
 ): Promise<AnyClient> {
   const onError = options.onError ?? (() => undefined);
   if (isIoredis(kind)) {
-    const Cluster = (kind === 'ioredis' ? IoCluster : IoCluster5) as typeof IoCluster;
+    const { Cluster } = await ioredis(kind);
     const cluster = new Cluster(
       ports.map((port) => ({ host: HOST, port })),
       { lazyConnect: true },
@@ -70,7 +74,7 @@ export async function connectCluster(
     await cluster.connect();
     return cluster;
   }
-  const create = (kind === 'node-redis' ? createCluster : createCluster5) as typeof createCluster;
+  const { createCluster: create } = await nodeRedis(kind);
   const cluster = create({ rootNodes: ports.map((port) => ({ socket: { host: HOST, port } })) });
   cluster.on('error', onError);
   await cluster.connect();
