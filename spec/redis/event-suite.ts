@@ -9,7 +9,8 @@ import { RedisEvent } from '../../lib/redis/index.js';
 import { badWaitArguments } from '../event-suite.js';
 import { abortListeners, recorder, track } from '../helpers.js';
 import type { ClientKind } from './clients.js';
-import { endedOnTime, noSubscriptions, since, subscribed, timerBaseline, useRedis } from './context.js';
+import { SETTLE, endedOnTime, noSubscriptions, since, subscribed, timerBaseline, useRedis } from './context.js';
+import { eventually } from './server.js';
 
 /** Resolves once `count` waits have settled (recorded by a recorder's log). */
 async function settled(log: string[], count: number, within = 2000): Promise<void> {
@@ -238,6 +239,44 @@ export function redisEventSuite(kind: ClientKind): void {
         expect(await e.wait({ signal: ac.signal })).to.equal(true);
         expect(abortListeners(ac.signal)).to.equal(0);
         ac.abort();
+      });
+    });
+
+    describe('connections', () => {
+      it('one subscription connection per client serves all its waiters, of every name, and closes once none waits', async () => {
+        const client = await redis.connect();
+        const names = [redis.name(), redis.name(), redis.name()];
+        const waits = names.flatMap((name) => {
+          const e = new RedisEvent(client, name);
+          return Array.from({ length: 20 }, (_, i) => (i % 2 === 0 ? e.wait() : e.wait(10_000)));
+        });
+        await subscribed(redis.server);
+        expect(await redis.server.pubsubClients()).to.equal(1);
+        const other = await redis.connect();
+        for (const name of names) await new RedisEvent(other, name).set();
+        expect(new Set(await Promise.all(waits))).to.deep.equal(new Set([true]));
+        await noSubscriptions(redis.server);
+        await eventually(async () => (await redis.server.pubsubClients()) === 0, SETTLE, 'no subscription connection');
+      });
+
+      it('a command error (the event’s key holds another type) rejects the call with the client’s error', async () => {
+        const name = redis.name();
+        const e = new RedisEvent(await redis.connect(), name);
+        await e.set();
+        const keys = [...(await redis.server.keys()).keys()].filter((k) => k.includes(name));
+        expect(keys).to.not.deep.equal([]);
+        for (const key of keys) await redis.server.cli('DEL', key);
+        for (const key of keys) await redis.server.cli('RPUSH', key, 'not an event');
+        for (const call of [() => e.wait(), () => e.wait(1000), () => e.isSet(), () => e.set()]) {
+          const error = await call().then(
+            () => undefined,
+            (r: unknown) => r,
+          );
+          expect(error, String(call)).to.be.instanceOf(Error);
+          expect((error as Error).message).to.match(/WRONGTYPE/);
+        }
+        for (const key of keys) await redis.server.cli('DEL', key);
+        await noSubscriptions(redis.server);
       });
     });
 

@@ -417,6 +417,25 @@ export function redisLockSuite(kind: ClientKind, factory: LockFactory): void {
         await guard!.release();
       });
 
+      it('a command error (the name’s keys hold another type) rejects with the client’s error, leaving nothing queued or held', async () => {
+        const name = redis.name();
+        const l = create(await redis.connect(), name);
+        await (await l.acquire()).release();
+        const keys = [...(await redis.server.keys()).keys()].filter((k) => k.includes(name));
+        for (const key of keys) await redis.server.cli('DEL', key);
+        for (const key of keys) await redis.server.cli('RPUSH', key, 'not a lock');
+        for (const call of [() => l.acquire(), () => l.acquire(1000), () => l.acquire(0)]) {
+          const { reason } = await outcome(call());
+          expect(reason, String(call)).to.be.instanceOf(Error);
+          expect((reason as Error).message).to.match(/WRONGTYPE/);
+        }
+        for (const key of keys) await redis.server.cli('DEL', key);
+        const guard = await l.acquire(0);
+        expect(guard, 'nothing left queued or held').to.not.equal(undefined);
+        await guard!.release();
+        await noSubscriptions(redis.server);
+      });
+
       it('a guard whose lease was lost (its keys gone from the server) aborts its signal with LeaseLostError', async () => {
         const name = redis.name();
         const guard = await create(await redis.connect(), name, { lease: 300 }).acquire();

@@ -13,10 +13,11 @@ const inCI = !['', '0', 'false'].includes(process.env.CI ?? '');
 
 const absent = [server, cli].filter((path) => !existsSync(path));
 if (absent.length > 0) {
-  const why = `${absent.join(' and ')} not installed`;
+  const why = `${absent.join(' and ')} not found`;
   mkdirSync(resolve(root, '.tmp/results'), { recursive: true });
   writeFileSync(resolve(root, '.tmp/results/redis.json'), JSON.stringify({ skipped: why }));
-  console.log(`redis: did not run: ${why}; to run it, apt-get install redis-server`);
+  const ci = inCI ? ' (a failure under CI, where every suite must run)' : '';
+  console.log(`redis: did not run: ${why}; to run it, apt-get install redis-server${ci}`);
   process.exit(inCI ? 1 : 0);
 }
 
