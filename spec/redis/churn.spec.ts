@@ -31,6 +31,7 @@ for (const kind of MAIN_KINDS) {
         Array.from({ length: PROCESSES }, () => startMember('churn', { kind, port: server.port }, env)),
       );
       members.push(...started);
+      for (const m of started) m.send({ op: 'go' });
       // Stranded: a process still waiting long after the churn ended (every wait in it is short or served).
       const reports = await Promise.all(
         started.map((m) => within(m.event('done'), CHURN_MS + 30_000, `process ${m.pid} done (it is stranded)`)),
@@ -42,6 +43,8 @@ for (const kind of MAIN_KINDS) {
       expect(total('lost'), 'guards that lost their lease during the churn').to.equal(0);
       expect(total('wrongReason'), 'aborted acquires that rejected with something else').to.equal(0);
       expect(total('grants'), 'grants').to.be.above(PROCESSES);
+      expect(total('timeouts'), 'timed-out waits').to.be.above(0);
+      expect(total('aborts'), 'aborted waits').to.be.above(0);
       const tokens = reports.flatMap((r) => r.semaphoreTokens as number[]);
       expect(new Set(tokens).size, 'semaphore tokens are all distinct').to.equal(tokens.length);
       for (const m of started) {

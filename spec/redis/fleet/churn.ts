@@ -6,6 +6,7 @@
  * within the limit, and for the lock that a store refusing stale tokens accepts the holder's token (tokens
  * strictly increase in grant order). Then it prints what it saw, closes its client and ends by itself.
  */
+import { createInterface } from 'node:readline';
 import { TimeoutError } from '../../../lib/index.js';
 import { type RedisGuard, RedisLock, RedisSemaphore } from '../../../lib/redis/index.js';
 import { type ClientKind, closeClient, command, connectClient, fencedWrite } from '../clients.js';
@@ -14,7 +15,6 @@ const say = (message: Record<string, unknown>) => process.stdout.write(`${JSON.s
 process.on('unhandledRejection', (reason) => say({ event: 'unhandledRejection', reason: String(reason) }));
 
 const name = process.env.CHURN_NAME!;
-const end = performance.now() + Number(process.env.CHURN_MS);
 const client = await connectClient(process.env.REDIS_KIND as ClientKind, Number(process.env.REDIS_PORT), {
   onError: (e) => say({ event: 'error', message: String(e) }),
 });
@@ -92,7 +92,12 @@ async function task(i: number): Promise<void> {
   while (performance.now() < end) await turn(i % 2 === 0 ? 'lock' : 'sem');
 }
 
+// Every process starts once all are ready (the test sends a line): they churn together for CHURN_MS.
 say({ event: 'ready', pid: process.pid });
+const input = createInterface({ input: process.stdin });
+await new Promise((resolve) => input.once('line', resolve));
+input.close();
+const end = performance.now() + Number(process.env.CHURN_MS);
 await Promise.all([task(0), task(1), task(2)]);
 say({ event: 'done', ...counts, semaphoreTokens });
 await closeClient(client);
