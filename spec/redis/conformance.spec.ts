@@ -21,7 +21,7 @@ for (const kind of V5_KINDS) {
       const waits = [e.wait().then(() => order.push('a')), e.wait(10_000).then(() => order.push('b'))];
       const ac = new AbortController();
       const aborted = e.wait({ signal: ac.signal }).catch((r: unknown) => r);
-      await subscribed(redis.server);
+      await subscribed(redis.server, name);
       ac.abort('stop');
       expect(await aborted).to.equal('stop');
       await other.set();
@@ -44,7 +44,7 @@ for (const kind of V5_KINDS) {
       expect(await b.acquire(100)).to.equal(undefined);
       expect(await b.lock(50).catch((e: unknown) => e)).to.be.instanceOf(TimeoutError);
       const next = b.acquire();
-      await subscribed(redis.server);
+      await subscribed(redis.server, name);
       await first.release();
       const second = await next;
       expect(second.token).to.be.above(first.token);

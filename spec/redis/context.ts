@@ -71,11 +71,16 @@ export async function noSubscriptions(server: RedisServer): Promise<void> {
 }
 
 /**
- * Resolves once somebody is subscribed on `server`: a waiter's subscription has reached the server, so a
- * set() or release from now on must reach it (the subpath learns of them by pub/sub).
+ * Resolves once somebody is subscribed on `server` (to a channel that carries `name`, if given): a
+ * waiter's subscription has reached the server, so a set() or release from now on must reach it (the
+ * subpath learns of them by pub/sub).
  */
-export async function subscribed(server: RedisServer): Promise<void> {
-  await eventually(async () => (await server.subscriptions()).length > 0, 2000, 'a subscription on the server');
+export async function subscribed(server: RedisServer, name?: string): Promise<void> {
+  await eventually(
+    async () => (await server.subscriptions()).some((channel) => name === undefined || channel.includes(name)),
+    2000,
+    `a subscription on the server${name === undefined ? '' : ` for ${name}`}`,
+  );
 }
 
 /** The ms since `start` (performance.now() clock). */

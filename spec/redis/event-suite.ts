@@ -79,7 +79,7 @@ export function redisEventSuite(kind: ClientKind): void {
         note('c', e.wait({ signal: new AbortController().signal }));
         note('d', e.wait({ timeout: 10_000, signal: new AbortController().signal }));
         note('e', e.wait({}));
-        await subscribed(redis.server);
+        await subscribed(redis.server, name);
         expect(log).to.deep.equal([]);
         await other.set();
         await settled(log, 5);
@@ -102,7 +102,7 @@ export function redisEventSuite(kind: ClientKind): void {
         const other = new RedisEvent(await redis.connect(), name);
         const before = e.wait();
         const timed = e.wait(10_000);
-        await subscribed(redis.server);
+        await subscribed(redis.server, name);
         await other.set();
         await other.clear();
         const start = performance.now();

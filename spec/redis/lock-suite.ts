@@ -137,7 +137,7 @@ export function redisLockSuite(kind: ClientKind, factory: LockFactory): void {
         take('b', l.acquire(10_000));
         take('c', l.acquire({ signal: new AbortController().signal }));
         take('d', l.acquire({ timeout: 10_000, signal: new AbortController().signal }));
-        await subscribed(redis.server);
+        await subscribed(redis.server, name);
         expect(log).to.deep.equal([]);
         await holder.release();
         for (const expected of [['a'], ['a', 'b'], ['a', 'b', 'c'], ['a', 'b', 'c', 'd']]) {
@@ -154,7 +154,7 @@ export function redisLockSuite(kind: ClientKind, factory: LockFactory): void {
         const l = create(await redis.connect(), name);
         const holder = await l.acquire();
         const waiter = l.acquire();
-        await subscribed(redis.server);
+        await subscribed(redis.server, name);
         await holder.release();
         const barger = create(await redis.connect(), name);
         const late = await barger.acquire(0);
@@ -170,7 +170,7 @@ export function redisLockSuite(kind: ClientKind, factory: LockFactory): void {
         const order: string[] = [];
         const first = l.acquire();
         void first.then(() => order.push('first'));
-        await subscribed(redis.server);
+        await subscribed(redis.server, name);
         await holder.release();
         const second = l.acquire();
         void second.then(() => order.push('second'));
@@ -266,7 +266,7 @@ export function redisLockSuite(kind: ClientKind, factory: LockFactory): void {
         const aborted = outcome(l.acquire({ signal: ac.signal, timeout: 10_000 }));
         const abortedUntimed = outcome(l.acquire({ signal: ac.signal }));
         const next = l.acquire();
-        await subscribed(redis.server);
+        await subscribed(redis.server, name);
         const reason = new Error('stop');
         ac.abort(reason);
         expect((await aborted).reason).to.equal(reason);
@@ -464,7 +464,7 @@ export function redisLockSuite(kind: ClientKind, factory: LockFactory): void {
           ...Array.from({ length: 10 }, () => l.acquire({ signal: ac.signal }).catch(() => undefined)),
           ...Array.from({ length: 5 }, () => l.acquire()),
         ];
-        await subscribed(redis.server);
+        await subscribed(redis.server, name);
         const during = await redis.server.keys();
         for (const [key, ttl] of during) {
           if (!key.includes(name) || first.includes(key)) continue;

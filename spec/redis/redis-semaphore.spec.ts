@@ -33,7 +33,7 @@ for (const kind of MAIN_KINDS) {
       const order: string[] = [];
       const a = other.acquire().then((g) => (order.push('a'), g));
       const b = other.acquire().then((g) => (order.push('b'), g));
-      await subscribed(redis.server);
+      await subscribed(redis.server, name);
       await held[0]!.release();
       const ga = await a;
       expect(order).to.deep.equal(['a']);
