@@ -42,8 +42,8 @@ export const liveTimers = () => process.getActiveResourcesInfo().filter((r) => r
 
 /**
  * Takes the timer count (once mocha has armed the test's own timeout timer, after the first turn of the
- * event loop); `check()` expects it back within {@link SETTLE} ms (the subpath keeps a channel subscribed
- * for a moment after its last waiter left, on an unref'd timer).
+ * event loop); `check()` expects it back within {@link SETTLE} ms: a settled wait leaves no timer (ioredis
+ * itself holds one for a moment while it closes the subscription connection nobody needs any more).
  */
 export async function timerBaseline(): Promise<{ check(): Promise<void> }> {
   await new Promise((resolve) => setImmediate(resolve));
@@ -57,7 +57,7 @@ export async function timerBaseline(): Promise<{ check(): Promise<void> }> {
   };
 }
 
-/** How long after its last wait settled a process may still hold a subscription and its timer. */
+/** How long after its last wait settled a subscription may still show on the server (an UNSUBSCRIBE's round trip, on a busy machine). */
 export const SETTLE = 1500;
 
 /** Expects nobody to be subscribed to anything on `server` within {@link SETTLE} ms. */
