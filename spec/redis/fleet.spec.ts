@@ -3,7 +3,7 @@
  * process, and a process whose waits have all settled and whose client is closed ending by itself.
  */
 import { expect } from 'chai';
-import { RedisLock } from '../../lib/redis/index.js';
+import { RedisLock, RedisSemaphore } from '../../lib/redis/index.js';
 import { type AnyClient, MAIN_KINDS, closeClient, connectClient } from './clients.js';
 import { type Member, killAll, startMember, within } from './fleet.js';
 import { RedisServer, eventually } from './server.js';
@@ -32,15 +32,16 @@ for (const kind of MAIN_KINDS) {
     for (const type of ['lock', 'semaphore'] as const) {
       it(`${type}: waiters of three processes get it in the order they arrived, with increasing tokens`, async () => {
         const name = `fifo-${type}-${kind}`;
-        const holder = await new RedisLock(client, name).acquire();
+        const holder = await (
+          type === 'lock' ? new RedisLock(client, name) : new RedisSemaphore(client, name, 1)
+        ).acquire();
         const fleet = [await member(), await member(), await member()];
         const ids: number[] = [];
         for (const [i, m] of fleet.entries()) {
           ids.push(m.send({ op: 'acquire', type, name, permits: 1 }));
-          // Arrived once its subscription shows on the server (it subscribes before it queues, and the
-          // next process needs a connection of its own first).
+          // In line once its subscription shows on the server: a process subscribes when Redis answers
+          // that its waiter must wait, which is after the waiter joined the line.
           await eventually(async () => (await server.pubsubClients()) >= i + 1, 5000, `process ${i} waiting`);
-          await new Promise((r) => setTimeout(r, 50));
         }
         await holder.release();
         const tokens: number[] = [];
