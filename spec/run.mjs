@@ -12,6 +12,7 @@ const steps = [
   ['unit', 'npm', ['run', '-s', 'test:unit']],
   ['build', 'npm', ['run', '-s', 'build']],
   ['package', 'npm', ['run', '-s', 'test:package']],
+  ['redis', 'npm', ['run', '-s', 'test:redis']],
   ['browser', 'node', ['spec/browser/run.mjs']],
   ['docs', 'npm', ['run', '-s', 'docs']],
   ['bench smoke', 'npm', ['run', '-s', 'bench:smoke']],
