@@ -122,7 +122,8 @@ export const QUICK: RedisSettings = { rounds: 4, slowRounds: 2, passes: 1, ms: 1
 export async function redisCases(s: RedisSettings): Promise<Case[]> {
   const binary = findRedisServer();
   if (binary === undefined) {
-    if (process.env.CI) throw new Error(NO_REDIS.replace('did not run', 'cannot run in CI'));
+    if (!['', '0', 'false'].includes(process.env.CI ?? ''))
+      throw new Error(NO_REDIS.replace('did not run', 'cannot run in CI'));
     console.log(NO_REDIS);
     return [];
   }

@@ -36,11 +36,11 @@ const relay = (data: unknown) => send({ type: 'relay', data });
 const relayed = async <T>() => (await next('relay')).data as T;
 
 /**
- * The waiter must be in line before the release: A waits 10 to 30 ms after B says it is waiting, a random
+ * The waiter must be in line before the release: A waits 5 to 15 ms after B says it is waiting, a random
  * time, so that a release lands at any point of a polling peer's retry period (10 ms for redis-semaphore),
  * not at the same point every round.
  */
-const settle = () => sleep(10 + Math.random() * 20);
+const settle = () => sleep(5 + Math.random() * 10);
 
 async function handOff(lock: BenchLock, role: 'a' | 'b', rounds: number): Promise<number[]> {
   const times: number[] = [];
