@@ -10,6 +10,7 @@
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
 import type { Case } from '../events.js';
 import { median, percentile } from '../harness.js';
 import type { Down, Job, Up } from './child.js';
@@ -150,8 +151,29 @@ async function exitByItself(p: Proc): Promise<void> {
   clearTimeout(timer);
 }
 
+/**
+ * Commands the server has run so far (INFO's count, less this INFO): the difference over a run is what
+ * a contender sent, setup included, polling too.
+ */
+async function commandsServed(admin: Redis): Promise<number> {
+  const info = await admin.info('stats');
+  return Number(/total_commands_processed:(\d+)/.exec(info)![1]) + 1;
+}
+
 async function measureAll(s: RedisSettings, url: string, procs: Proc[]): Promise<Case[]> {
+  const admin = new Redis(url);
+  try {
+    return await measureWith(s, url, procs, admin);
+  } finally {
+    await admin.quit();
+  }
+}
+
+async function measureWith(s: RedisSettings, url: string, procs: Proc[], admin: Redis): Promise<Case[]> {
   const cases: Case[] = [];
+  let before = 0;
+  const countFrom = async () => void (before = await commandsServed(admin));
+  const counted = async () => (await commandsServed(admin)) - before;
   const pairOf = procs.slice(0, 2);
   const rounds = (c: string) =>
     (PEERS as readonly string[]).includes(c) ? Math.min(s.rounds, s.slowRounds) : s.rounds;
@@ -188,31 +210,42 @@ async function measureAll(s: RedisSettings, url: string, procs: Proc[]): Promise
   ];
   for (const g of groups) {
     const times = new Map<string, number[]>(g.names.map((n) => [n, []]));
+    const commands = new Map<string, number>(g.names.map((n) => [n, 0]));
     for (let pass = 0; pass < s.passes; pass++) {
       for (const name of g.names) {
         if (process.env.BENCH_DEBUG) console.log(`  [${g.id}: ${name}]`);
+        await countFrom();
         times.get(name)!.push(...(await oneWay(g.kind, name, rounds(name), url, pairOf)));
+        commands.set(name, commands.get(name)! + (await counted()));
       }
     }
     const counts = g.names.map((n) => `${n}: ${times.get(n)!.length}`);
+    const perRound = g.names.map((n) => `${n}: ${(commands.get(n)! / (rounds(n) * s.passes)).toFixed(1)}`);
     cases.push({
       id: g.id,
       title: g.title,
       unit: 'ns/hand-off, one way (spread: fastest..p99)',
       limit: g.limit,
       rows: g.names.map((n) => latencyRow(n, times.get(n)!)),
-      skipped: [`hand-offs timed (warm-up left out): ${counts.join(', ')}`],
+      skipped: [
+        `hand-offs timed (warm-up left out): ${counts.join(', ')}`,
+        `commands the server ran per round, both processes, connecting included: ${perRound.join(', ')}`,
+      ],
     });
   }
 
   // Throughput: the whole fleet on one lock, each process acquiring and releasing in a loop.
   const names: LockName[] = [OURS_LOCK.ioredis, OURS_LOCK['node-redis'], ...PEERS];
-  const runs = new Map<LockName, { ns: number; fewest: number; most: number }[]>(names.map((n) => [n, []]));
+  const runs = new Map<LockName, { ns: number; fewest: number; most: number; commands: number }[]>(
+    names.map((n) => [n, []]),
+  );
   for (let pass = 0; pass < s.passes; pass++) {
     for (const name of names) {
       if (process.env.BENCH_DEBUG) console.log(`  [redis-throughput: ${name}]`);
+      await countFrom();
       const r = await fleetRun(name, s.ms, url, procs);
-      runs.get(name)!.push({ ns: r.total > 0 ? (s.ms * 1e6) / r.total : Infinity, fewest: r.fewest, most: r.most });
+      const commands = (await counted()) / Math.max(1, r.total);
+      runs.get(name)!.push({ ns: r.total > 0 ? (s.ms * 1e6) / r.total : Infinity, ...r, commands });
     }
   }
   cases.push({
@@ -230,7 +263,8 @@ async function measureAll(s: RedisSettings, url: string, procs: Proc[]): Promise
       const r = runs.get(name)!;
       const perRun = r.map((x) => `${x.fewest}..${x.most}`).join(', ');
       const ops = r.map((x) => Math.round((s.ms * 1e6) / x.ns)).join(', ');
-      return `${name}: ${ops} pairs per run; fewest..most by one process: ${perRun}`;
+      const commands = r.map((x) => x.commands.toFixed(1)).join(', ');
+      return `${name}: ${ops} pairs per run; fewest..most by one process: ${perRun}; commands per pair: ${commands}`;
     }),
   });
   return cases;
