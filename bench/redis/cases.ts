@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import type { Case } from '../events.js';
 import { median, percentile } from '../harness.js';
-import type { Down, Job, Up } from './child.js';
+import type { Down, Job, Pairs, Up } from './child.js';
 import type { LockName } from './contenders.js';
 import { OURS_EVENT, OURS_LOCK, PEERS, RAW_EVENT, RAW_LOCK } from './names.js';
 import { findRedisServer, startRedisServer } from './server.js';
@@ -89,16 +89,22 @@ async function oneWay(kind: 'handoff' | 'event', contender: string, rounds: numb
 }
 
 /** Pairs of acquire + release by the whole fleet in `ms`, and the fewest and most by one process. */
-async function fleetRun(contender: LockName, ms: number, url: string, fleet: Proc[]) {
+async function fleetRun(contender: LockName, ms: number, url: string, fleet: Proc[], work: boolean) {
   const name = fresh('throughput');
   const readies = fleet.map((p) => new Promise<void>((r) => (p.ready = r)));
-  const results = fleet.map((p) => job<number>(p, { kind: 'throughput', contender, url, name }));
+  const results = fleet.map((p) => job<Pairs>(p, { kind: 'throughput', contender, url, name, work }));
   await Promise.all(readies);
   for (const p of fleet) p.ready = undefined;
   const until = String(process.hrtime.bigint() + BigInt(ms * 1e6));
   for (const p of fleet) post(p, { type: 'go', until });
-  const ops = await Promise.all(results);
-  return { total: ops.reduce((x, y) => x + y, 0), fewest: Math.min(...ops), most: Math.max(...ops) };
+  const each = await Promise.all(results);
+  const ops = each.map((r) => r.pairs);
+  return {
+    total: ops.reduce((x, y) => x + y, 0),
+    fewest: Math.min(...ops),
+    most: Math.max(...ops),
+    overlaps: each.reduce((n, r) => n + r.overlaps, 0),
+  };
 }
 
 const latencyRow = (name: string, t: number[]) => {
@@ -116,8 +122,8 @@ export interface RedisSettings {
   fleet: number;
 }
 
-export const FULL: RedisSettings = { rounds: 100, slowRounds: 10, passes: 4, ms: 3_000, fleet: FLEET };
-export const QUICK: RedisSettings = { rounds: 4, slowRounds: 2, passes: 1, ms: 100, fleet: 3 };
+export const FULL: RedisSettings = { rounds: 100, slowRounds: 10, passes: 3, ms: 2_000, fleet: FLEET };
+export const QUICK: RedisSettings = { rounds: 3, slowRounds: 1, passes: 1, ms: 50, fleet: 2 };
 
 /** The Redis cases; none, with a note printed, where there is no redis-server (outside CI). */
 export async function redisCases(s: RedisSettings): Promise<Case[]> {
@@ -213,7 +219,7 @@ async function measureWith(s: RedisSettings, url: string, procs: Proc[], admin: 
     const commands = new Map<string, number>(g.names.map((n) => [n, 0]));
     for (let pass = 0; pass < s.passes; pass++) {
       for (const name of g.names) {
-        if (process.env.BENCH_DEBUG) console.log(`  [${g.id}: ${name}]`);
+        if (process.env.BENCH_DEBUG) console.log(`  [${g.id}: ${name}] at ${(performance.now() / 1000).toFixed(2)} s`);
         await countFrom();
         times.get(name)!.push(...(await oneWay(g.kind, name, rounds(name), url, pairOf)));
         commands.set(name, commands.get(name)! + (await counted()));
@@ -234,23 +240,40 @@ async function measureWith(s: RedisSettings, url: string, procs: Proc[], admin: 
     });
   }
 
-  // Throughput: the whole fleet on one lock, each process acquiring and releasing in a loop.
+  for (const work of [false, true]) cases.push(await contended(s, url, procs, work, countFrom, counted));
+  return cases;
+}
+
+/** Throughput: the whole fleet on one lock, each process acquiring and releasing in a loop. */
+async function contended(
+  s: RedisSettings,
+  url: string,
+  procs: Proc[],
+  work: boolean,
+  countFrom: () => Promise<void>,
+  counted: () => Promise<number>,
+): Promise<Case> {
   const names: LockName[] = [OURS_LOCK.ioredis, OURS_LOCK['node-redis'], ...PEERS];
-  const runs = new Map<LockName, { ns: number; fewest: number; most: number; commands: number }[]>(
-    names.map((n) => [n, []]),
-  );
+  type Run = { ns: number; fewest: number; most: number; overlaps: number; commands: number };
+  const runs = new Map<LockName, Run[]>(names.map((n) => [n, []]));
   for (let pass = 0; pass < s.passes; pass++) {
     for (const name of names) {
-      if (process.env.BENCH_DEBUG) console.log(`  [redis-throughput: ${name}]`);
+      if (process.env.BENCH_DEBUG)
+        console.log(
+          `  [redis-throughput${work ? '-work' : ''}: ${name}] at ${(performance.now() / 1000).toFixed(2)} s`,
+        );
       await countFrom();
-      const r = await fleetRun(name, s.ms, url, procs);
+      const r = await fleetRun(name, s.ms, url, procs, work);
       const commands = (await counted()) / Math.max(1, r.total);
       runs.get(name)!.push({ ns: r.total > 0 ? (s.ms * 1e6) / r.total : Infinity, ...r, commands });
     }
   }
-  cases.push({
-    id: 'redis-throughput',
-    title: `Redis lock, contended: ${procs.length} processes acquire and release one lock in a loop, ${s.passes} runs of ${s.ms / 1000} s`,
+  const how = work
+    ? 'each turn one round trip to Redis at each end (a holder count), 1 ms of work between turns'
+    : 'nothing between acquire and release, nor between turns';
+  return {
+    id: work ? 'redis-throughput-work' : 'redis-throughput',
+    title: `Redis lock, contended: ${procs.length} processes on one lock in a loop, ${how}; ${s.passes} runs of ${s.ms / 1000} s`,
     unit: 'ns per acquire + release, fleet-wide (spread: fastest..slowest run)',
     rows: names.map((name) => {
       const ns = runs
@@ -264,8 +287,11 @@ async function measureWith(s: RedisSettings, url: string, procs: Proc[], admin: 
       const perRun = r.map((x) => `${x.fewest}..${x.most}`).join(', ');
       const ops = r.map((x) => Math.round((s.ms * 1e6) / x.ns)).join(', ');
       const commands = r.map((x) => x.commands.toFixed(1)).join(', ');
-      return `${name}: ${ops} pairs per run; fewest..most by one process: ${perRun}; commands per pair: ${commands}`;
+      const overlaps = r.reduce((n, x) => n + x.overlaps, 0);
+      return (
+        `${name}: ${ops} pairs per run; fewest..most by one process: ${perRun}; commands per pair: ${commands}` +
+        (work ? `; turns that found another holder: ${overlaps}` : '')
+      );
     }),
-  });
-  return cases;
+  };
 }

@@ -6,12 +6,19 @@
  * Times are `process.hrtime`'s: CLOCK_MONOTONIC on Linux, one clock for every process of the machine, so
  * B's time less A's is the hand-off.
  */
+import { Redis } from 'ioredis';
 import { type BenchEvent, type BenchLock, EVENTS, type EventName, LOCKS, type LockName } from './contenders.js';
 
 export type Job =
   | { kind: 'handoff'; role: 'a' | 'b'; contender: LockName; rounds: number; url: string; name: string }
   | { kind: 'event'; role: 'a' | 'b'; contender: EventName; rounds: number; url: string; name: string }
-  | { kind: 'throughput'; contender: LockName; url: string; name: string };
+  | { kind: 'throughput'; contender: LockName; url: string; name: string; work: boolean };
+
+/** A throughput run's count: pairs of acquire + release done in time, and turns that found another holder. */
+export interface Pairs {
+  pairs: number;
+  overlaps: number;
+}
 
 /** Parent -> child. */
 export type Down = { type: 'job'; job: Job } | { type: 'relay'; data: unknown } | { type: 'go'; until: string };
@@ -90,17 +97,28 @@ async function eventRounds(event: BenchEvent, role: 'a' | 'b', rounds: number): 
   return times;
 }
 
-/** Acquire and release in a loop until `until`; the pairs completed by then. */
-async function throughput(lock: BenchLock): Promise<number> {
+/**
+ * Acquire and release in a loop until `until`; the pairs completed by then. With `work`, each turn also
+ * does what a holder does with a resource, one round trip to Redis at each end of its turn (a holder
+ * count, INCR then DECR, that finds any other holder), and works 1 ms between its turns.
+ */
+async function throughput(lock: BenchLock, url: string, name: string, work: boolean): Promise<Pairs> {
+  const counter = work ? new Redis(url) : undefined;
+  const holders = `${name}:holders`;
   send({ type: 'ready' });
   const until = BigInt((await next('go')).until);
-  let ops = 0;
+  let pairs = 0;
+  let overlaps = 0;
   while (now() < until) {
     const held = await lock.acquire();
+    if (counter !== undefined && (await counter.incr(holders)) !== 1) overlaps++;
+    if (counter !== undefined) await counter.decr(holders);
     await held.release();
-    if (now() <= until) ops++;
+    if (now() <= until) pairs++;
+    if (work) await sleep(1);
   }
-  return ops;
+  await counter?.quit();
+  return { pairs, overlaps };
 }
 
 async function run(job: Job): Promise<unknown> {
@@ -114,7 +132,9 @@ async function run(job: Job): Promise<unknown> {
   }
   const made = await LOCKS[job.contender](job.url, job.name);
   try {
-    return job.kind === 'handoff' ? await handOff(made.it, job.role, job.rounds) : await throughput(made.it);
+    return job.kind === 'handoff'
+      ? await handOff(made.it, job.role, job.rounds)
+      : await throughput(made.it, job.url, job.name, job.work);
   } finally {
     await made.close();
   }
