@@ -1,4 +1,4 @@
 export { LeaseLostError } from './errors.js';
 export type { RedisGuard } from './lease.js';
 export { RedisEvent } from './redis-event.js';
-export { RedisLock, RedisSemaphore } from './redis-semaphore.js';
+export { type LeaseOptions, RedisLock, RedisSemaphore } from './redis-semaphore.js';

@@ -1,0 +1,195 @@
+/*
+ * One subscription connection per client, shared by every waiter of the process.
+ *
+ * A primitive with local waiters holds a topic (its channel) here; the connection exists only while some
+ * topic is held. A topic is let go of a short while after its last waiter left (LINGER, on an unref'd
+ * timer), so that a task that takes a lock, releases it and at once waits again does not pay for a new
+ * subscription each time; the connection closes with its last topic, at once when the user closes the
+ * client.
+ *
+ * Nothing published while a connection is down or not yet subscribed can reach it: Redis pub/sub keeps no
+ * history. So `hold()` resolves only once the channel is subscribed on a live connection, and the caller
+ * then reads the state it waits on; and after a lost connection is replaced (retried with back-off while
+ * any topic is held), every topic is told to `resync()`: read again what it may have missed.
+ */
+import type { Adapter, Subscriber } from './client.js';
+import { clearHostTimer, hostTimer } from './timers.js';
+
+/** A holder of a channel: told of its messages, to read its state again after a reconnect, and of the end. */
+export interface Topic {
+  message(text: string): void;
+  resync(): void;
+  /** The user closed the client: nothing more can come. */
+  closed(): void;
+}
+
+/** How long a channel stays subscribed after its last waiter left, in ms. */
+const LINGER = 1_000;
+/** Back-off between attempts to replace a lost subscription connection, in ms. */
+const FIRST_RETRY = 20;
+const LAST_RETRY = 1_000;
+
+interface Held {
+  topic: Topic;
+  /** Resolves once subscribed on the connection in use; a new one while none is. */
+  ready: Promise<void>;
+  done: (() => void) | undefined;
+  /** The LINGER timer of a topic nobody waits on any more. */
+  leaving: ReturnType<typeof setTimeout> | undefined;
+}
+
+function pending(held: Pick<Held, 'ready' | 'done'>): void {
+  held.ready = new Promise<void>((resolve) => (held.done = resolve));
+}
+
+function subscribed(held: Held | undefined): void {
+  held?.done?.();
+  if (held !== undefined) held.done = undefined;
+}
+
+const channels = new WeakMap<Adapter, Channel>();
+
+/** The subscriptions of `adapter`'s client. */
+export function channelOf(adapter: Adapter): Channel {
+  let channel = channels.get(adapter);
+  if (channel === undefined) channels.set(adapter, (channel = new Channel(adapter)));
+  return channel;
+}
+
+export class Channel {
+  readonly #adapter: Adapter;
+  readonly #held = new Map<string, Held>();
+  /** The live, subscribed connection, if any. */
+  #conn: Subscriber | undefined;
+  /** Counts connection attempts: events of an older one are ignored. */
+  #gen = 0;
+  #opening = false;
+  #retry = FIRST_RETRY;
+  #retryTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Whether a connection was lost since the last one came up: the next makes every topic resync. */
+  #lost = false;
+  #closed = false;
+
+  constructor(adapter: Adapter) {
+    this.#adapter = adapter;
+    adapter.onClose(() => {
+      this.#closed = true;
+      const topics = [...this.#held.values()].map((h) => h.topic);
+      this.#drop();
+      for (const topic of topics) topic.closed();
+    });
+  }
+
+  /**
+   * Holds channel `name` for `topic` (the same topic each time for one name), and cancels a pending
+   * let-go. Resolves once it is subscribed on a live connection: `true` when it was not subscribed
+   * before (the caller must read what it missed), `false` when it still was (every message reached the
+   * topic; one lost with a connection is made up for by `resync()`).
+   */
+  hold(name: string, topic: Topic): Promise<boolean> {
+    let held = this.#held.get(name);
+    if (held !== undefined) {
+      clearHostTimer(held.leaving);
+      held.leaving = undefined;
+      return held.ready.then(() => false);
+    }
+    held = { topic, ready: undefined!, done: undefined, leaving: undefined };
+    pending(held);
+    this.#held.set(name, held);
+    const conn = this.#conn;
+    if (conn === undefined) this.#open();
+    else {
+      const gen = this.#gen;
+      conn.subscribe([name]).then(
+        () => subscribed(this.#held.get(name)),
+        () => gen === this.#gen && this.#lose(),
+      );
+    }
+    return held.ready.then(() => true);
+  }
+
+  /** Lets go of channel `name` after {@link LINGER} ms, unless it is held again before. */
+  release(name: string): void {
+    const held = this.#held.get(name);
+    if (held === undefined || held.leaving !== undefined) return;
+    held.leaving = hostTimer(() => {
+      this.#held.delete(name);
+      if (this.#held.size === 0) this.#drop();
+      else this.#conn?.unsubscribe([name]).catch(() => {});
+    }, LINGER);
+  }
+
+  #open(): void {
+    if (this.#opening || this.#retryTimer !== undefined || this.#closed) return;
+    this.#opening = true;
+    const gen = ++this.#gen;
+    let conn: Subscriber | undefined;
+    const current = () => gen === this.#gen;
+    this.#adapter
+      .subscriber({
+        message: (name, text) => {
+          if (current()) this.#held.get(name)?.topic.message(text);
+        },
+        lost: () => current() && this.#lose(),
+      })
+      .then(async (c) => {
+        conn = c;
+        for (;;) {
+          if (!current() || this.#held.size === 0) return c.close();
+          const names = [...this.#held].filter(([, h]) => h.done !== undefined || this.#conn !== c);
+          if (names.length === 0) break;
+          this.#conn = c;
+          await c.subscribe(names.map(([n]) => n));
+          if (!current()) return;
+          for (const [n] of names) subscribed(this.#held.get(n));
+          if (this.#lost) {
+            this.#lost = false;
+            for (const [, h] of names) h.topic.resync();
+          }
+        }
+        this.#retry = FIRST_RETRY;
+      })
+      .catch(() => {
+        if (current()) this.#lose();
+        else conn?.close();
+      })
+      .finally(() => {
+        if (current()) this.#opening = false;
+      });
+  }
+
+  /** The connection in use (or being opened) is lost: replace it while any channel is held. */
+  #lose(): void {
+    this.#gen++;
+    this.#opening = false;
+    this.#conn?.close();
+    this.#conn = undefined;
+    this.#lost = true;
+    for (const held of this.#held.values()) if (held.done === undefined) pending(held);
+    if (this.#held.size === 0 || this.#closed || this.#retryTimer !== undefined) return;
+    const delay = this.#retry;
+    this.#retry = Math.min(this.#retry * 2, LAST_RETRY);
+    // Referenced: a process whose tasks wait through an outage stays alive until they are served.
+    this.#retryTimer = hostTimer(
+      () => {
+        this.#retryTimer = undefined;
+        this.#open();
+      },
+      delay,
+      true,
+    );
+  }
+
+  /** Nothing is held (or the client was closed): close the connection. */
+  #drop(): void {
+    for (const held of this.#held.values()) clearHostTimer(held.leaving);
+    this.#held.clear();
+    clearHostTimer(this.#retryTimer);
+    this.#retryTimer = undefined;
+    this.#gen++;
+    this.#opening = false;
+    this.#conn?.close();
+    this.#conn = undefined;
+    this.#lost = false;
+  }
+}

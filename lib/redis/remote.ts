@@ -1,0 +1,82 @@
+/*
+ * The local side of a remote wait: the core's waiter queue, deadlines and abort watching, with waiters
+ * that Redis, not their place in the queue, decides when to release.
+ */
+import { isAborted, reasonOf } from '../core/abort.js';
+import { readWaitArg } from '../core/arguments.js';
+import { enqueue } from '../core/park.js';
+import {
+  Waiter,
+  type WaiterQueue,
+  capture,
+  grant,
+  lastReject,
+  lastResolve,
+  leave,
+  stopTimer,
+  stopWatching,
+} from '../core/queue.js';
+
+/** Thrown at waiters whose client the user closed. */
+export function closedError(): Error {
+  return new Error('the Redis client was closed while the wait was pending');
+}
+
+/**
+ * Starts a wait on `queue` with the `timeout | options` argument `arg`: reads it once (rejecting on a bad
+ * one), rejects at once for an aborted signal, else queues the waiter `make` builds with its deadline (at
+ * least 1 ms: a remote answer needs a round trip, and no wait outlives its timeout) and signal, and calls
+ * `start(waiter)`. Resolves `true` once the waiter is granted, `false` at its deadline.
+ */
+export function begin<W extends Waiter>(
+  queue: WaiterQueue,
+  arg: unknown,
+  make: (resolve: (value: boolean) => void, reject: (reason: unknown) => void, signal: AbortSignal | undefined) => W,
+  start: (w: W, timeout: number) => void,
+): Promise<boolean> {
+  let timeout: number;
+  let signal: AbortSignal | undefined;
+  try {
+    ({ timeout, signal } = readWaitArg(arg));
+    if (signal !== undefined && isAborted(signal)) return Promise.reject(reasonOf(signal));
+  } catch (error) {
+    return Promise.reject(error);
+  }
+  const promise = new Promise<boolean>(capture);
+  const w = make(lastResolve, lastReject, signal);
+  enqueue(queue, w, timeout > 0 ? timeout : Infinity, signal);
+  start(w, timeout);
+  return promise;
+}
+
+/** Releases the queued waiter `w` (anywhere in its queue) with `true`. */
+export function release(w: Waiter): void {
+  leave(w);
+  grant(w, true);
+}
+
+/** Rejects the queued waiter `w` with `error`. */
+export function fail(w: Waiter, error: unknown): void {
+  leave(w);
+  stopTimer(w);
+  stopWatching(w);
+  w.reject!(error);
+}
+
+/** The live waiters of `queue`, in order (a copy: releasing them may compact the queue). */
+export function waiting<W extends Waiter>(queue: WaiterQueue): W[] {
+  const live: W[] = [];
+  for (let i = queue.head; i < queue.tail; i++) {
+    const e = queue.items[i] as W | undefined;
+    if (e?.queued) live.push(e);
+  }
+  return live;
+}
+
+/** Ends the queued waiter `w` with `false` now (a try that found nothing free). */
+export function giveUp(w: Waiter): void {
+  leave(w);
+  stopTimer(w);
+  stopWatching(w);
+  w.resolve(false);
+}
