@@ -158,13 +158,24 @@ async function exitByItself(p: Proc): Promise<void> {
 }
 
 /**
- * Commands the server has run so far (INFO's count, less this INFO): the difference over a run is what
- * a contender sent, setup included, polling too.
+ * What the server has run so far, from INFO commandstats: every command (those the scripts call
+ * included) and the scripts themselves (EVAL, EVALSHA, FCALL); this INFO is left out. The difference
+ * over a run is what a contender cost the server, connecting included, polling too.
  */
-async function commandsServed(admin: Redis): Promise<number> {
-  const info = await admin.info('stats');
-  return Number(/total_commands_processed:(\d+)/.exec(info)![1]) + 1;
+interface Count {
+  all: number;
+  scripts: number;
 }
+async function commandsServed(admin: Redis): Promise<Count> {
+  const info = await admin.info('commandstats');
+  const count: Count = { all: -1, scripts: 0 };
+  for (const [, name, calls] of info.matchAll(/^cmdstat_([\w|]+):calls=(\d+)/gm)) {
+    count.all += Number(calls);
+    if (/^(eval|evalsha|eval_ro|evalsha_ro|fcall|fcall_ro)$/.test(name!)) count.scripts += Number(calls);
+  }
+  return count;
+}
+const per = (c: Count, n: number) => `${(c.all / n).toFixed(1)} (${(c.scripts / n).toFixed(1)} of them scripts)`;
 
 async function measureAll(s: RedisSettings, url: string, procs: Proc[]): Promise<Case[]> {
   const admin = new Redis(url);
@@ -177,9 +188,12 @@ async function measureAll(s: RedisSettings, url: string, procs: Proc[]): Promise
 
 async function measureWith(s: RedisSettings, url: string, procs: Proc[], admin: Redis): Promise<Case[]> {
   const cases: Case[] = [];
-  let before = 0;
+  let before: Count = { all: 0, scripts: 0 };
   const countFrom = async () => void (before = await commandsServed(admin));
-  const counted = async () => (await commandsServed(admin)) - before;
+  const counted = async (): Promise<Count> => {
+    const after = await commandsServed(admin);
+    return { all: after.all - before.all - 1, scripts: after.scripts - before.scripts };
+  };
   const pairOf = procs.slice(0, 2);
   const rounds = (c: string) =>
     (PEERS as readonly string[]).includes(c) ? Math.min(s.rounds, s.slowRounds) : s.rounds;
@@ -216,17 +230,19 @@ async function measureWith(s: RedisSettings, url: string, procs: Proc[], admin: 
   ];
   for (const g of groups) {
     const times = new Map<string, number[]>(g.names.map((n) => [n, []]));
-    const commands = new Map<string, number>(g.names.map((n) => [n, 0]));
+    const commands = new Map<string, Count>(g.names.map((n) => [n, { all: 0, scripts: 0 }]));
     for (let pass = 0; pass < s.passes; pass++) {
       for (const name of g.names) {
         if (process.env.BENCH_DEBUG) console.log(`  [${g.id}: ${name}] at ${(performance.now() / 1000).toFixed(2)} s`);
         await countFrom();
         times.get(name)!.push(...(await oneWay(g.kind, name, rounds(name), url, pairOf)));
-        commands.set(name, commands.get(name)! + (await counted()));
+        const c = await counted();
+        const sum = commands.get(name)!;
+        commands.set(name, { all: sum.all + c.all, scripts: sum.scripts + c.scripts });
       }
     }
     const counts = g.names.map((n) => `${n}: ${times.get(n)!.length}`);
-    const perRound = g.names.map((n) => `${n}: ${(commands.get(n)! / (rounds(n) * s.passes)).toFixed(1)}`);
+    const perRound = g.names.map((n) => `${n}: ${per(commands.get(n)!, rounds(n) * s.passes)}`);
     cases.push({
       id: g.id,
       title: g.title,
@@ -235,7 +251,7 @@ async function measureWith(s: RedisSettings, url: string, procs: Proc[], admin: 
       rows: g.names.map((n) => latencyRow(n, times.get(n)!)),
       skipped: [
         `hand-offs timed (warm-up left out): ${counts.join(', ')}`,
-        `commands the server ran per round, both processes, connecting included: ${perRound.join(', ')}`,
+        `commands the server ran per round (both processes, connecting included, calls inside scripts counted): ${perRound.join(', ')}`,
       ],
     });
   }
@@ -251,10 +267,10 @@ async function contended(
   procs: Proc[],
   work: boolean,
   countFrom: () => Promise<void>,
-  counted: () => Promise<number>,
+  counted: () => Promise<Count>,
 ): Promise<Case> {
   const names: LockName[] = [OURS_LOCK.ioredis, OURS_LOCK['node-redis'], ...PEERS];
-  type Run = { ns: number; fewest: number; most: number; overlaps: number; commands: number };
+  type Run = { ns: number; fewest: number; most: number; overlaps: number; commands: string };
   const runs = new Map<LockName, Run[]>(names.map((n) => [n, []]));
   for (let pass = 0; pass < s.passes; pass++) {
     for (const name of names) {
@@ -264,7 +280,7 @@ async function contended(
         );
       await countFrom();
       const r = await fleetRun(name, s.ms, url, procs, work);
-      const commands = (await counted()) / Math.max(1, r.total);
+      const commands = per(await counted(), Math.max(1, r.total));
       runs.get(name)!.push({ ns: r.total > 0 ? (s.ms * 1e6) / r.total : Infinity, ...r, commands });
     }
   }
@@ -286,10 +302,10 @@ async function contended(
       const r = runs.get(name)!;
       const perRun = r.map((x) => `${x.fewest}..${x.most}`).join(', ');
       const ops = r.map((x) => Math.round((s.ms * 1e6) / x.ns)).join(', ');
-      const commands = r.map((x) => x.commands.toFixed(1)).join(', ');
+      const commands = r.map((x) => x.commands).join(', ');
       const overlaps = r.reduce((n, x) => n + x.overlaps, 0);
       return (
-        `${name}: ${ops} pairs per run; fewest..most by one process: ${perRun}; commands per pair: ${commands}` +
+        `${name}: ${ops} pairs per run; fewest..most by one process: ${perRun}; commands the server ran per pair (calls inside scripts counted): ${commands}` +
         (work ? `; turns that found another holder: ${overlaps}` : '')
       );
     }),
