@@ -12,6 +12,8 @@ export interface Case {
   skipped?: string[];
   /** The row the others are compared with, when it is not the bare promises' (the Redis cases'). */
   limit?: string;
+  /** A short name for the summary table, where the title is long. */
+  label?: string;
 }
 
 const noop = () => {};

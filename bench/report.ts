@@ -302,7 +302,7 @@ export function summary(cases: Case[]): string {
       const limit = c.rows.find((r) => r.name === c.limit);
       for (const r of c.rows) {
         const ratio = limit && r !== limit ? `${(r.ns / limit.ns).toFixed(2)}x` : '';
-        out.push(`| ${c.title}: ${r.name} | ${fmt(r.ns)} | ${fmt(r.min)}..${fmt(r.max)} | ${ratio} |`);
+        out.push(`| ${c.label ?? c.title}: ${r.name} | ${fmt(r.ns)} | ${fmt(r.min)}..${fmt(r.max)} | ${ratio} |`);
       }
     }
   }

@@ -198,9 +198,17 @@ async function measureWith(s: RedisSettings, url: string, procs: Proc[], admin: 
   const rounds = (c: string) =>
     (PEERS as readonly string[]).includes(c) ? Math.min(s.rounds, s.slowRounds) : s.rounds;
 
-  const groups: { id: string; kind: 'handoff' | 'event'; title: string; limit: string; names: string[] }[] = [
+  const groups: {
+    id: string;
+    kind: 'handoff' | 'event';
+    title: string;
+    label: string;
+    limit: string;
+    names: string[];
+  }[] = [
     {
       id: 'redis-lock',
+      label: 'lock hand-off, one way',
       kind: 'handoff',
       title: 'Redis lock hand-off, one way: release in process A -> acquire resolved in process B, ioredis',
       limit: RAW_LOCK.ioredis,
@@ -208,6 +216,7 @@ async function measureWith(s: RedisSettings, url: string, procs: Proc[], admin: 
     },
     {
       id: 'redis-lock-node-redis',
+      label: 'lock hand-off, one way',
       kind: 'handoff',
       title: 'Redis lock hand-off, one way: release in process A -> acquire resolved in process B, node-redis',
       limit: RAW_LOCK['node-redis'],
@@ -215,6 +224,7 @@ async function measureWith(s: RedisSettings, url: string, procs: Proc[], admin: 
     },
     {
       id: 'redis-event',
+      label: 'RedisEvent set() -> wait()',
       kind: 'event',
       title: 'RedisEvent set() in process A -> wait() resolved in process B, ioredis',
       limit: RAW_EVENT.ioredis,
@@ -222,6 +232,7 @@ async function measureWith(s: RedisSettings, url: string, procs: Proc[], admin: 
     },
     {
       id: 'redis-event-node-redis',
+      label: 'RedisEvent set() -> wait()',
       kind: 'event',
       title: 'RedisEvent set() in process A -> wait() resolved in process B, node-redis',
       limit: RAW_EVENT['node-redis'],
@@ -246,6 +257,7 @@ async function measureWith(s: RedisSettings, url: string, procs: Proc[], admin: 
     cases.push({
       id: g.id,
       title: g.title,
+      label: g.label,
       unit: 'ns/hand-off, one way (spread: fastest..p99)',
       limit: g.limit,
       rows: g.names.map((n) => latencyRow(n, times.get(n)!)),
@@ -289,6 +301,7 @@ async function contended(
     : 'nothing between acquire and release, nor between turns';
   return {
     id: work ? 'redis-throughput-work' : 'redis-throughput',
+    label: `${procs.length} processes on one lock, ${work ? 'with work' : 'back to back'} (ns per pair)`,
     title: `Redis lock, contended: ${procs.length} processes on one lock in a loop, ${how}; ${s.passes} runs of ${s.ms / 1000} s`,
     unit: 'ns per acquire + release, fleet-wide (spread: fastest..slowest run)',
     rows: names.map((name) => {
