@@ -8,7 +8,7 @@
  * - `K:q`, the line: a sorted set of waiter ids by ticket.
  * - `K:a`, live processes: a sorted set of process ids by the end of their liveness (server ms).
  * The last four expire a second after the latest lease or liveness they hold.
- * A waiter id is `pid:n:lease`: its process, a number, and the lease (ms) it asks for.
+ * A waiter id is `pid:h.n:lease`: its process, its hub (below) and number there, and the lease (ms) it asks for.
  * The channel `K` carries `id token ...` for every grant, from the script that made it.
  *
  * ## Who writes what
@@ -60,7 +60,8 @@ import { clearHostTimer, hostTimer } from './timers.js';
 
 /** This process, as Redis knows it: random, so that a restarted process is a new one. */
 const PID = /*#__PURE__*/ (() => Math.random().toString(36).slice(2, 10).padEnd(8, '0'))();
-let ids = 0;
+/** Numbers the hubs of this process: a hub knows its own ids by their prefix. */
+let hubCount = 0;
 
 class PermitWaiter extends Waiter {
   declare readonly hub: Hub;
@@ -84,7 +85,7 @@ class PermitWaiter extends Waiter {
     super(hub.queue, resolve, reject, signal);
     this.hub = hub;
     this.lease = lease;
-    this.id = `${PID}:${++ids}:${lease}`;
+    this.id = `${hub.prefix}${++hub.ids}:${lease}`;
   }
 
   override expire(): void {
@@ -112,6 +113,10 @@ class Hub implements Topic, LeaseOwner {
   readonly #adapter: Adapter;
   readonly #channel: Channel;
   readonly #keys: string[];
+  /** What its waiter ids start with: this process, and this hub (another client of the process has another). */
+  readonly prefix = `${PID}:${++hubCount}.`;
+  /** The last waiter id number handed out. */
+  ids = 0;
   permits = 1;
   /** Waiting ids. */
   readonly #waiting = new Map<string, PermitWaiter>();
@@ -191,6 +196,9 @@ class Hub implements Topic, LeaseOwner {
 
   /** Sends one SYNC for `batch` (and every pending drop) and acts on its reply. */
   #send(batch: Batch): void {
+    // A waiter that gave up since it was put in the batch is among the drops instead.
+    batch.waits = batch.waits.filter((w) => w.queued);
+    batch.tries = batch.tries.filter((w) => w.queued);
     const drops = [...this.#drops];
     for (const [id] of drops) this.#drops.delete(id);
     batch.drops = drops.map(([id]) => id);
@@ -275,7 +283,7 @@ class Hub implements Topic, LeaseOwner {
       const token = Number(words[i + 1]);
       const w = this.#waiting.get(id);
       if (w === undefined) {
-        if (id.startsWith(`${PID}:`) && !this.#held.has(id)) this.#drop(id); // no one here wants it
+        if (id.startsWith(this.prefix) && !this.#held.has(id)) this.#drop(id); // no one here wants it
       } else if (w.proof !== undefined) this.#grant(w, token, w.proof);
       else w.early = token;
     }

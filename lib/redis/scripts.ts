@@ -45,7 +45,7 @@ return { e, tonumber(g or '0') }
  * server ms), 3 tokens (hash id -> token), 4 line (zset id -> ticket), 5 live processes (zset pid ->
  * liveness end). Keys 2-5 expire a second after the last lease or liveness they hold.
  *
- * ARGV: permits, pid, liveness ms, then four counted lists of ids (`pid:n:lease`): drops (leave the line;
+ * ARGV: permits, pid, liveness ms, then four counted lists of ids (`pid:h.n:lease`): drops (leave the line;
  * give back the permit if held), holds (extend), waits (join the line unless in it or holding; a holding
  * one is extended: the claim of a grant), then free permits go to the head of the line, then tries (take
  * a permit if one is free and nobody is in line, else nothing).
