@@ -75,8 +75,12 @@ console.log(`${inFlight.length} slow API calls, never more than ${Math.max(...in
 
 if (server !== undefined) await server.stop();
 else {
+  // Someone else's server: leave nothing of the demo there (its own keys, and the primitives', whose
+  // names all start with the prefix: the primitives keep their state under `...{name}...`).
   const client = await createClient({ url }).connect();
-  await client.del(['schema', 'nightly-done', 'api-in-flight'].map((k) => `${prefix}:${k}`));
+  for await (const keys of client.scanIterator({ MATCH: `*${prefix}:*`, COUNT: 100 })) {
+    if (keys.length > 0) await client.del(keys);
+  }
   await client.close();
 }
 if (codes.some((c) => c !== 0)) {
