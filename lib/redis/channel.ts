@@ -1,11 +1,9 @@
 /*
  * One subscription connection per client, shared by every waiter of the process.
  *
- * A primitive with local waiters holds a topic (its channel) here; the connection exists only while some
- * topic is held. A topic is let go of a short while after its last waiter left (LINGER, on an unref'd
- * timer), so that a task that takes a lock, releases it and at once waits again does not pay for a new
- * subscription each time; the connection closes with its last topic, at once when the user closes the
- * client.
+ * A primitive with local waiters holds a topic (its channel) here, from the first answer that says it
+ * must wait until its last waiter has left; the connection exists only while some topic is held, and
+ * closes with the last one, or at once when the user closes the client.
  *
  * Nothing published while a connection is down or not yet subscribed can reach it: Redis pub/sub keeps no
  * history. So `hold()` resolves only once the channel is subscribed on a live connection, and the caller
@@ -23,8 +21,6 @@ export interface Topic {
   closed(): void;
 }
 
-/** How long a channel stays subscribed after its last waiter left, in ms. */
-const LINGER = 1_000;
 /** Back-off between attempts to replace a lost subscription connection, in ms. */
 const FIRST_RETRY = 20;
 const LAST_RETRY = 1_000;
@@ -34,8 +30,6 @@ interface Held {
   /** Resolves once subscribed on the connection in use; a new one while none is. */
   ready: Promise<void>;
   done: (() => void) | undefined;
-  /** The LINGER timer of a topic nobody waits on any more. */
-  leaving: ReturnType<typeof setTimeout> | undefined;
 }
 
 function pending(held: Pick<Held, 'ready' | 'done'>): void {
@@ -81,19 +75,12 @@ export class Channel {
   }
 
   /**
-   * Holds channel `name` for `topic` (the same topic each time for one name), and cancels a pending
-   * let-go. Resolves once it is subscribed on a live connection: `true` when it was not subscribed
-   * before (the caller must read what it missed), `false` when it still was (every message reached the
-   * topic; one lost with a connection is made up for by `resync()`).
+   * Holds channel `name` for `topic` (once, until `release(name)`); resolves once it is subscribed on a
+   * live connection. Then the caller reads the state it waits on: a message published before that was
+   * not heard. (One lost with a connection later is made up for by `resync()`.)
    */
-  hold(name: string, topic: Topic): Promise<boolean> {
-    let held = this.#held.get(name);
-    if (held !== undefined) {
-      clearHostTimer(held.leaving);
-      held.leaving = undefined;
-      return held.ready.then(() => false);
-    }
-    held = { topic, ready: undefined!, done: undefined, leaving: undefined };
+  hold(name: string, topic: Topic): Promise<void> {
+    const held: Held = { topic, ready: undefined!, done: undefined };
     pending(held);
     this.#held.set(name, held);
     const conn = this.#conn;
@@ -105,18 +92,14 @@ export class Channel {
         () => gen === this.#gen && this.#lose(),
       );
     }
-    return held.ready.then(() => true);
+    return held.ready;
   }
 
-  /** Lets go of channel `name` after {@link LINGER} ms, unless it is held again before. */
+  /** Lets go of channel `name`. */
   release(name: string): void {
-    const held = this.#held.get(name);
-    if (held === undefined || held.leaving !== undefined) return;
-    held.leaving = hostTimer(() => {
-      this.#held.delete(name);
-      if (this.#held.size === 0) this.#drop();
-      else this.#conn?.unsubscribe([name]).catch(() => {});
-    }, LINGER);
+    if (!this.#held.delete(name)) return;
+    if (this.#held.size === 0) this.#drop();
+    else this.#conn?.unsubscribe([name]).catch(() => {});
   }
 
   #open(): void {
@@ -182,7 +165,6 @@ export class Channel {
 
   /** Nothing is held (or the client was closed): close the connection. */
   #drop(): void {
-    for (const held of this.#held.values()) clearHostTimer(held.leaving);
     this.#held.clear();
     clearHostTimer(this.#retryTimer);
     this.#retryTimer = undefined;

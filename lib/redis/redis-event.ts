@@ -13,11 +13,11 @@
  * ## A wait
  * 1. The waiter joins the local queue with its deadline and signal (the core's), and reads the state
  *    (READ): set → released `true` after one round trip. Else that generation is its *baseline*.
- * 2. Meanwhile the process holds the channel (channel.ts: one subscription connection per client) and,
- *    once it is subscribed, reads the state once more for every waiter queued before that read. So a
- *    `set()` that ran after a waiter's first read and before the subscription took effect is seen by that
- *    second read, and every later one by its message: none is missed between the check and the
- *    subscription.
+ * 2. A waiter that must wait makes the process hold the channel (channel.ts: one subscription connection
+ *    per client, held while anything waits) and, once it is subscribed, read the state once more for
+ *    every waiter queued before that read. So a `set()` that ran after a waiter's first read and before
+ *    the subscription took effect is seen by that second read, and every later one by its message: none
+ *    is missed between the check and the subscription.
  * 3. A message or a read showing a generation above a waiter's baseline releases it, `true`. Waiters are
  *    released in the order they called `wait()`: replies on one connection come back in order, so
  *    baselines never decrease along the queue, and one observation releases a prefix of it.
@@ -98,10 +98,6 @@ class Hub implements Topic {
         w.seq = ++this.#seq;
         w.once = timeout <= 0;
         this.#read();
-        if (!w.once && !this.#holding) {
-          this.#holding = true;
-          void this.#channel.hold(this.#key, this).then((fresh) => fresh && this.#read());
-        }
       },
     );
   }
@@ -131,6 +127,11 @@ class Hub implements Topic {
         w.epoch = epoch;
         w.base = g;
       }
+    }
+    if (this.queue.size > 0 && !this.#holding) {
+      // Someone must wait: listen, then read again what was published before the subscription took.
+      this.#holding = true;
+      void this.#channel.hold(this.#key, this).then(() => this.#read());
     }
     // A message from another epoch than the hash's now tells nothing; one that came before this reply does.
     if (this.#heard[0] !== epoch) this.#heard = [null, -1];

@@ -27,11 +27,12 @@
  * moves on within a lease. Nothing else is sent while waiting: grants come by message.
  *
  * ## Why no grant is missed
- * A waiter's first SYNC goes out at once (a free permit: granted in one round trip). Its process holds
- * the channel meanwhile (channel.ts), and once subscribed sends a SYNC for every id it has waiting: a
- * grant published before the subscription took effect shows there as a token. After a lost subscription
- * connection is replaced, the same (resync). A grant that still escapes (a message lost some other way) is
- * seen by the next upkeep SYNC: a waiting id that holds a permit gets its token back.
+ * A waiter's first SYNC goes out at once (a free permit: granted in one round trip). When its reply says
+ * it must wait, its process holds the channel (channel.ts) and, once subscribed, sends a SYNC for every
+ * id it has waiting: a grant published before the subscription took effect shows there as a token.
+ * After a lost subscription connection is replaced, the same (resync). A grant that still escapes (a
+ * message lost some other way) is seen by the next upkeep SYNC: a waiting id that holds a permit gets its
+ * token back.
  *
  * ## The lease of a grant that came by message
  * It began at the grant, which came after the last SYNC whose reply still showed the id in line: the
@@ -153,10 +154,6 @@ class Hub implements Topic, LeaseOwner {
     if (w.once) this.#next.tries.push(w);
     else this.#next.waits.push(w);
     this.#flush();
-    if (timeout > 0 && !this.#holding) {
-      this.#holding = true;
-      void this.#channel.hold(this.#keys[0]!, this).then((fresh) => fresh && this.resync());
-    }
   }
 
   /** The waiter `id` gave up (timeout, abort): drop it. */
@@ -216,7 +213,10 @@ class Hub implements Topic, LeaseOwner {
       (reply) => {
         const out = (reply as number[]).map(Number);
         let i = 1;
-        for (const [, then] of drops) then?.(out[i++] === 1);
+        for (const [, then] of drops) {
+          const had = out[i++] === 1; // read whether or not anyone asks (then?.(out[i++]) would skip the ++)
+          then?.(had);
+        }
         for (const g of batch.holds) {
           if (out[i++] === 1) g.extended(sent);
           else g.lost('Redis no longer had it');
@@ -255,7 +255,12 @@ class Hub implements Topic, LeaseOwner {
     if (!w.queued) return; // gave up meanwhile: its drop is on its way
     if (token > 0) return this.#grant(w, token, sent);
     w.proof = Math.max(w.proof ?? sent, sent);
-    if (w.early > 0) this.#grant(w, w.early, w.proof);
+    if (w.early > 0) return this.#grant(w, w.early, w.proof);
+    if (!this.#holding) {
+      // It must wait: listen, then ask again for what was granted before the subscription took.
+      this.#holding = true;
+      void this.#channel.hold(this.#keys[0]!, this).then(() => this.resync());
+    }
   }
 
   /** `w` holds a permit with `token`, granted after `since` (monotonic ms). */
