@@ -8,8 +8,12 @@ export interface Case {
   unit: string;
   n?: number;
   rows: Measured[];
-  /** Contenders, or rounds of one, left out, and why. */
+  /** Contenders, or rounds of one, left out, and why; or other notes on the case. */
   skipped?: string[];
+  /** The row the others are compared with, when it is not the bare promises' (the Redis cases'). */
+  limit?: string;
+  /** A short name for the summary table, where the title is long. */
+  label?: string;
 }
 
 const noop = () => {};

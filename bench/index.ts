@@ -3,7 +3,8 @@
  * bench/results.json. `-- --svg` also draws docs/release.svg; `-- --quick` is a smoke run with tiny
  * sizes that prints one line, judges no goals and writes nothing (npm test uses it to check that the
  * harness still runs). The browser cases (bench/browser/) run in headless Chromium, left out with a note
- * where there is none.
+ * where there is none; the Redis cases (bench/redis/) on a redis-server they start, left out with a note
+ * where there is none (except in CI, where that is an error).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -13,6 +14,7 @@ import { queueHandOff, readWriteLock, weightedAcquire } from './family.js';
 import { type Settings } from './harness.js';
 import { conditionRoundTrip, lockHandOff, uncontended } from './locks.js';
 import { LIMIT } from './peers.js';
+import { FULL, QUICK, redisCases } from './redis/cases.js';
 import { goals, markdown, printCase, printGoals, releaseChart, summary } from './report.js';
 import { semaphoreHandOff } from './semaphores.js';
 import { roundTrips } from './threads.js';
@@ -80,6 +82,8 @@ add(await readWriteLock(scale(100_000), s));
 add(await uncontended(scale(1_000_000), s));
 for (const c of await roundTrips(quick ? 200 : 20_000)) add(c);
 add(await idleThreads(quick));
+// Across processes on a redis-server of the bench's own: left out, with a note, where there is none.
+for (const c of await redisCases(quick ? QUICK : FULL)) add(c);
 // Headless Chromium: 20,000 rounds per variant in 4 round-robin passes; the smoke run, 2 batches a variant.
 for (const c of await browserRoundTrips(quick ? 40 : 20_000, quick ? 1 : 4, quick ? 60_000 : 1_200_000)) add(c);
 

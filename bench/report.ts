@@ -1,13 +1,14 @@
 /** Printing the table, judging the goals, drawing the chart. */
 import type { Case } from './events.js';
 import { LIMIT, OURS } from './peers.js';
+import { OURS_EVENT, OURS_LOCK, PEERS, RAW_EVENT, RAW_LOCK } from './redis/names.js';
 
 const ESFX = /^@esfx\//;
 const fmt = (x: number) => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
 const title = (c: Case) => `${c.title}${c.n === undefined ? '' : ` (N = ${c.n.toLocaleString('en')})`}`;
 
 export function printCase(c: Case): void {
-  const limit = c.rows.find((r) => r.name === LIMIT);
+  const limit = c.rows.find((r) => r.name === (c.limit ?? LIMIT));
   console.log(`${title(c)}  [${c.unit}]`);
   for (const r of c.rows) {
     const ratio = limit && r !== limit ? `${(r.ns / limit.ns).toFixed(2)}x` : '';
@@ -167,7 +168,54 @@ export function goals(cases: Case[]): Verdict[] {
     value(cases, 'lock-uncontended', 'SharedLock'),
     value(cases, 'lock-uncontended', 'Lock'),
   );
+  redisGoals(cases, out);
   return out;
+}
+
+/** The Redis cases' goals: each client against its own raw floor; the peers (on ioredis) against ours on ioredis. */
+function redisGoals(cases: Case[], out: Verdict[]): void {
+  for (const client of ['ioredis', 'node-redis'] as const) {
+    const suffix = client === 'ioredis' ? '' : '-node-redis';
+    for (const [id, ours, raw, what] of [
+      [`redis-lock${suffix}`, OURS_LOCK[client], RAW_LOCK[client], 'hand-off'],
+      [`redis-event${suffix}`, OURS_EVENT[client], RAW_EVENT[client], 'set() -> wait() resolved'],
+    ] as const) {
+      const a = value(cases, id, ours);
+      const b = value(cases, id, raw);
+      if (a === undefined || b === undefined) continue;
+      out.push({
+        goal: `${ours} ${what} <= 1.5x ${raw} (median)`,
+        measured: `${(a / b).toFixed(2)}x`,
+        met: a / b <= 1.5,
+      });
+    }
+  }
+  const ours = OURS_LOCK.ioredis;
+  for (const peer of PEERS) {
+    const handOff = [value(cases, 'redis-lock', peer), value(cases, 'redis-lock', ours)] as const;
+    if (handOff[0] !== undefined && handOff[1] !== undefined) {
+      const times = handOff[0] / handOff[1];
+      out.push({
+        goal: `${ours} hand-off median >= 10x lower than ${peer}'s`,
+        measured: `${times.toFixed(1)}x lower`,
+        met: times >= 10,
+      });
+    }
+    // ns per pair fleet-wide: the peer's over ours is how many times ours gets through.
+    for (const [id, how] of [
+      ['redis-throughput', 'back to back'],
+      ['redis-throughput-work', 'with work in and between turns'],
+    ] as const) {
+      const pairs = [value(cases, id, peer), value(cases, id, ours)] as const;
+      if (pairs[0] === undefined || pairs[1] === undefined) continue;
+      const times = pairs[0] / pairs[1];
+      out.push({
+        goal: `${ours} contended throughput (${how}) >= 3x ${peer}'s`,
+        measured: `${times.toFixed(2)}x`,
+        met: times >= 3,
+      });
+    }
+  }
 }
 
 export function printGoals(verdicts: Verdict[]): void {
@@ -230,13 +278,15 @@ export function releaseChart(cases: Case[], header: string): string {
 
 /** The cross-thread cases (Node's worker_threads, and Chromium's): median and p99 per variant. */
 const crossThread = (c: Case) => c.id.startsWith('threads') || c.id.startsWith('browser');
+/** The cross-process cases, on Redis: their own table. */
+const onRedis = (c: Case) => c.id.startsWith('redis');
 
 /** One row per case, one column per contender: the table the README shows. */
 export function summary(cases: Case[]): string {
-  const names = [...new Set(cases.filter((c) => !crossThread(c)).flatMap((c) => c.rows.map((r) => r.name)))];
+  const local = cases.filter((c) => !crossThread(c) && !onRedis(c));
+  const names = [...new Set(local.flatMap((c) => c.rows.map((r) => r.name)))];
   const out = [`| case | unit | ${names.join(' | ')} |`, `| --- | --- |${' ---: |'.repeat(names.length)}`];
-  for (const c of cases) {
-    if (crossThread(c)) continue;
+  for (const c of local) {
     const cell = (name: string) => {
       const r = c.rows.find((row) => row.name === name);
       return r === undefined ? 'n/a' : name === OURS ? `**${fmt(r.ns)}**` : fmt(r.ns);
@@ -246,6 +296,21 @@ export function summary(cases: Case[]): string {
   out.push('', '| cross-thread round trip (or one-way hand-off) | median ns | p99 ns |', '| --- | ---: | ---: |');
   for (const c of cases.filter(crossThread)) {
     for (const r of c.rows) out.push(`| ${c.title}: ${r.name} | ${fmt(r.ns)} | ${fmt(r.max)} |`);
+  }
+  const redis = cases.filter(onRedis);
+  if (redis.length > 0) {
+    out.push(
+      '',
+      '| across processes, on Redis | median ns | spread (see unit) | vs limit |',
+      '| --- | ---: | ---: | ---: |',
+    );
+    for (const c of redis) {
+      const limit = c.rows.find((r) => r.name === c.limit);
+      for (const r of c.rows) {
+        const ratio = limit && r !== limit ? `${(r.ns / limit.ns).toFixed(2)}x` : '';
+        out.push(`| ${c.label ?? c.title}: ${r.name} | ${fmt(r.ns)} | ${fmt(r.min)}..${fmt(r.max)} | ${ratio} |`);
+      }
+    }
   }
   return out.join('\n') + '\n';
 }
@@ -257,7 +322,7 @@ export function markdown(cases: Case[], verdicts: Verdict[], header: string): st
   for (const v of verdicts) out.push(`| ${v.goal} | ${v.measured} | ${v.met ? 'met' : '**missed**'} |`);
   out.push('');
   for (const c of cases) {
-    const limit = c.rows.find((r) => r.name === LIMIT);
+    const limit = c.rows.find((r) => r.name === (c.limit ?? LIMIT));
     out.push(
       `**${title(c)}**: ${c.unit}`,
       '',
