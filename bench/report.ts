@@ -225,7 +225,7 @@ export function releaseChart(cases: Case[], header: string): string {
 /** The cross-thread cases (Node's worker_threads, and Chromium's): median and p99 per variant. */
 const crossThread = (c: Case) => c.id.startsWith('threads') || c.id.startsWith('browser');
 
-/** One row per case, one column per contender: the table the README shows. */
+/** One row per case, one column per contender: the table docs/performance.md shows. */
 export function summary(cases: Case[]): string {
   const names = [...new Set(cases.filter((c) => !crossThread(c)).flatMap((c) => c.rows.map((r) => r.name)))];
   const out = [`| case | unit | ${names.join(' | ')} |`, `| --- | --- |${' ---: |'.repeat(names.length)}`];

@@ -1,17 +1,11 @@
-// README "Why": the headline example. A database that connects after 10 ms stands in for a real one.
-import assert from 'node:assert/strict';
-
-const db = { connect: () => new Promise<void>((resolve) => setTimeout(resolve, 10)) };
-
+// README "Quick start": as a reader copies it into start.mjs; it prints false, true, true.
 // #region README
 import { Event } from 'awaitable-event';
 
 const ready = new Event();
-db.connect().then(ready.set, console.error);
+setTimeout(ready.set, 100); // in a service: db.connect().then(ready.set)
 
-await ready.wait(5_000); //=> true if connected within 5 s, else false
-await ready.wait(); //=> true, once connected
+console.log(await ready.wait(10)); // false: not set within 10 ms
+console.log(await ready.wait()); // true, once set
+console.log(ready.isSet()); // true, until ready.clear()
 // #endregion
-
-assert.equal(ready.isSet(), true);
-console.log('connected');
