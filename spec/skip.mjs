@@ -9,11 +9,14 @@ import { resolve } from 'node:path';
 export const SKIPPED = 77;
 
 /** Whether this runs under CI, where every suite must run. */
-export const inCI = () => !['', '0', 'false'].includes(process.env.CI ?? '');
+export const inCI = (env = process.env) => !['', '0', 'false'].includes(env.CI ?? '');
+
+/** Where the suites write their counts (TEST_RESULTS_DIR: elsewhere, for the tests of this mechanism). */
+export const resultsDir = () => process.env.TEST_RESULTS_DIR ?? resolve(import.meta.dirname, '../.tmp/results');
 
 /** Ends the process: `suite` did not run because `why`; `enable` says what makes it run. */
 export function skip(suite, why, enable) {
-  const dir = resolve(import.meta.dirname, '../.tmp/results');
+  const dir = resultsDir();
   mkdirSync(dir, { recursive: true });
   writeFileSync(resolve(dir, `${suite}.json`), JSON.stringify({ skipped: why }));
   console.log(`${suite}: did not run: ${why}; to run it, ${enable}`);

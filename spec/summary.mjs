@@ -2,7 +2,8 @@
 // each writes to .tmp/results, and the suites that did not run with why (spec/skip.mjs). A suite that
 // wrote nothing counts as a failure; one that did not run counts as one under CI only.
 import { existsSync, readFileSync } from 'node:fs';
-import { inCI } from './skip.mjs';
+import { join } from 'node:path';
+import { inCI, resultsDir } from './skip.mjs';
 
 const suites = ['unit', 'package', 'browser'];
 let passed = 0;
@@ -10,7 +11,7 @@ let failed = 0;
 const missing = [];
 const skipped = [];
 for (const name of suites) {
-  const file = new URL(`../.tmp/results/${name}.json`, import.meta.url);
+  const file = join(resultsDir(), `${name}.json`);
   if (!existsSync(file)) {
     missing.push(name);
     continue;

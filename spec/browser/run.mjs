@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { resolve } from 'node:path';
-import { skip } from '../skip.mjs';
+import { resultsDir, skip } from '../skip.mjs';
 import { chromiumPath, engines } from './engines.mjs';
 
 const root = resolve(import.meta.dirname, '../..');
@@ -84,8 +84,8 @@ for (const name of names) {
   failed += counts.failed;
 }
 server.close();
-mkdirSync(resolve(root, '.tmp/results'), { recursive: true });
-writeFileSync(resolve(root, '.tmp/results/browser.json'), JSON.stringify({ passed, failed }));
+mkdirSync(resultsDir(), { recursive: true });
+writeFileSync(resolve(resultsDir(), 'browser.json'), JSON.stringify({ passed, failed }));
 console.log(`\n${lines.join('\n')}`);
 console.log(`\nbrowser: ${passed} passed, ${failed} failed`);
 process.exit(failed === 0 ? 0 : 1);
