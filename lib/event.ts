@@ -26,7 +26,7 @@ export class Event {
   #flag = false;
   readonly #waiters = new WaiterQueue();
   readonly #isSet = () => this.#flag;
-  static #prepared = false;
+  static #prepared: boolean | undefined;
 
   constructor() {
     // Own bound copies of the prototype's methods, so that they can be passed as callbacks (which makes
@@ -62,7 +62,7 @@ export class Event {
    */
   set(this: void): void;
   set(): void {
-    if (this.#flag) return;
+    // Nobody queues while the flag is set, so a second set() finds the queue empty and does nothing.
     this.#flag = true;
     this.#waiters.releaseAll(true);
   }
