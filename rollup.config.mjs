@@ -1,10 +1,41 @@
 import typescript from '@rollup/plugin-typescript';
+import { parse } from 'acorn';
 import { dts } from 'rollup-plugin-dts';
 
 // Two entries: the core (no dependencies at all) and `awaitable-event/redis`. What both use (the waiter
 // queue, TimeoutError...) goes into one shared chunk, so an error thrown by one is an instance of the
 // class the other exports.
 const input = { index: 'lib/index.ts', redis: 'lib/redis/index.ts' };
+/**
+ * The JavaScript ships without comments (the TSDoc is in the declaration files, which editors show) and
+ * without source maps: unminified, a stack trace into it reads as the TypeScript does. Every comment acorn
+ * finds goes, with the line it stood alone on, except the `#__PURE__` annotations bundlers tree-shake by
+ * (tsc's removeComments would drop those too).
+ */
+const ANNOTATION = /^\s*[#@]__(PURE|NO_SIDE_EFFECTS)__\s*$/;
+const withoutComments = {
+  name: 'without-comments',
+  renderChunk(code, _chunk, { format }) {
+    const comments = [];
+    parse(code, { ecmaVersion: 'latest', sourceType: format === 'es' ? 'module' : 'script', onComment: comments });
+    let out = '';
+    let at = 0;
+    for (const { value, start, end } of comments) {
+      if (ANNOTATION.test(value)) continue;
+      let from = start;
+      let to = end;
+      while (from > at && (code[from - 1] === ' ' || code[from - 1] === '\t')) from--;
+      while (to < code.length && (code[to] === ' ' || code[to] === '\t')) to++;
+      const lineEnd = to === code.length || code[to] === '\n';
+      if (!lineEnd)
+        from = start; // code follows on the line: keep the spacing before the comment
+      else if (from === 0 || code[from - 1] === '\n') to++; // alone on its line: the line goes
+      out += code.slice(at, from);
+      at = Math.min(to, code.length);
+    }
+    return { code: out + code.slice(at), map: null };
+  },
+};
 const DISPOSABLE = '/// <reference lib="esnext.disposable" />';
 const external = (id) => id.startsWith('node:');
 
@@ -13,14 +44,20 @@ export default [
     input,
     external,
     output: [
-      { dir: 'dist', format: 'es', sourcemap: true, entryFileNames: '[name].js', chunkFileNames: 'shared.js' },
+      {
+        dir: 'dist',
+        format: 'es',
+        entryFileNames: '[name].js',
+        chunkFileNames: 'shared.js',
+        plugins: [withoutComments],
+      },
       {
         dir: 'dist',
         format: 'cjs',
-        sourcemap: true,
         exports: 'named',
         entryFileNames: '[name].cjs',
         chunkFileNames: 'shared.cjs',
+        plugins: [withoutComments],
       },
     ],
     plugins: [
@@ -31,8 +68,6 @@ export default [
           noEmit: false,
           module: 'esnext',
           moduleResolution: 'bundler',
-          sourceMap: true,
-          inlineSources: true, // the maps carry the TypeScript: lib/ is not shipped
         },
       }),
     ],

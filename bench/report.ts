@@ -281,7 +281,7 @@ const crossThread = (c: Case) => c.id.startsWith('threads') || c.id.startsWith('
 /** The cross-process cases, on Redis: their own table. */
 const onRedis = (c: Case) => c.id.startsWith('redis');
 
-/** One row per case, one column per contender: the table the README shows. */
+/** One row per case, one column per contender: the table docs/performance.md shows. */
 export function summary(cases: Case[]): string {
   const local = cases.filter((c) => !crossThread(c) && !onRedis(c));
   const names = [...new Set(local.flatMap((c) => c.rows.map((r) => r.name)))];

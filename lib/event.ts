@@ -26,9 +26,13 @@ export class Event {
   #flag = false;
   readonly #waiters = new WaiterQueue();
   readonly #isSet = () => this.#flag;
-  static #prepared = false;
+  static #prepared: boolean | undefined;
 
   constructor() {
+    // Own bound copies of the prototype's methods, so that they can be passed as callbacks (which makes
+    // their `this: void` signatures true; the cast is for bind(), which takes those at their word).
+    this.set = this.set.bind(this as never);
+    this.clear = this.clear.bind(this as never);
     // Set up by the first event made, not in the class body (see core/inspect.ts).
     if (!Event.#prepared) {
       Event.#prepared = inspectable(Event.prototype, 'Event', (e) => ({ set: e.#flag, waiters: e.#waiters.size }));
@@ -56,11 +60,12 @@ export class Event {
    * process.once('SIGTERM', stop.set);
    * ```
    */
-  readonly set: (this: void) => void = () => {
-    if (this.#flag) return;
+  set(this: void): void;
+  set(): void {
+    // Nobody queues while the flag is set, so a second set() finds the queue empty and does nothing.
     this.#flag = true;
     this.#waiters.releaseAll(true);
-  };
+  }
 
   /**
    * Clears the flag; later `wait()` calls wait for the next `set()`. Waiters that `set()` already
@@ -71,9 +76,10 @@ export class Event {
    * ready.clear(); // connection lost: wait for the next set()
    * ```
    */
-  readonly clear: (this: void) => void = () => {
+  clear(this: void): void;
+  clear(): void {
     this.#flag = false;
-  };
+  }
 
   /**
    * Waits until the flag is set. Resolves `true` at once when it is set already.

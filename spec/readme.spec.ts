@@ -7,9 +7,9 @@ import tseslint from 'typescript-eslint';
 const root = resolve(import.meta.dirname, '..');
 const dir = join(root, 'examples/readme');
 
-/** The README's TypeScript and JavaScript code blocks, as written. */
-const blocks = [...readFileSync(join(root, 'README.md'), 'utf8').matchAll(/^```(?:ts|js)\n([\s\S]*?)^```$/gm)].map(
-  (m) => m[1]!.trimEnd(),
+/** The TypeScript and JavaScript code blocks of the README and of the docs it sends readers to, as written. */
+const blocks = ['README.md', 'docs/redis.md'].flatMap((file) =>
+  [...readFileSync(join(root, file), 'utf8').matchAll(/^```(?:ts|js)\n([\s\S]*?)^```$/gm)].map((m) => m[1]!.trimEnd()),
 );
 
 /** The part of each examples/readme file between `// #region README` and `// #endregion`. */

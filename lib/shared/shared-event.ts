@@ -164,6 +164,10 @@ export class SharedEvent {
    */
   constructor(buffer?: SharedArrayBuffer, byteOffset: number = 0) {
     const memory = sharedMemory('SharedEvent', 'an event', SharedEvent.BYTES, buffer, byteOffset, this);
+    // Own bound copies of the prototype's methods, so that they can be passed as callbacks (which makes
+    // their `this: void` signatures true; the cast is for bind(), which takes those at their word).
+    this.set = this.set.bind(this as never);
+    this.clear = this.clear.bind(this as never);
     this.buffer = memory.buffer;
     this.byteOffset = memory.byteOffset;
     const word = (this.#word = Word.of(memory.buffer, memory.byteOffset));
@@ -197,7 +201,8 @@ export class SharedEvent {
    * ready.set(); // in any thread
    * ```
    */
-  readonly set: (this: void) => void = () => {
+  set(this: void): void;
+  set(): void {
     const array = this.#word.array;
     let word = Atomics.load(array, 0);
     while (!isSetWord(word)) {
@@ -209,7 +214,7 @@ export class SharedEvent {
       word = found;
     }
     this.#word.check(); // tells this event, and every other object of this thread on the word
-  };
+  }
 
   /**
    * Clears the flag, for every thread. Waiters that a `set()` already released stay released. Bound to
@@ -220,9 +225,10 @@ export class SharedEvent {
    * ready.clear();
    * ```
    */
-  readonly clear: (this: void) => void = () => {
+  clear(this: void): void;
+  clear(): void {
     Atomics.and(this.#word.array, 0, ~SET);
-  };
+  }
 
   /**
    * Waits until the flag is set, by any thread. Resolves `true` at once when it is set already.

@@ -1,7 +1,8 @@
 // The browser engines the suite runs in, each opening a page URL and handing back the page's report
-// ({ results, path }) with the engine's version. Nothing is downloaded by a test tool: the engines come
-// from Debian's packages, installed with apt-get when missing (Firefox ESR 140, an older version than
-// the one installed, is fetched with apt-get download and unpacked into .cache/browsers/).
+// ({ results, path }) with the engine's version. Nothing is downloaded by a test tool and nothing is
+// installed: the engines are Debian's packages, which .ci/run installs (a missing one is an error naming
+// its package). Firefox ESR 140, an older version than the one installed, is fetched with apt-get download
+// and unpacked into .cache/browsers/.
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -11,24 +12,15 @@ const root = resolve(import.meta.dirname, '../..');
 const cache = resolve(root, '.cache/browsers');
 const REPORT_TIMEOUT = 300_000;
 
-/** Runs a command as root: directly when this is root, else through sudo. */
-const asRoot = (command, args, cwd = root) =>
-  process.getuid?.() === 0
-    ? execFileSync(command, args, { cwd, stdio: ['ignore', 'ignore', 'inherit'], env: aptEnv })
-    : execFileSync('sudo', [command, ...args], { cwd, stdio: ['ignore', 'ignore', 'inherit'], env: aptEnv });
-const aptEnv = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-let updated = false;
-function aptUpdate() {
-  if (!updated) asRoot('apt-get', ['update', '-qq']);
-  updated = true;
-}
+/** Where Chromium is: CHROMIUM_PATH, or Debian's. */
+export const chromiumPath = () => process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
-/** Installs Debian `packages` unless `path` exists; returns `path`. */
+/** Returns `path`; throws, naming the Debian `packages` that provide it, when it is missing. */
 function debian(path, ...packages) {
   if (!existsSync(path)) {
-    console.log(`installing ${packages.join(' ')} (apt-get) ...`);
-    aptUpdate();
-    asRoot('apt-get', ['install', '-y', '-qq', ...packages]);
+    throw new Error(
+      `${path} is missing: install Debian's ${packages.join(' ')} (apt-get install ${packages.join(' ')})`,
+    );
   }
   return path;
 }
@@ -47,7 +39,11 @@ function firefoxEsrAt(version) {
     try {
       download();
     } catch {
-      aptUpdate(); // the lists may predate the version
+      // The lists may predate the version (npm run test:browsers only, which CI runs: never npm test).
+      const sudo = process.getuid?.() === 0 ? [] : ['sudo'];
+      execFileSync(sudo[0] ?? 'apt-get', [...(sudo.length > 0 ? ['apt-get'] : []), 'update', '-qq'], {
+        stdio: ['ignore', 'ignore', 'inherit'],
+      });
       download();
     }
     const deb = readdirSync(cache).find((f) => f.startsWith('firefox-esr_') && f.endsWith('.deb'));
@@ -59,7 +55,7 @@ function firefoxEsrAt(version) {
 
 /** Chromium through playwright-core (CDP). */
 async function chromium(url) {
-  const executablePath = process.env.CHROMIUM_PATH ?? debian('/usr/bin/chromium', 'chromium');
+  const executablePath = debian(chromiumPath(), 'chromium');
   const { chromium } = await import('playwright-core');
   const browser = await chromium.launch({
     executablePath,

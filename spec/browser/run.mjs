@@ -1,17 +1,28 @@
 // The browser suite's driver: serves the suite from 127.0.0.1 with COOP/COEP headers (so the page is
 // cross-origin isolated and has SharedArrayBuffer) and opens it in each engine named on the command line
 // (engines.mjs: chromium, firefox, firefox-esr-140, webkit; `all` for every one; Chromium alone by
-// default, as npm test runs it). Lists each engine's tests, then one line per engine with its counts
-// and the path SharedEvent.wait() took there. Exits 1 on any failure.
+// default, as npm test runs it, which skips the suite when there is no Chromium: spec/skip.mjs). Lists each
+// engine's tests, then one line per engine with its counts and the path SharedEvent.wait() took there.
+// Exits 1 on any failure.
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { resolve } from 'node:path';
-import { engines } from './engines.mjs';
+import { resultsDir, skip } from '../skip.mjs';
+import { chromiumPath, engines } from './engines.mjs';
 
 const root = resolve(import.meta.dirname, '../..');
 const args = process.argv.slice(2);
 const names = args.includes('all') ? Object.keys(engines) : args.length > 0 ? args : ['chromium'];
+// As npm test runs it (no engine named): without a Chromium on this machine the suite does not run, and says
+// so; named on the command line, a missing engine is an error.
+if (args.length === 0 && !existsSync(chromiumPath())) {
+  skip(
+    'browser',
+    `no Chromium at ${chromiumPath()}`,
+    "install Debian's chromium package (apt-get install chromium) or set CHROMIUM_PATH to a Chromium or Chrome binary",
+  );
+}
 for (const name of names) {
   if (!(name in engines)) {
     console.error(`unknown engine ${name}: one of ${Object.keys(engines).join(', ')}, or all`);
@@ -73,8 +84,8 @@ for (const name of names) {
   failed += counts.failed;
 }
 server.close();
-mkdirSync(resolve(root, '.tmp/results'), { recursive: true });
-writeFileSync(resolve(root, '.tmp/results/browser.json'), JSON.stringify({ passed, failed }));
+mkdirSync(resultsDir(), { recursive: true });
+writeFileSync(resolve(resultsDir(), 'browser.json'), JSON.stringify({ passed, failed }));
 console.log(`\n${lines.join('\n')}`);
 console.log(`\nbrowser: ${passed} passed, ${failed} failed`);
 process.exit(failed === 0 ? 0 : 1);

@@ -1,6 +1,6 @@
 /**
- * The package as a user gets it, made once for the package suite: a fresh clone of this repository (its
- * tracked files as they are in the work tree), `npm ci`, `npm pack` (which builds through `prepack`), and
+ * The package as a user gets it, made once for the package suite: a copy of this repository's files as
+ * they are in the work tree (snapshot()), `npm ci`, `npm pack` (which builds through `prepack`), and
  * the tarball installed into a scratch project. Removed when the suite ends.
  */
 import { execFileSync } from 'node:child_process';
@@ -30,6 +30,28 @@ export function run(cmd: string, args: string[], cwd: string, env?: NodeJS.Proce
   }
 }
 
+/**
+ * Writes into `dest` (a new folder) the files of the git work tree at `from` as they are now: what the next
+ * `git add -A && git commit` there would record (tracked files as they are, deleted ones gone, untracked ones
+ * that .gitignore does not exclude). The files are staged in a throwaway index, so the repository's own index
+ * and stash are left alone, and a file whose timestamp changed but not its content (npm install rewrites
+ * package-lock.json so) is no different from any other: `git stash create` exited 1 without a word there.
+ */
+export function snapshot(from: string, dest: string): void {
+  const tmp = mkdtempSync(join(tmpdir(), 'awaitable-event-snapshot-'));
+  try {
+    const env = { ...process.env, GIT_INDEX_FILE: join(tmp, 'index') };
+    run('git', ['read-tree', 'HEAD'], from, env);
+    run('git', ['add', '--all', '--', ':/'], from, env);
+    const tree = run('git', ['write-tree'], from, env).trim();
+    run('git', ['archive', '--format=tar', '--output', join(tmp, 'tree.tar'), tree], from);
+    mkdirSync(dest);
+    run('tar', ['-xf', join(tmp, 'tree.tar'), '-C', dest], from);
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
 let scratch: string | undefined;
 let made: Promise<Packed> | undefined;
 
@@ -38,10 +60,7 @@ export function packed(): Promise<Packed> {
   made ??= Promise.resolve().then(() => {
     scratch = mkdtempSync(join(tmpdir(), 'awaitable-event-package-'));
     const repo = join(scratch, 'repo');
-    // `git stash create` records the tracked files as they are in the work tree (nothing when unchanged).
-    const commit = run('git', ['stash', 'create'], root).trim() || 'HEAD';
-    run('git', ['clone', '--quiet', '--no-checkout', root, repo], scratch);
-    run('git', ['checkout', '--quiet', commit], repo);
+    snapshot(root, repo);
     run('npm', ['ci', '--no-audit', '--no-fund', '--prefer-offline'], repo);
     const [pack] = JSON.parse(run('npm', ['pack', '--json', '--pack-destination', scratch], repo)) as {
       filename: string;

@@ -14,7 +14,8 @@ const tsx = pathToFileURL(join(root, 'node_modules/tsx/dist/loader.mjs')).href;
 
 /** Each example and the first line it prints. */
 const expected = {
-  'why.ts': 'connected',
+  'quickstart.ts': 'false',
+  'coming-from.ts': "[ 'rejected', 'rejected' ]",
   'readiness.ts': 'rows for /orders',
   'shutdown.ts': 'stopped after 1 round',
   'abort.ts': 'gave up: Error: shutting down',
