@@ -38,8 +38,13 @@ describe('the packed package', () => {
     ({ app, pkg, files, tarball } = await packed());
   });
 
-  it('the tarball of a fresh clone ships both builds and both declaration files', () => {
-    expect(files).to.include.members(['dist/index.js', 'dist/index.cjs', 'dist/index.d.ts', 'dist/index.d.cts']);
+  it('the tarball of a fresh clone ships both builds and both declaration files, of both entries', () => {
+    for (const entry of ['index', 'redis', 'shared']) {
+      const wanted = [`dist/${entry}.js`, `dist/${entry}.cjs`];
+      if (entry !== 'shared') wanted.push(`dist/${entry}.d.ts`, `dist/${entry}.d.cts`);
+      expect(files).to.include.members(wanted);
+    }
+    expect(files).to.include('redis/package.json'); // awaitable-event/redis where exports are not read (node10)
     expect(files.filter((f) => f.startsWith('lib/') || f.startsWith('spec/'))).to.deep.equal([]);
   });
 
@@ -54,18 +59,21 @@ describe('the packed package', () => {
       join(app, 'trace.mjs'),
       "import { Semaphore } from 'awaitable-event';\ntry { new Semaphore(-1); } catch (e) { console.log(e.stack); }\n",
     );
-    const frame = /\/dist\/index\.js:(\d+):\d+\)/.exec(run('node', ['trace.mjs'], app));
-    const line = readFileSync(join(pkg, 'dist/index.js'), 'utf8').split('\n')[Number(frame?.[1]) - 1] ?? '';
+    const frame = /\/(dist\/\w+\.js):(\d+):\d+\)/.exec(run('node', ['trace.mjs'], app));
+    const line =
+      readFileSync(join(pkg, frame?.[1] ?? 'dist/index.js'), 'utf8').split('\n')[Number(frame?.[2]) - 1] ?? '';
     expect(line.trim()).to.match(/^throw new .*Error\b.{0,200}$/);
   });
 
   it('the declarations keep the TSDoc, examples included (editors show it); the JavaScript keeps no comment but #__PURE__', () => {
-    const declarations = readFileSync(join(pkg, 'dist/index.d.ts'), 'utf8');
+    // Once, in the CommonJS declarations; the ESM ones re-export them.
+    expect(readFileSync(join(pkg, 'dist/index.d.ts'), 'utf8')).to.match(/^export \* from '\.\/index\.cjs';$/m);
+    const declarations = readFileSync(join(pkg, 'dist/index.d.cts'), 'utf8');
     expect(declarations).to.include('An event for one thread');
     expect(declarations.match(/@example/g)).to.have.length.above(20);
     // Methods, bound to their object: the API site lists them as methods, and they can be passed as callbacks.
     expect(declarations.match(/^ {4}(set|clear)\(this: void\): void;$/gm)).to.have.length(4);
-    for (const file of ['dist/index.js', 'dist/index.cjs']) {
+    for (const file of files.filter((f) => /^dist\/.*\.c?js$/.test(f))) {
       const comments = readFileSync(join(pkg, file), 'utf8').match(/\/\*[\s\S]*?\*\/|^\s*\/\/.*$/gm) ?? [];
       expect(
         comments.filter((c) => !/^\/\*[#@]__PURE__\*\/$/.test(c)),
@@ -161,12 +169,23 @@ export { plain, timed, wrong, held };
       `Chrome and Edge ${TARGETS.chrome}, Firefox ${TARGETS.firefox}, Safari ${TARGETS.safari}`,
     );
     const target = Object.entries(TARGETS).map(([b, v]) => b + v);
-    for (const file of ['dist/index.js', 'dist/index.cjs']) {
+    // The core entry and what it shares with the Redis one (which is for Node: its target is Node's).
+    for (const file of ['dist/index.js', 'dist/index.cjs', 'dist/shared.js', 'dist/shared.cjs']) {
       const code = readFileSync(join(pkg, file), 'utf8');
       const format = file.endsWith('.cjs') ? 'cjs' : 'esm';
       // esbuild lowers (or refuses) what a target lacks: unchanged output means nothing was missing.
       const asIs = (await transform(code, { format, target: 'esnext' })).code;
       expect((await transform(code, { format, target })).code === asIs, file).to.equal(true);
+    }
+  });
+
+  it('the core entry has nothing of Redis and needs nothing of Node: no import but the chunk it shares', () => {
+    for (const file of ['dist/index.js', 'dist/shared.js']) {
+      const code = readFileSync(join(pkg, file), 'utf8');
+      expect(code.match(/\bfrom\s+'[^']*'/g) ?? [], file).to.deep.equal(
+        file === 'dist/index.js' ? ["from './shared.js'"] : [],
+      );
+      expect(code, file).to.not.match(/redis|node:/i);
     }
   });
 
@@ -228,7 +247,7 @@ export { plain, timed, wrong, held };
         // A copy outside the package, so that its "sideEffects": false cannot hide what the code does.
         const bare = join(app, 'bare');
         mkdirSync(bare, { recursive: true });
-        cpSync(join(pkg, 'dist/index.js'), join(bare, 'index.js'));
+        cpSync(join(pkg, 'dist'), bare, { recursive: true });
         writeFileSync(join(bare, 'package.json'), '{"type":"module"}');
         const input = join(app, 'bare-entry.js');
         writeFileSync(input, "import './bare/index.js';\n");
