@@ -3,13 +3,15 @@ import { parse } from 'acorn';
 import { writeFileSync } from 'node:fs';
 import { dts } from 'rollup-plugin-dts';
 
-// Two entries: the core (no dependencies at all) and `awaitable-event/redis`. What both use (the waiter
-// queue, TimeoutError...) goes into one shared chunk, so an error thrown by one is an instance of the
-// class the other exports.
+// Two entries, each bundled whole: the core (no dependencies at all, no import) and `awaitable-event/redis`,
+// which takes the error classes from the core entry itself (`import ... from 'awaitable-event'`), so that
+// the TimeoutError it throws is the one users import, and carries its own copy of the rest.
 const input = { index: 'lib/index.ts', redis: 'lib/redis/index.ts' };
+const ERRORS = /\/lib\/errors\.ts$/;
 /**
  * The JavaScript ships without comments (the TSDoc is in the declaration files, which editors show) and
- * without source maps: unminified, a stack trace into it reads as the TypeScript does. Every comment acorn
+ * without source maps, indented two spaces a level: unminified, a stack trace into it reads as the
+ * TypeScript does. Every comment acorn
  * finds goes, with the line it stood alone on, except the `#__PURE__` annotations bundlers tree-shake by
  * (tsc's removeComments would drop those too).
  */
@@ -34,52 +36,51 @@ const withoutComments = {
       out += code.slice(at, from);
       at = Math.min(to, code.length);
     }
-    return { code: out + code.slice(at), map: null };
+    // Two spaces a level, not tsc's four: the same lines, read the same, 2 kB less in the tarball.
+    const code2 = (out + code.slice(at)).replace(/^(?: {4})+/gm, (indent) => ' '.repeat(indent.length / 2));
+    return { code: code2, map: null };
   },
 };
 const DISPOSABLE = '/// <reference lib="esnext.disposable" />';
-const external = (id) => id.startsWith('node:');
+
+const build = (name) => ({
+  input: input[name],
+  // The redis entry: Node's modules, and the core's errors, from the core entry.
+  external: (id) => id.startsWith('node:') || id === 'awaitable-event',
+  output: [
+    { file: `dist/${name}.js`, format: 'es', plugins: [withoutComments] },
+    { file: `dist/${name}.cjs`, format: 'cjs', exports: 'named', plugins: [withoutComments] },
+  ],
+  plugins: [
+    name === 'redis' && {
+      name: 'core-errors',
+      async resolveId(id, importer) {
+        const resolved = await this.resolve(id, importer, { skipSelf: true });
+        return resolved !== null && ERRORS.test(resolved.id) ? { id: 'awaitable-event', external: true } : null;
+      },
+    },
+    typescript({
+      tsconfig: './tsconfig.json',
+      include: ['lib/**/*.ts'],
+      compilerOptions: {
+        noEmit: false,
+        module: 'esnext',
+        moduleResolution: 'bundler',
+      },
+    }),
+  ],
+});
 
 export default [
-  {
-    input,
-    external,
-    output: [
-      {
-        dir: 'dist',
-        format: 'es',
-        entryFileNames: '[name].js',
-        chunkFileNames: 'shared.js',
-        plugins: [withoutComments],
-      },
-      {
-        dir: 'dist',
-        format: 'cjs',
-        exports: 'named',
-        entryFileNames: '[name].cjs',
-        chunkFileNames: 'shared.cjs',
-        plugins: [withoutComments],
-      },
-    ],
-    plugins: [
-      typescript({
-        tsconfig: './tsconfig.json',
-        include: ['lib/**/*.ts'],
-        compilerOptions: {
-          noEmit: false,
-          module: 'esnext',
-          moduleResolution: 'bundler',
-        },
-      }),
-    ],
-  },
+  build('index'),
+  build('redis'),
   // The declarations, with their TSDoc, once: in the `.d.cts` files, which CommonJS users get; the `.d.ts`
   // files ESM users get re-export them (the same types: the two builds export the same things). Guard
   // extends Disposable: each brings in the lib that declares it (rollup-plugin-dts drops the source's own
   // reference), so users need no `lib` setting to compile against them.
   ...Object.entries(input).map(([name, file]) => ({
     input: file,
-    external,
+    external: (id) => id.startsWith('node:'),
     output: { file: `dist/${name}.d.cts`, format: 'es', banner: DISPOSABLE },
     plugins: [
       dts({ tsconfig: './tsconfig.json' }),

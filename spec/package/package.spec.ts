@@ -39,10 +39,8 @@ describe('the packed package', () => {
   });
 
   it('the tarball of a fresh clone ships both builds and both declaration files, of both entries', () => {
-    for (const entry of ['index', 'redis', 'shared']) {
-      const wanted = [`dist/${entry}.js`, `dist/${entry}.cjs`];
-      if (entry !== 'shared') wanted.push(`dist/${entry}.d.ts`, `dist/${entry}.d.cts`);
-      expect(files).to.include.members(wanted);
+    for (const entry of ['index', 'redis']) {
+      expect(files).to.include.members(['.js', '.cjs', '.d.ts', '.d.cts'].map((ext) => `dist/${entry}${ext}`));
     }
     expect(files).to.include('redis/package.json'); // awaitable-event/redis where exports are not read (node10)
     expect(files.filter((f) => f.startsWith('lib/') || f.startsWith('spec/'))).to.deep.equal([]);
@@ -169,8 +167,7 @@ export { plain, timed, wrong, held };
       `Chrome and Edge ${TARGETS.chrome}, Firefox ${TARGETS.firefox}, Safari ${TARGETS.safari}`,
     );
     const target = Object.entries(TARGETS).map(([b, v]) => b + v);
-    // The core entry and what it shares with the Redis one (which is for Node: its target is Node's).
-    for (const file of ['dist/index.js', 'dist/index.cjs', 'dist/shared.js', 'dist/shared.cjs']) {
+    for (const file of ['dist/index.js', 'dist/index.cjs']) {
       const code = readFileSync(join(pkg, file), 'utf8');
       const format = file.endsWith('.cjs') ? 'cjs' : 'esm';
       // esbuild lowers (or refuses) what a target lacks: unchanged output means nothing was missing.
@@ -179,14 +176,18 @@ export { plain, timed, wrong, held };
     }
   });
 
-  it('the core entry has nothing of Redis and needs nothing of Node: no import but the chunk it shares', () => {
-    for (const file of ['dist/index.js', 'dist/shared.js']) {
-      const code = readFileSync(join(pkg, file), 'utf8');
-      expect(code.match(/\bfrom\s+'[^']*'/g) ?? [], file).to.deep.equal(
-        file === 'dist/index.js' ? ["from './shared.js'"] : [],
-      );
-      expect(code, file).to.not.match(/redis|node:/i);
+  it('the core entry imports nothing and has nothing of Redis; the Redis entry takes its errors from it', () => {
+    const imports = (file: string) =>
+      readFileSync(join(pkg, file), 'utf8').match(/\bfrom\s+'[^']*'|require\('[^']*'\)/g);
+    for (const file of ['dist/index.js', 'dist/index.cjs']) {
+      expect(imports(file), file).to.equal(null);
+      expect(readFileSync(join(pkg, file), 'utf8'), file).to.not.match(/redis/i);
     }
+    expect(imports('dist/redis.js')).to.deep.equal(["from 'node:crypto'", "from 'awaitable-event'"]);
+    const same =
+      "import { TimeoutError } from 'awaitable-event';\nimport { RedisLock } from 'awaitable-event/redis';\n";
+    writeFileSync(join(app, 'errors.mjs'), same + 'console.log(typeof RedisLock, TimeoutError.name);\n');
+    expect(run('node', ['errors.mjs'], app).trim()).to.equal('function TimeoutError');
   });
 
   describe('tree-shaking', () => {
