@@ -3,11 +3,10 @@ import { parse } from 'acorn';
 import { writeFileSync } from 'node:fs';
 import { dts } from 'rollup-plugin-dts';
 
-// Two entries, each bundled whole: the core (no dependencies at all, no import) and `awaitable-event/redis`,
-// which takes the error classes from the core entry itself (`import ... from 'awaitable-event'`), so that
-// the TimeoutError it throws is the one users import, and carries its own copy of the rest.
+// Two entries: the core (no dependencies at all) and `awaitable-event/redis`. What both use (the waiter
+// queue, TimeoutError...) goes into one shared chunk, once in the package, and an error thrown by one is an
+// instance of the class the other exports.
 const input = { index: 'lib/index.ts', redis: 'lib/redis/index.ts' };
-const ERRORS = /\/lib\/errors\.ts$/;
 /**
  * The JavaScript ships without comments (the TSDoc is in the declaration files, which editors show) and
  * without source maps, indented two spaces a level: unminified, a stack trace into it reads as the
@@ -42,45 +41,48 @@ const withoutComments = {
   },
 };
 const DISPOSABLE = '/// <reference lib="esnext.disposable" />';
-
-const build = (name) => ({
-  input: input[name],
-  // The redis entry: Node's modules, and the core's errors, from the core entry.
-  external: (id) => id.startsWith('node:') || id === 'awaitable-event',
-  output: [
-    { file: `dist/${name}.js`, format: 'es', plugins: [withoutComments] },
-    { file: `dist/${name}.cjs`, format: 'cjs', exports: 'named', plugins: [withoutComments] },
-  ],
-  plugins: [
-    name === 'redis' && {
-      name: 'core-errors',
-      async resolveId(id, importer) {
-        const resolved = await this.resolve(id, importer, { skipSelf: true });
-        return resolved !== null && ERRORS.test(resolved.id) ? { id: 'awaitable-event', external: true } : null;
-      },
-    },
-    typescript({
-      tsconfig: './tsconfig.json',
-      include: ['lib/**/*.ts'],
-      compilerOptions: {
-        noEmit: false,
-        module: 'esnext',
-        moduleResolution: 'bundler',
-      },
-    }),
-  ],
-});
+const external = (id) => id.startsWith('node:');
 
 export default [
-  build('index'),
-  build('redis'),
+  {
+    input,
+    external,
+    output: [
+      {
+        dir: 'dist',
+        format: 'es',
+        entryFileNames: '[name].js',
+        chunkFileNames: 'shared.js',
+        plugins: [withoutComments],
+      },
+      {
+        dir: 'dist',
+        format: 'cjs',
+        exports: 'named',
+        entryFileNames: '[name].cjs',
+        chunkFileNames: 'shared.cjs',
+        plugins: [withoutComments],
+      },
+    ],
+    plugins: [
+      typescript({
+        tsconfig: './tsconfig.json',
+        include: ['lib/**/*.ts'],
+        compilerOptions: {
+          noEmit: false,
+          module: 'esnext',
+          moduleResolution: 'bundler',
+        },
+      }),
+    ],
+  },
   // The declarations, with their TSDoc, once: in the `.d.cts` files, which CommonJS users get; the `.d.ts`
   // files ESM users get re-export them (the same types: the two builds export the same things). Guard
   // extends Disposable: each brings in the lib that declares it (rollup-plugin-dts drops the source's own
   // reference), so users need no `lib` setting to compile against them.
   ...Object.entries(input).map(([name, file]) => ({
     input: file,
-    external: (id) => id.startsWith('node:'),
+    external,
     output: { file: `dist/${name}.d.cts`, format: 'es', banner: DISPOSABLE },
     plugins: [
       dts({ tsconfig: './tsconfig.json' }),
