@@ -41,7 +41,7 @@ import { Waiter, WaiterQueue } from '../core/queue.js';
 import { type Adapter, adapt, isReply } from './client.js';
 import { type Channel, type Topic, channelOf } from './channel.js';
 import { checkName, keyOf } from './names.js';
-import { begin, closedError, fail, giveUp, release, waiting } from './remote.js';
+import { type Hub, Hubs, begin, closedError, fail, giveUp, release, waiting } from './remote.js';
 import { CLEAR, READ, SET } from './scripts.js';
 import { afterTick, hostTimer } from './timers.js';
 
@@ -67,7 +67,7 @@ function passed(w: EventWaiter, epoch: string | null, g: number, read: boolean):
 }
 
 /** The waiters of one event name in this process, over one client: shared by its RedisEvent objects. */
-class Hub implements Topic {
+class EventHub implements Topic, Hub {
   readonly queue = new WaiterQueue();
   readonly #adapter: Adapter;
   readonly #channel: Channel;
@@ -88,9 +88,10 @@ class Hub implements Topic {
     // Let go once the released waiters' continuations have run (one may wait again at once).
     this.queue.onEmpty = () =>
       afterTick(() => {
-        if (this.queue.size > 0 || !this.#holding) return;
+        if (this.queue.size > 0) return;
+        if (this.#holding) this.#channel.release(key);
         this.#holding = false;
-        this.#channel.release(key);
+        hubs.sweep(adapter, key, this);
       });
   }
 
@@ -114,6 +115,10 @@ class Hub implements Topic {
       (state) => this.seen(state as State, upTo),
       (error: unknown) => this.#failed(error, upTo),
     );
+  }
+
+  idle(): boolean {
+    return this.queue.size === 0 && !this.#holding;
   }
 
   /** The number of waiters queued so far: an observation made after this call covers them. */
@@ -182,15 +187,7 @@ class Hub implements Topic {
   }
 }
 
-const hubs = new WeakMap<Adapter, Map<string, Hub>>();
-
-function hubOf(adapter: Adapter, key: string): Hub {
-  let byKey = hubs.get(adapter);
-  if (byKey === undefined) hubs.set(adapter, (byKey = new Map()));
-  let hub = byKey.get(key);
-  if (hub === undefined) byKey.set(key, (hub = new Hub(adapter, key)));
-  return hub;
-}
+const hubs = /*#__PURE__*/ new Hubs((adapter, key) => new EventHub(adapter, key));
 
 /**
  * An event shared by every process that reaches one Redis server (or cluster): `set()` in one process
@@ -223,7 +220,6 @@ function hubOf(adapter: Adapter, key: string): Hub {
 export class RedisEvent {
   readonly #adapter: Adapter;
   readonly #key: string;
-  readonly #hub: Hub;
   /** The name given. */
   readonly name: string;
   static #prepared = false;
@@ -242,11 +238,10 @@ export class RedisEvent {
     this.#adapter = adapt(client);
     this.name = checkName(name);
     this.#key = keyOf('event', name);
-    this.#hub = hubOf(this.#adapter, this.#key);
     if (!RedisEvent.#prepared) {
       RedisEvent.#prepared = inspectable(RedisEvent.prototype, 'RedisEvent', (e) => ({
         name: e.name,
-        waiters: e.#hub.queue.size,
+        waiters: hubs.peek(e.#adapter, e.#key)?.queue.size ?? 0,
       }));
     }
   }
@@ -261,9 +256,11 @@ export class RedisEvent {
    * ```
    */
   async set(): Promise<void> {
-    const hub = this.#hub;
-    const upTo = hub.seq;
-    hub.seen((await this.#adapter.run(SET, [this.#key], [epoch()])) as State, upTo);
+    // The waiters of this process that were waiting when it was sent are released by its reply, at once.
+    const hub = hubs.peek(this.#adapter, this.#key);
+    const upTo = hub?.seq ?? 0;
+    const state = (await this.#adapter.run(SET, [this.#key], [epoch()])) as State;
+    hub?.seen(state, upTo);
   }
 
   /**
@@ -310,7 +307,7 @@ export class RedisEvent {
   wait(options: WaitOptions): Promise<boolean>;
   wait(arg?: number | WaitOptions): Promise<boolean>;
   wait(arg?: number | WaitOptions): Promise<boolean> {
-    return this.#hub.wait(arg);
+    return hubs.of(this.#adapter, this.#key).wait(arg);
   }
 
   get [Symbol.toStringTag](): string {

@@ -55,7 +55,7 @@ import { type Adapter, adapt, isReply } from './client.js';
 import { type Channel, type Topic, channelOf } from './channel.js';
 import { Lease, type LeaseOwner, type RedisGuard, localEnd } from './lease.js';
 import { checkName, keyOf } from './names.js';
-import { begin, closedError, fail, giveUp, release, waiting } from './remote.js';
+import { type Hub, Hubs, begin, closedError, fail, giveUp, release, waiting } from './remote.js';
 import { SYNC } from './scripts.js';
 import { afterTick, clearHostTimer, hostTimer } from './timers.js';
 
@@ -65,7 +65,7 @@ const PID = /*#__PURE__*/ (() => Math.random().toString(36).slice(2, 10).padEnd(
 let hubCount = 0;
 
 class PermitWaiter extends Waiter {
-  declare readonly hub: Hub;
+  declare readonly hub: PermitHub;
   declare readonly id: string;
   declare readonly lease: number;
   /** Monotonic ms at which the last SYNC that left it in line was sent. */
@@ -77,7 +77,7 @@ class PermitWaiter extends Waiter {
   guard: Lease | undefined = undefined;
 
   constructor(
-    hub: Hub,
+    hub: PermitHub,
     lease: number,
     resolve: (value: boolean) => void,
     reject: (reason: unknown) => void,
@@ -109,11 +109,12 @@ interface Batch {
 }
 
 /** The ids, waiters and leases of one name in this process, over one client. */
-class Hub implements Topic, LeaseOwner {
+class PermitHub implements Topic, LeaseOwner, Hub {
   readonly queue = new WaiterQueue();
   readonly #adapter: Adapter;
   readonly #channel: Channel;
   readonly #keys: string[];
+  readonly #key: string;
   /** What its waiter ids start with: this process, and this hub (another client of the process has another). */
   readonly prefix = `${PID}:${++hubCount}.`;
   /** The last waiter id number handed out. */
@@ -136,6 +137,7 @@ class Hub implements Topic, LeaseOwner {
   constructor(adapter: Adapter, key: string) {
     this.#adapter = adapter;
     this.#channel = channelOf(adapter);
+    this.#key = key;
     this.#keys = [key, `${key}:h`, `${key}:t`, `${key}:q`, `${key}:a`];
     this.queue.onEmpty = () => this.#letGo();
   }
@@ -146,10 +148,17 @@ class Hub implements Topic, LeaseOwner {
    */
   #letGo(): void {
     afterTick(() => {
-      if (this.queue.size > 0 || this.#held.size > 0 || !this.#holding) return;
+      if (this.queue.size > 0 || this.#held.size > 0) return;
+      if (this.#holding) this.#channel.release(this.#key);
       this.#holding = false;
-      this.#channel.release(this.#keys[0]!);
+      hubs.sweep(this.#adapter, this.#key, this);
     });
+  }
+
+  idle(): boolean {
+    return (
+      this.#waiting.size === 0 && this.#held.size === 0 && !this.#holding && this.#drops.size === 0 && !this.#flushing
+    );
   }
 
   get held(): number {
@@ -273,7 +282,7 @@ class Hub implements Topic, LeaseOwner {
     if (!this.#holding) {
       // It must wait: listen, then ask again for what was granted before the subscription took.
       this.#holding = true;
-      void this.#channel.hold(this.#keys[0]!, this).then(() => this.resync());
+      void this.#channel.hold(this.#key, this).then(() => this.resync());
     }
   }
 
@@ -355,15 +364,7 @@ class Hub implements Topic, LeaseOwner {
   }
 }
 
-const hubs = new WeakMap<Adapter, Map<string, Hub>>();
-
-function hubOf(adapter: Adapter, key: string): Hub {
-  let byKey = hubs.get(adapter);
-  if (byKey === undefined) hubs.set(adapter, (byKey = new Map()));
-  let hub = byKey.get(key);
-  if (hub === undefined) byKey.set(key, (hub = new Hub(adapter, key)));
-  return hub;
-}
+const hubs = /*#__PURE__*/ new Hubs((adapter, key) => new PermitHub(adapter, key));
 
 /**
  * Options of a {@link RedisLock} or {@link RedisSemaphore}.
@@ -396,26 +397,26 @@ function readLease(options: unknown): number {
 
 /** What RedisLock and RedisSemaphore share. */
 abstract class Permits {
-  readonly #hub: Hub;
+  readonly #adapter: Adapter;
+  readonly #key: string;
   readonly #permits: number;
   readonly #lease: number;
   /** The name given. */
   readonly name: string;
 
   constructor(client: unknown, kind: 'lock' | 'semaphore', name: string, permits: number, options: unknown) {
-    const adapter = adapt(client);
+    this.#adapter = adapt(client);
     this.name = checkName(name);
+    this.#key = keyOf(kind, name);
     this.#permits = permits;
     this.#lease = readLease(options);
-    this.#hub = hubOf(adapter, keyOf(kind, name));
     const proto = new.target.prototype;
     if (!inspectableClasses.has(proto)) {
       inspectableClasses.add(proto);
-      inspectable(proto, this[Symbol.toStringTag], (p: Permits) => ({
-        name: p.name,
-        waiters: p.#hub.queue.size,
-        held: p.#hub.held,
-      }));
+      inspectable(proto, this[Symbol.toStringTag], (p: Permits) => {
+        const hub = hubs.peek(p.#adapter, p.#key);
+        return { name: p.name, waiters: hub?.queue.size ?? 0, held: hub?.held ?? 0 };
+      });
     }
   }
 
@@ -442,7 +443,7 @@ abstract class Permits {
   acquire(): Promise<RedisGuard>;
   acquire(timeout: number | WaitOptions): Promise<RedisGuard | undefined>;
   acquire(arg?: number | WaitOptions): Promise<RedisGuard | undefined> {
-    const hub = this.#hub;
+    const hub = hubs.of(this.#adapter, this.#key);
     let waiter: PermitWaiter | undefined;
     return begin(
       hub.queue,

@@ -16,6 +16,7 @@ import {
   stopTimer,
   stopWatching,
 } from '../core/queue.js';
+import type { Adapter } from './client.js';
 
 /** Thrown at waiters whose client the user closed. */
 export function closedError(): Error {
@@ -79,4 +80,44 @@ export function giveUp(w: Waiter): void {
   stopTimer(w);
   stopWatching(w);
   w.resolve(false);
+}
+
+/** What a hub (the process's side of one primitive name, over one client) must tell its registry. */
+export interface Hub {
+  /** Whether it has nothing going on: no waiter, no lease, no subscription, nothing to send. */
+  idle(): boolean;
+}
+
+/**
+ * The hubs of one kind, per client and name: made on first use, dropped once idle, so that a process
+ * that uses many names (a lock per order) keeps memory for those with something going on only. The
+ * primitives look their hub up at every call, so that all objects of one name share the one in use.
+ */
+export class Hubs<H extends Hub> {
+  readonly #byAdapter = new WeakMap<Adapter, Map<string, H>>();
+  readonly #make: (adapter: Adapter, key: string) => H;
+
+  constructor(make: (adapter: Adapter, key: string) => H) {
+    this.#make = make;
+  }
+
+  /** The hub of `key` over `adapter`'s client. */
+  of(adapter: Adapter, key: string): H {
+    let byKey = this.#byAdapter.get(adapter);
+    if (byKey === undefined) this.#byAdapter.set(adapter, (byKey = new Map()));
+    let hub = byKey.get(key);
+    if (hub === undefined) byKey.set(key, (hub = this.#make(adapter, key)));
+    return hub;
+  }
+
+  /** The hub of `key` over `adapter`'s client, if there is one now. */
+  peek(adapter: Adapter, key: string): H | undefined {
+    return this.#byAdapter.get(adapter)?.get(key);
+  }
+
+  /** Drops `hub` (of `key` over `adapter`'s client) if it is idle. */
+  sweep(adapter: Adapter, key: string, hub: H): void {
+    const byKey = this.#byAdapter.get(adapter);
+    if (byKey?.get(key) === hub && hub.idle()) byKey.delete(key);
+  }
 }
