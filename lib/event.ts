@@ -34,9 +34,7 @@ export class Event {
     this.set = this.set.bind(this as never);
     this.clear = this.clear.bind(this as never);
     // Set up by the first event made, not in the class body (see core/inspect.ts).
-    if (!Event.#prepared) {
-      Event.#prepared = inspectable(Event.prototype, 'Event', (e) => ({ set: e.#flag, waiters: e.#waiters.size }));
-    }
+    Event.#prepared ||= inspectable(Event.prototype, 'Event', (e) => ({ set: e.#flag, waiters: e.#waiters.size }));
   }
 
   /**
