@@ -26,6 +26,7 @@ export class Event {
   #flag = false;
   readonly #waiters = new WaiterQueue();
   readonly #isSet = () => this.#flag;
+  // eslint-disable-next-line no-unused-private-class-members -- read by its ||= in the constructor
   static #prepared: boolean | undefined;
 
   constructor() {

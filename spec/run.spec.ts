@@ -67,6 +67,7 @@ describe('npm test (spec/run.mjs)', () => {
     mkdirSync(results, { recursive: true });
     writeFileSync(join(results, 'unit.json'), JSON.stringify({ passed: 5, failed: 0 }));
     writeFileSync(join(results, 'package.json'), JSON.stringify({ passed: 2, failed: 0 }));
+    writeFileSync(join(results, 'redis.json'), JSON.stringify({ passed: 3, failed: 0 }));
     writeFileSync(join(results, 'browser.json'), JSON.stringify({ skipped: 'no Chromium at /usr/bin/chromium' }));
     const summary = (env: NodeJS.ProcessEnv) => {
       const { status, stdout } = spawnSync('node', ['spec/summary.mjs'], {
@@ -76,7 +77,7 @@ describe('npm test (spec/run.mjs)', () => {
       });
       return { status, stdout };
     };
-    const stdout = 'total: 7 passed, 0 failed; browser did not run (no Chromium at /usr/bin/chromium)\n';
+    const stdout = 'total: 10 passed, 0 failed; browser did not run (no Chromium at /usr/bin/chromium)\n';
     expect(summary(outside)).to.deep.equal({ status: 0, stdout });
     expect(summary(underCI)).to.deep.equal({ status: 1, stdout });
   });
