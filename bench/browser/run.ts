@@ -67,6 +67,7 @@ async function serve(): Promise<Server> {
     '/worker.js': () => file('./worker.js'),
     '/ping-pong.js': async () => pingPong,
     '/dist/index.js': () => file('../../dist/index.js'),
+    '/dist/shared.js': () => file('../../dist/shared.js'), // what the core entry shares with the Redis one
   };
   const server = createServer(async (req, res) => {
     const path = new URL(req.url ?? '/', 'http://x').pathname;

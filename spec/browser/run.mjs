@@ -42,6 +42,7 @@ const files = {
   '/lock-layout.js': ['spec/browser/lock-layout.js', 'text/javascript'],
   '/lock-worker.js': ['spec/browser/lock-worker.js', 'text/javascript'],
   '/dist/index.js': ['dist/index.js', 'text/javascript'],
+  '/dist/shared.js': ['dist/shared.js', 'text/javascript'], // what the core entry shares with the Redis one
 };
 const server = createServer(async (req, res) => {
   const file = files[new URL(req.url, 'http://x').pathname];
