@@ -143,12 +143,12 @@ class PermitHub implements Topic, LeaseOwner, Hub {
   }
 
   /**
-   * Lets go of the channel once nothing waits or is held (a holder that waited for its grant is likely
-   * to wait again soon: a lock taken in turns), after the continuations of this tick have run.
+   * Lets go of the channel once nothing waits, after the continuations of this tick have run (a task that
+   * waits again at once keeps it); and of the hub itself once nothing is held either.
    */
   #letGo(): void {
     afterTick(() => {
-      if (this.queue.size > 0 || this.#held.size > 0) return;
+      if (this.queue.size > 0) return;
       if (this.#holding) this.#channel.release(this.#key);
       this.#holding = false;
       hubs.sweep(this.#adapter, this.#key, this);
@@ -184,7 +184,7 @@ class PermitHub implements Topic, LeaseOwner, Hub {
     this.#held.delete(id);
     return new Promise<boolean>((resolve, reject) => {
       this.#drop(id, (had) => {
-        this.#letGo(); // after the caller's continuation: a task that takes turns waits again at once
+        this.#letGo();
         if (typeof had === 'boolean') resolve(had);
         else reject(had);
       });
