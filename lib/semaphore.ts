@@ -230,7 +230,7 @@ export class Semaphore {
       } catch (error) {
         return Promise.reject(error);
       }
-      if (permits !== 1) return this.#acquireMany(arg, permits);
+      return this.#acquireMany(arg, permits);
     }
     return park(this.#waiters, arg, this.#take);
   }
@@ -291,8 +291,9 @@ export class Semaphore {
   }
 
   /**
-   * A weighted wait for `permits` (more than 1), its `permits` read; `arg` is a timeout or options, read
-   * here as park() reads it (no closure made: the weight travels in the waiter).
+   * A wait for `permits`, read already; `arg` is a timeout or options, read here as park() reads it (no
+   * closure made: the weight travels in the waiter). A wait with neither timeout nor signal for one
+   * permit queues a bare resolve function, as `acquire()` does.
    */
   #acquireMany(arg: unknown, permits: number): Promise<boolean> {
     let timeout: number;
@@ -309,6 +310,7 @@ export class Semaphore {
       return TRUE;
     }
     if (timeout <= 0) return FALSE;
+    if (permits === 1 && timeout === Infinity && signal === undefined) return queue.wait();
     const promise = new Promise<boolean>(capture);
     const reject = signal === undefined ? undefined : lastReject;
     enqueue(queue, new PermitWaiter(this.#serve, permits, queue, lastResolve, reject, signal), timeout, signal);
