@@ -15,44 +15,12 @@
 import type { WaitOptions } from './core/arguments.js';
 import { inspectable } from './core/inspect.js';
 import { type MakeWaiter, park } from './core/park.js';
-import {
-  type Resolve,
-  TRUE,
-  Waiter,
-  WaiterQueue,
-  capture,
-  grant,
-  lastResolve,
-  peekOne,
-  takeOne,
-} from './core/queue.js';
+import { ServingWaiter } from './core/serving.js';
+import { TRUE, WaiterQueue, capture, grant, lastResolve, peekOne, takeOne } from './core/queue.js';
 import { type Guard, guarded } from './guard.js';
 
 /** A writer in the line: when it gives up, the readers behind it may go in. */
-class WriteWaiter extends Waiter {
-  declare readonly serve: () => void;
-
-  constructor(
-    serve: () => void,
-    queue: WaiterQueue,
-    resolve: Resolve,
-    reject: ((reason: unknown) => void) | undefined,
-    signal: AbortSignal | undefined,
-  ) {
-    super(queue, resolve, reject, signal);
-    this.serve = serve;
-  }
-
-  override expire(): void {
-    super.expire();
-    this.serve();
-  }
-
-  override abort(reason: unknown): void {
-    super.abort(reason);
-    this.serve();
-  }
-}
+class WriteWaiter extends ServingWaiter {}
 
 /**
  * A reader-writer lock for async code on one thread: many tasks may read at once, a writer has the lock

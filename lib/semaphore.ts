@@ -18,11 +18,11 @@ import { type WaitOptions, checkFunction, describe, readCount, readWaitArg } fro
 import { inspectable } from './core/inspect.js';
 import { keepIdle } from './core/shape.js';
 import { enqueue, park } from './core/park.js';
+import { ServingWaiter } from './core/serving.js';
 import {
   FALSE,
   type Resolve,
   TRUE,
-  Waiter,
   WaiterQueue,
   capture,
   grant,
@@ -34,9 +34,8 @@ import {
 import { type Guard, guarded, heldGuard, runGuarded } from './guard.js';
 
 /** A waiter for more than one permit: it knows how many, and lets the line move on when it gives up. */
-class PermitWaiter extends Waiter {
+class PermitWaiter extends ServingWaiter {
   declare readonly permits: number;
-  declare readonly serve: () => void;
 
   constructor(
     serve: () => void,
@@ -46,19 +45,8 @@ class PermitWaiter extends Waiter {
     reject: ((reason: unknown) => void) | undefined,
     signal: AbortSignal | undefined,
   ) {
-    super(queue, resolve, reject, signal);
-    this.serve = serve;
+    super(serve, queue, resolve, reject, signal);
     this.permits = permits;
-  }
-
-  override expire(): void {
-    super.expire();
-    this.serve();
-  }
-
-  override abort(reason: unknown): void {
-    super.abort(reason);
-    this.serve();
   }
 }
 

@@ -49,7 +49,8 @@
 import { type WaitOptions, checkFunction, describe, readCount, readWaitArg } from '../core/arguments.js';
 import { monotonic } from '../core/clock.js';
 import { inspectable } from '../core/inspect.js';
-import { Waiter, WaiterQueue } from '../core/queue.js';
+import { WaiterQueue } from '../core/queue.js';
+import { ServingWaiter } from '../core/serving.js';
 import { TimeoutError } from '../errors.js';
 import { type Adapter, adapt, isReply } from './client.js';
 import { type Channel, type Topic, channelOf } from './channel.js';
@@ -64,7 +65,7 @@ const PID = /*#__PURE__*/ (() => Math.random().toString(36).slice(2, 10).padEnd(
 /** Numbers the hubs of this process: a hub knows its own ids by their prefix. */
 let hubCount = 0;
 
-class PermitWaiter extends Waiter {
+class PermitWaiter extends ServingWaiter {
   declare readonly hub: PermitHub;
   declare readonly id: string;
   declare readonly lease: number;
@@ -83,20 +84,11 @@ class PermitWaiter extends Waiter {
     reject: (reason: unknown) => void,
     signal: AbortSignal | undefined,
   ) {
-    super(hub.queue, resolve, reject, signal);
+    const id = `${hub.prefix}${++hub.ids}:${lease}`;
+    super(() => hub.gone(id), hub.queue, resolve, reject, signal);
     this.hub = hub;
     this.lease = lease;
-    this.id = `${hub.prefix}${++hub.ids}:${lease}`;
-  }
-
-  override expire(): void {
-    super.expire();
-    this.hub.gone(this.id);
-  }
-
-  override abort(reason: unknown): void {
-    super.abort(reason);
-    this.hub.gone(this.id);
+    this.id = id;
   }
 }
 
