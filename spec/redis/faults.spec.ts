@@ -118,6 +118,34 @@ for (const kind of MAIN_KINDS) {
       await guard.release();
     });
 
+    for (const { type, create } of types) {
+      it(`${type}: a waiter stopped past its lease as its grant arrives: the next in line gets it, and on SIGCONT the stopped one is served later, never with the grant it slept through`, async () => {
+        const lease = 1000;
+        const n = name('stopped-waiter');
+        const client = await connect();
+        const first = await create(client, n, lease).acquire();
+        const sleeper = await member();
+        const asked = sleeper.send({ op: 'acquire', type, name: n, permits: 1, lease });
+        await subscribed(server);
+        const behind = create(client, n, lease).acquire();
+        sleeper.kill('SIGSTOP');
+        await first.release(); // the grant goes to the stopped process, first in line
+        const released = performance.now();
+        const guard = await behind;
+        expect(since(released), 'the next in line got it').to.be.below(lease + 1000);
+        expect(guard.token).to.be.above(first.token);
+        sleeper.kill('SIGCONT');
+        // Held across the stopped process's wake-up: whatever it does now, it is not handed a lease.
+        await new Promise((r) => setTimeout(r, lease));
+        expect(guard.signal.aborted).to.equal(false);
+        await guard.release();
+        const late = await sleeper.answer(asked);
+        expect(late.acquired).to.equal(true);
+        expect(late.token, 'a token after the guard it waited behind').to.be.above(guard.token);
+        await sleeper.request({ op: 'release', guard: asked });
+      });
+    }
+
     it('the subscription connections killed (CLIENT KILL TYPE pubsub) with a set() and a release in the gap: the waiters are served within 2 s', async () => {
       const n = name('pubsub');
       const other = await member();
