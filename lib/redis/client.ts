@@ -104,39 +104,22 @@ function nodeRedis(c: Client): Adapter {
         if (noScript(error)) return c.eval(s.lua, { keys, arguments: args }) as Promise<unknown>;
         throw error;
       }),
-    async subscriber(events) {
-      const dup = c.duplicate() as Client;
-      let open = true;
-      const lost = () => {
-        if (!open) return;
-        open = false;
-        stop();
-        dup.destroy?.();
-        events.lost();
-      };
-      dup.on('error', noop); // a client without an 'error' listener throws; loss is told by the events below
-      const stop = listen(dup, ['error', 'end', 'reconnecting', 'node-error', 'node-reconnecting', 'disconnect'], lost);
-      const listener = (message: string, channel: string) => {
-        if (open) events.message(channel, message);
-      };
-      try {
-        await dup.connect();
-      } catch (error) {
-        lost();
-        throw error;
-      }
-      if (!open) throw new Error('the subscriber connection was lost as it opened');
-      return {
-        subscribe: (channels) => dup.subscribe(channels, listener) as Promise<unknown>,
-        unsubscribe: (channels) => dup.unsubscribe(channels, listener) as Promise<unknown>,
-        close() {
-          if (!open) return;
-          open = false;
-          stop();
-          (dup.destroy ?? dup.disconnect)?.call(dup);
+    subscriber: (events) =>
+      connectOwn(
+        c.duplicate() as Client,
+        ['error', 'end', 'reconnecting', 'node-error', 'node-reconnecting', 'disconnect'],
+        (dup) => (dup.destroy ?? dup.disconnect)?.call(dup),
+        events,
+        (dup, open) => {
+          const listener = (message: string, channel: string) => {
+            if (open()) events.message(channel, message);
+          };
+          return {
+            subscribe: (channels) => dup.subscribe(channels, listener) as Promise<unknown>,
+            unsubscribe: (channels) => dup.unsubscribe(channels, listener) as Promise<unknown>,
+          };
         },
-      };
-    },
+      ),
     closed: () => c.isOpen === false,
     onClose: (fn) => c.once('end', fn),
   };
@@ -149,7 +132,7 @@ function ioredis(c: Client): Adapter {
         if (noScript(error)) return c.eval(s.lua, keys.length, ...keys, ...args) as Promise<unknown>;
         throw error;
       }),
-    async subscriber(events) {
+    subscriber(events) {
       // Our own connection: no reconnecting, resubscribing or queueing behind the library's back; a lost
       // one is replaced (channel.ts), which then checks what it may have missed.
       const own = { lazyConnect: true, autoResubscribe: false, enableOfflineQueue: false };
@@ -158,38 +141,65 @@ function ioredis(c: Client): Adapter {
           ? c.duplicate(undefined, { ...own, clusterRetryStrategy: () => null })
           : c.duplicate({ ...own, retryStrategy: () => null, reconnectOnError: null })
       ) as Client;
-      let open = true;
-      const lost = () => {
-        if (!open) return;
-        open = false;
-        stop();
-        dup.disconnect();
-        events.lost();
-      };
-      dup.on('error', noop);
-      const stop = listen(dup, ['close', 'end', 'reconnecting', '-node'], lost);
-      dup.on('message', (channel: string, message: string) => {
-        if (open) events.message(channel, message);
-      });
-      try {
-        await dup.connect();
-      } catch (error) {
-        lost();
-        throw error;
-      }
-      if (!open) throw new Error('the subscriber connection was lost as it opened');
-      return {
-        subscribe: (channels) => dup.subscribe(...channels) as Promise<unknown>,
-        unsubscribe: (channels) => dup.unsubscribe(...channels) as Promise<unknown>,
-        close() {
-          if (!open) return;
-          open = false;
-          stop();
-          dup.disconnect();
+      return connectOwn(
+        dup,
+        ['close', 'end', 'reconnecting', '-node'],
+        (d) => d.disconnect(),
+        events,
+        (d, open) => {
+          d.on('message', (channel: string, message: string) => {
+            if (open()) events.message(channel, message);
+          });
+          return {
+            subscribe: (channels) => d.subscribe(...channels) as Promise<unknown>,
+            unsubscribe: (channels) => d.unsubscribe(...channels) as Promise<unknown>,
+          };
         },
-      };
+      );
     },
     closed: () => c.status === 'end',
     onClose: (fn) => c.once('end', fn),
+  };
+}
+
+/**
+ * Connects `dup`, a duplicate of the user's client, as the library's subscriber. Any of the `losses`
+ * events, a failed connect, or a loss as it opens, ends it (`end`) and tells `events.lost()`, once;
+ * `wire` hooks messages up (they reach `events` only while `open()`) and says how to (un)subscribe.
+ */
+async function connectOwn(
+  dup: Client,
+  losses: string[],
+  end: (dup: Client) => void,
+  events: SubscriberEvents,
+  wire: (dup: Client, open: () => boolean) => Pick<Subscriber, 'subscribe' | 'unsubscribe'>,
+): Promise<Subscriber> {
+  let open = true;
+  const lost = () => {
+    if (!open) return;
+    open = false;
+    stop();
+    end(dup);
+    events.lost();
+  };
+  dup.on('error', noop); // a client without an 'error' listener throws; loss is told by the events below
+  const stop = listen(dup, losses, lost);
+  const { subscribe, unsubscribe } = wire(dup, () => open);
+  try {
+    await dup.connect();
+  } catch (error) {
+    lost();
+    throw error;
+  }
+  if (!open) throw new Error('the subscriber connection was lost as it opened');
+  return {
+    subscribe,
+    unsubscribe,
+    close() {
+      if (!open) return;
+      open = false;
+      stop();
+      end(dup);
+    },
   };
 }
