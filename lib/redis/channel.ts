@@ -2,8 +2,10 @@
  * One subscription connection per client, shared by every waiter of the process.
  *
  * A primitive with local waiters holds a topic (its channel) here, from the first answer that says it
- * must wait until its last waiter has left; the connection exists only while some topic is held, and
- * closes with the last one, or at once when the user closes the client.
+ * must wait until its last waiter has left. The connection exists while some topic is held, and stays
+ * open (subscribed to nothing) while some primitive keeps it: one that holds a lease, or waits again, so
+ * that a lock taken in turns does not connect anew for each turn. It closes once nothing holds or keeps
+ * it, or at once when the user closes the client.
  *
  * Nothing published while a connection is down or not yet subscribed can reach it: Redis pub/sub keeps no
  * history. So `hold()` resolves only once the channel is subscribed on a live connection, and the caller
@@ -63,6 +65,8 @@ export class Channel {
   /** Whether a connection was lost since the last one came up: the next makes every topic resync. */
   #lost = false;
   #closed = false;
+  /** How many primitives keep the connection open while they hold no topic (see keep()). */
+  #keeps = 0;
 
   constructor(adapter: Adapter) {
     this.#adapter = adapter;
@@ -98,8 +102,20 @@ export class Channel {
   /** Lets go of channel `name`. */
   release(name: string): void {
     if (!this.#held.delete(name)) return;
-    if (this.#held.size === 0) this.#drop();
+    if (this.#held.size === 0 && this.#keeps === 0) this.#drop();
     else this.#conn?.unsubscribe([name]).catch(() => {});
+  }
+
+  /**
+   * Keeps the connection, if one is open, until {@link Channel.unkeep}: it is not closed when the last
+   * topic is let go (nor opened for this).
+   */
+  keep(): void {
+    this.#keeps++;
+  }
+
+  unkeep(): void {
+    if (--this.#keeps === 0 && this.#held.size === 0) this.#drop();
   }
 
   #open(): void {

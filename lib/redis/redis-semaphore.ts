@@ -29,7 +29,9 @@
  * ## Why no grant is missed
  * A waiter's first SYNC goes out at once (a free permit: granted in one round trip). When its reply says
  * it must wait, its process holds the channel (channel.ts) and, once subscribed, sends a SYNC for every
- * id it has waiting: a grant published before the subscription took effect shows there as a token.
+ * id it has waiting: a grant published before the subscription took effect shows there as a token. The
+ * channel is let go once nothing waits; its connection stays open while a lease of the hub is held or
+ * being given back, so a holder that waits again at once subscribes on it instead of connecting anew.
  * After a lost subscription connection is replaced, the same (resync). A grant that still escapes (a
  * message lost some other way) is seen by the next upkeep SYNC: a waiting id that holds a permit gets its
  * token back.
@@ -123,6 +125,13 @@ class PermitHub implements Topic, LeaseOwner, Hub {
   #upkeepAt = Infinity;
   /** Whether it holds its channel (from its first waiter that is not a try until the queue empties). */
   #holding = false;
+  /**
+   * Whether it keeps the channel's connection: from a grant until nothing is held, waits, or is being
+   * given back (a holder is likely to wait again at once: a lock taken in turns).
+   */
+  #keeping = false;
+  /** Leases being given back: their release() has not had its answer yet. */
+  #returning = 0;
   /** How long (ms) Redis takes this process for alive after a SYNC: the longest lease asked for here. */
   #live = 1;
 
@@ -136,20 +145,28 @@ class PermitHub implements Topic, LeaseOwner, Hub {
 
   /**
    * Lets go of the channel once nothing waits, after the continuations of this tick have run (a task that
-   * waits again at once keeps it); and of the hub itself once nothing is held either.
+   * waits again at once keeps it); and of its connection and the hub itself once nothing is held either.
    */
   #letGo(): void {
     afterTick(() => {
       if (this.queue.size > 0) return;
       if (this.#holding) this.#channel.release(this.#key);
       this.#holding = false;
+      if (this.#held.size > 0 || this.#returning > 0) return;
+      if (this.#keeping) this.#channel.unkeep();
+      this.#keeping = false;
       hubs.sweep(this.#adapter, this.#key, this);
     });
   }
 
   idle(): boolean {
     return (
-      this.#waiting.size === 0 && this.#held.size === 0 && !this.#holding && this.#drops.size === 0 && !this.#flushing
+      this.#waiting.size === 0 &&
+      this.#held.size === 0 &&
+      !this.#holding &&
+      !this.#keeping &&
+      this.#drops.size === 0 &&
+      !this.#flushing
     );
   }
 
@@ -174,8 +191,10 @@ class PermitHub implements Topic, LeaseOwner, Hub {
 
   giveBack(id: string): Promise<boolean> {
     this.#held.delete(id);
+    this.#returning++;
     return new Promise<boolean>((resolve, reject) => {
       this.#drop(id, (had) => {
+        this.#returning--;
         this.#letGo();
         if (typeof had === 'boolean') resolve(had);
         else reject(had);
@@ -291,6 +310,10 @@ class PermitHub implements Topic, LeaseOwner, Hub {
     this.#waiting.delete(w.id);
     const guard = new Lease(this, w.id, token, w.lease, end);
     this.#held.set(w.id, guard);
+    if (!this.#keeping) {
+      this.#keeping = true;
+      this.#channel.keep();
+    }
     w.guard = guard;
     release(w);
     this.#schedule(Math.max(0, end - monotonic() - (w.lease * 2) / 3));

@@ -11,7 +11,8 @@ import { LeaseLostError, type RedisGuard, type RedisLock, type RedisSemaphore } 
 import { badWaitArguments } from '../event-suite.js';
 import { abortListeners, recorder, track } from '../helpers.js';
 import { type AnyClient, type ClientKind, closeClient } from './clients.js';
-import { endedOnTime, noSubscriptions, since, subscribed, timerBaseline, useRedis } from './context.js';
+import { SETTLE, endedOnTime, noSubscriptions, since, subscribed, timerBaseline, useRedis } from './context.js';
+import { eventually } from './server.js';
 
 export interface LockFactory {
   /** How the suite names it: `RedisLock`, `RedisSemaphore(1)`. */
@@ -55,6 +56,35 @@ export function redisLockSuite(kind: ClientKind, factory: LockFactory): void {
         expect(again).to.not.equal(undefined);
         await again!.release();
         await timers.check();
+        await noSubscriptions(redis.server);
+      });
+
+      it('two clients taking the lock in turns, each again as soon as it released, open one subscriber connection each, and none is left once both are done', async () => {
+        const name = redis.name();
+        const clients = [await redis.connect(), await redis.connect()];
+        const info = async (field: string) =>
+          Number(new RegExp(`${field}:(\\d+)`).exec(await redis.server.cli('INFO', 'everything'))![1]);
+        const connectedBefore = await info('connected_clients');
+        const openedBefore = await info('total_connections_received');
+        const granted: number[] = [];
+        await Promise.all(
+          clients.map(async (client) => {
+            const l = create(client, name);
+            for (let turn = 0; turn < 20; turn++) {
+              const guard = await l.acquire();
+              granted.push(guard.token);
+              await guard.release();
+            }
+          }),
+        );
+        expect(granted).to.have.length(40);
+        // Two subscriber connections, and the one that reads the count.
+        expect((await info('total_connections_received')) - openedBefore, 'connections opened').to.be.at.most(3);
+        await eventually(
+          async () => (await info('connected_clients')) === connectedBefore,
+          SETTLE,
+          'no connection of the library left open',
+        );
         await noSubscriptions(redis.server);
       });
 
