@@ -217,32 +217,28 @@ export function arrived<T extends object>(
   if (!isSharedArrayBuffer(buffer)) {
     throw new TypeError(`${caller}: ${label}.buffer must be a SharedArrayBuffer, got ${describe(buffer)}`);
   }
-  if (
-    typeof byteOffset !== 'number' ||
-    !Number.isInteger(byteOffset) ||
-    byteOffset % 4 !== 0 ||
-    byteOffset < 0 ||
-    byteOffset + bytes > buffer.byteLength
-  ) {
+  const length = buffer.byteLength;
+  if (typeof byteOffset !== 'number' || !Number.isInteger(byteOffset) || byteOffset % 4 !== 0 || byteOffset < 0) {
     throw new TypeError(
-      `${caller}: ${label}.byteOffset must be a multiple of 4 leaving room for ${what} (${bytes} bytes) ` +
-        `in ${label}.buffer (${buffer.byteLength} bytes), got ${describe(byteOffset)}`,
+      `${caller}: ${label}.byteOffset must be a non-negative multiple of 4, got ${describe(byteOffset)}`,
     );
   }
-  const words = new Int32Array(buffer, 0, buffer.byteLength >> 2);
-  const at = byteOffset / 4 + bytes / 4 - 1;
-  const word = Atomics.load(words, at);
-  if (kindOf(word) !== kind) {
-    // The kind word is a primitive's last: where it is depends on the kind.
-    const other = KINDS.find((k) => {
-      const end = byteOffset + k.bytes;
-      return end <= buffer.byteLength && kindOf(Atomics.load(words, end / 4 - 1)) === k;
-    });
+  // The kind word is a primitive's last: where it is depends on the kind. This kind's first.
+  const words = new Int32Array(buffer, 0, length >> 2);
+  const found = [kind, ...KINDS].find((k) => {
+    const end = byteOffset + k.bytes;
+    return end <= length && kindOf(Atomics.load(words, end / 4 - 1)) === k;
+  });
+  if (found !== kind) {
     throw new TypeError(
-      other !== undefined
-        ? `${caller}: ${label} is a ${other.name}, not a ${name}`
-        : `${caller}: ${label} is not a ${name}: its memory (byteOffset ${byteOffset} of ${label}.buffer) ` +
-            `holds none (its last word, at byteOffset ${at * 4}, is ${word})`,
+      found !== undefined
+        ? `${caller}: ${label} is a ${found.name}, not a ${name}`
+        : byteOffset + bytes > length
+          ? `${caller}: ${label}.byteOffset ${byteOffset} leaves no room for ${what} (${bytes} bytes) ` +
+            `in ${label}.buffer (${length} bytes)`
+          : `${caller}: ${label} is not a ${name}: its memory (byteOffset ${byteOffset} of ${label}.buffer) ` +
+            `holds none (its last word, at byteOffset ${byteOffset + bytes - 4}, ` +
+            `is ${Atomics.load(words, (byteOffset + bytes) / 4 - 1)})`,
     );
   }
   const live = placed?.get(buffer)?.get(byteOffset);
