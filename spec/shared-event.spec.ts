@@ -27,8 +27,11 @@ function engineWaiters(e: SharedEvent): number {
   return Atomics.notify(new Int32Array(e.buffer, e.byteOffset, 1), 0);
 }
 
-eventSuite('SharedEvent', () => new SharedEvent(), { inspectName: 'SharedEvent', polls: false });
-withoutWaitAsync(() => eventSuite('SharedEvent', () => new SharedEvent(), { inspectName: 'SharedEvent', polls: true }));
+const from = SharedEvent.from;
+eventSuite('SharedEvent', () => new SharedEvent(), { inspectName: 'SharedEvent', polls: false, from });
+withoutWaitAsync(() =>
+  eventSuite('SharedEvent', () => new SharedEvent(), { inspectName: 'SharedEvent', polls: true, from }),
+);
 
 describe('SharedEvent: memory and arguments', () => {
   it('SharedEvent: a new event allocates its own buffer of SharedEvent.BYTES bytes, flag clear', () => {

@@ -19,7 +19,7 @@ import { at, noRaces, on, wordsOf } from './races.js';
 
 lockSuite('SharedCondition', () => {
   const lock = new SharedLock();
-  return { lock: new SharedCondition(lock), waiters: () => waiterCount(lock) };
+  return { lock: new SharedCondition(lock), waiters: () => waiterCount(lock), from: SharedCondition.from };
 });
 
 const realWaitAsync = Atomics.waitAsync;
