@@ -7,10 +7,13 @@
  * The last word of every primitive's memory (so `BYTES` counts it) says which primitive the memory
  * holds:
  *
- *     0                   fresh memory: no primitive yet
- *     TAG | kind          a primitive of that kind (1 SharedEvent, 2 SharedLock, 3 SharedCondition:
- *                         the order of KINDS); TAG carries 'ae' and the layout version
- *     TAG | kind | BUSY   one being set up: its constructor is writing its first state
+ *     0                          fresh memory: no primitive yet
+ *     TAG | kind << 4            a primitive of that kind (1 SharedEvent, 2 SharedLock, 3 SharedCondition:
+ *                                the order of KINDS); TAG carries 'ae' and the layout version
+ *     TAG | kind << 4 | BUSY     one being set up: its constructor is writing its first state
+ *
+ * The low 4 bits are 0, so that a reader of a lock's or a condition's words that takes the kind word for
+ * one more seat (a debugging aid, a test) reads a FREE one.
  *
  * It is written once, by the first constructor to find it 0: a compare-exchange 0 → TAG | kind (or
  * → TAG | kind | BUSY, then the initial state, then → TAG | kind, for a primitive whose first state is
@@ -53,16 +56,17 @@ export const CONDITION: Kind = { name: 'SharedCondition', what: 'a condition', b
 
 /** Every kind, in the order of their numbers in the kind word (1 first). */
 const KINDS = [EVENT, LOCK, CONDITION];
-/** The kind word's fixed bits: 'a' 'e', then the layout version (1), then the kind. */
+/** The kind word's fixed bits: 'a' 'e', then the layout version (1); the kind is in bits 4..6. */
 const TAG = 0x61650100;
 /** Set in the kind word while the constructor that found the memory fresh writes its first state. */
 const BUSY = 0x80;
 
 /** The kind word of `kind`, once set up. */
-const tagOf = (kind: Kind) => TAG | (KINDS.indexOf(kind) + 1);
+const tagOf = (kind: Kind) => TAG | ((KINDS.indexOf(kind) + 1) << 4);
 
 /** The kind a kind word names (set up or BUSY), or undefined when it names none. */
-const kindOf = (word: number) => ((word & ~0xff) === TAG ? KINDS[(word & 0x7f) - 1] : undefined);
+const kindOf = (word: number) =>
+  (word & ~0xff) === TAG && (word & 0xf) === 0 ? KINDS[((word >> 4) & 7) - 1] : undefined;
 
 /** A primitive's place in shared memory: its buffer, its offset, and its words from `index` on. */
 export interface Memory {
