@@ -136,7 +136,7 @@ export function sharedMemory(
   try {
     fresh = claim(kind, words, index + bytes / 4 - 1, byteOffset, init);
   } catch (error) {
-    unplace(owner, buffer, byteOffset);
+    unplace(buffer, byteOffset);
     throw error;
   }
   return { buffer, byteOffset, words, index, fresh };
@@ -291,10 +291,9 @@ function place(owner: object, name: string, bytes: number, buffer: SharedArrayBu
   else entry.ref = new WeakRef(owner); // the same primitive again: the newest object keeps it placed
 }
 
-/** Forgets `owner`'s place, recorded by a constructor that then threw. */
-function unplace(owner: object, buffer: SharedArrayBuffer, byteOffset: number): void {
-  const here = placed!.get(buffer)!;
-  if (here.get(byteOffset)?.ref.deref() === owner) here.delete(byteOffset);
+/** Forgets the place a constructor that then threw recorded. */
+function unplace(buffer: SharedArrayBuffer, byteOffset: number): void {
+  placed!.get(buffer)!.delete(byteOffset);
 }
 
 /** Whether `value` is a real SharedArrayBuffer (the platform's `byteLength` getter checks its receiver). */

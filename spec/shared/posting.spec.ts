@@ -326,6 +326,30 @@ describe('Posting a shared primitive: the kind word in its memory', () => {
     expect(words[0]).to.equal(7); // the first state was written before it went on
     await exited;
   });
+
+  it('sharedMemory(): a thread that may not block spins until the memory another thread sets up is ready', async () => {
+    const buffer = new SharedArrayBuffer(EVENT.bytes);
+    sharedMemory(EVENT, buffer, 0, {});
+    const words = new Int32Array(buffer);
+    const mark = words[1]!;
+    words[1] = mark | 0x80; // as while this thread's init runs
+    const { Worker } = await import('node:worker_threads');
+    const worker = new Worker(new URL('../workers/boot.mjs', import.meta.url), {
+      workerData: { entry: '../fixtures/busy-kind-word.ts', buffer },
+    });
+    const replies: unknown[] = [];
+    let next: () => void = () => {};
+    worker.on('message', (m) => (replies.push(m), next()));
+    const reply = () => new Promise<void>((r) => (next = r)).then(() => replies.shift());
+    const spinning = reply();
+    expect(await within(spinning, 10_000, 'the worker')).to.equal('spinning');
+    const done = reply();
+    await new Promise((r) => setTimeout(r, 30));
+    words[0] = 7;
+    Atomics.store(words, 1, mark);
+    expect(await within(done, 10_000, 'the worker done')).to.deep.equal({ fresh: false, first: 7 });
+    await worker.terminate();
+  });
 });
 
 describe('Posting a shared primitive to a worker', () => {
