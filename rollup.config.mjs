@@ -1,6 +1,5 @@
 import typescript from '@rollup/plugin-typescript';
 import { parse } from 'acorn';
-import { writeFileSync } from 'node:fs';
 import { dts } from 'rollup-plugin-dts';
 
 // Two entries: the core (no dependencies at all) and `awaitable-event/redis`. What both use (the waiter
@@ -55,14 +54,6 @@ export default [
         chunkFileNames: 'shared.js',
         plugins: [withoutComments],
       },
-      {
-        dir: 'dist',
-        format: 'cjs',
-        exports: 'named',
-        entryFileNames: '[name].cjs',
-        chunkFileNames: 'shared.cjs',
-        plugins: [withoutComments],
-      },
     ],
     plugins: [
       typescript({
@@ -76,22 +67,12 @@ export default [
       }),
     ],
   },
-  // The declarations, with their TSDoc, once: in the `.d.cts` files, which CommonJS users get; the `.d.ts`
-  // files ESM users get re-export them (the same types: the two builds export the same things). Guard
-  // extends Disposable: each brings in the lib that declares it (rollup-plugin-dts drops the source's own
-  // reference), so users need no `lib` setting to compile against them.
+  // The declarations, with their TSDoc. Guard extends Disposable: each brings in the lib that declares it
+  // (rollup-plugin-dts drops the source's own reference), so users need no `lib` setting to compile against them.
   ...Object.entries(input).map(([name, file]) => ({
     input: file,
     external,
-    output: { file: `dist/${name}.d.cts`, format: 'es', banner: DISPOSABLE },
-    plugins: [
-      dts({ tsconfig: './tsconfig.json' }),
-      {
-        name: 'esm-declarations',
-        writeBundle() {
-          writeFileSync(`dist/${name}.d.ts`, `${DISPOSABLE}\nexport * from './${name}.cjs';\n`);
-        },
-      },
-    ],
+    output: { file: `dist/${name}.d.ts`, format: 'es', banner: DISPOSABLE },
+    plugins: [dts({ tsconfig: './tsconfig.json' })],
   })),
 ];

@@ -69,7 +69,7 @@ export class Condition {
 
   /**
    * @param lock - the lock to use; several conditions may share one. Omitted, a new {@link Lock}.
-   * @throws `TypeError` when `lock` is not a `Lock` (of either build, ESM or CommonJS).
+   * @throws `TypeError` when `lock` is not a `Lock` (of any copy of the package).
    *
    * @example
    * ```ts

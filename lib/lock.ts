@@ -11,7 +11,7 @@ import { type Guard, guarded, heldGuard, runGuarded } from './guard.js';
  * or an object with a `queued` getter (true while it waits) and a `grant(true)` method: a waiter's
  * resolve function or a {@link Waiter}, as a queue holds them. What a condition uses to give a notified
  * waiter its lock back with nothing allocated: the condition's queue entry moves into the lock's queue.
- * Registered, so that the ESM and CommonJS builds (and two copies of the package) recognise each other's
+ * Registered, so that two copies of the package (installed side by side) recognise each other's
  * locks; versioned, so that another protocol never matches.
  */
 const ENTER = /*#__PURE__*/ Symbol.for('awaitable-event/Lock.enter@2');

@@ -124,8 +124,8 @@ const ONE = 2;
 
 /**
  * The key of a shared lock's internal `enter(then)`: takes the lock for `then`, at once when it is free,
- * else in turn (what a SharedCondition's waiter uses to get the lock back). Registered, so that the ESM
- * and CommonJS builds recognise each other's locks; versioned, so that another protocol never matches.
+ * else in turn (what a SharedCondition's waiter uses to get the lock back). Registered, so that two copies
+ * of the package recognise each other's locks; versioned, so that another protocol never matches.
  */
 const ENTER = /*#__PURE__*/ Symbol.for('awaitable-event/SharedLock.enter@2');
 

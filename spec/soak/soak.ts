@@ -173,7 +173,7 @@ async function threads() {
       parentPort.postMessage(n);
     })();
   `;
-  const libPath = new URL('../../dist/index.cjs', import.meta.url).pathname;
+  const libPath = new URL('../../dist/index.js', import.meta.url).pathname;
   const workers = [0, 1].map((id) => new Worker(code, { eval: true, workerData: { shared, lib: libPath, id } }));
   while (running) {
     ping.set();

@@ -26,7 +26,7 @@ const seconds = Number(option('--seconds') ?? 60);
 const only = option('--only');
 const gc = (globalThis as { gc?: () => void }).gc;
 if (gc === undefined) throw new Error('run with node --expose-gc (npm run stress does)');
-const lib = new URL('../../dist/index.cjs', import.meta.url).pathname;
+const lib = new URL('../../dist/index.js', import.meta.url).pathname;
 
 let failed = false;
 const check = (ok: boolean, what: string) => {
