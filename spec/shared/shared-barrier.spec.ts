@@ -1,17 +1,20 @@
 import { expect } from 'chai';
+import * as sinon from 'sinon';
 import { Worker } from 'node:worker_threads';
 import { inspect } from 'node:util';
 import { BrokenBarrierError, SharedBarrier, SharedLock } from '../../lib/index.js';
 import { barrierSuite } from '../barrier-suite.js';
-import { track } from '../helpers.js';
+import { flush, track } from '../helpers.js';
 import { until, within } from '../workers/agents.js';
 import { type BarrierAgent, startBarrierAgent } from '../workers/barrier-agents.js';
 import { LOG, barrierBytes, barrierData } from '../workers/barrier-layout.js';
+import { at, noRaces, on, wordsOf } from './races.js';
 
 // On one thread, a SharedBarrier keeps every promise of the one-thread Barrier.
 barrierSuite('SharedBarrier', (parties) => new SharedBarrier(parties));
 
 const realWaitAsync = Atomics.waitAsync;
+const realWait = Atomics.wait.bind(Atomics);
 
 /** Engine waiters pending on the words of a barrier, counted by waking them (they re-arm by themselves). */
 function engineWaiters(b: SharedBarrier): number {
@@ -303,5 +306,199 @@ describe('SharedBarrier: Node worker lifetime', () => {
     expect(await barrier.wait()).to.equal(1);
     expect(await within(exited, 10_000, 'the worker exiting')).to.equal(0);
     expect(said).to.deep.equal(['passed with index 0']);
+  });
+});
+
+describe('SharedBarrier: races, another thread stepping in between two steps of this one', () => {
+  // Barrier objects over one buffer are threads; word 0 holds the parties, word 1 the state (COUNT in
+  // bits 0..15, how the last round ended in 16..18, the round in 19..31), words 2 to 33 the seats
+  // (state bits 0..2: WAITING 2, TOLD 4, DEAD 5; how 3..5; round 6..18).
+  const STATE = 1;
+  const SEAT = 2;
+  const PASSED = 0;
+  const RESET = 4;
+  /** The state word once `round` ended so, as the thread ending it writes it. */
+  const ended = (round: number, how: number) => (((round + 1) & 0x1fff) << 19) | (how << 16);
+  const told = (round: number, how: number) => (round << 6) | (how << 3) | 4;
+  afterEach(noRaces);
+
+  const threads = (parties: number, n: number) => {
+    const a = new SharedBarrier(parties);
+    return [a, ...Array.from({ length: n - 1 }, () => new SharedBarrier(parties, a.buffer))];
+  };
+  /** Nothing left behind: no seat taken, no engine waiter. */
+  const expectClean = (b: SharedBarrier) => {
+    expect(seats(b)).to.deep.equal(new Array(32).fill(0));
+    expect(engineWaiters(b)).to.equal(0);
+  };
+
+  it('SharedBarrier.wait() on a thread whose earlier round ended, not told yet, learns how from the state word and waits in the new round', async () => {
+    const [a, b, c] = threads(3, 3);
+    const w = wordsOf(a);
+    const first = track(a!.wait());
+    let second: ReturnType<typeof track<number>> | undefined;
+    // b resets: it has ended the round and is about to tell a's seat when a waits again.
+    const stepped = at(
+      'compareExchange',
+      (array, index, _expected, replacement) => on(a!, array, index, SEAT) && (replacement! & 7) === 4,
+      (real) => {
+        second = track(a!.wait());
+        return real();
+      },
+    );
+    b!.reset();
+    expect(stepped.fired).to.equal(true);
+    await flush();
+    expect((first.reason as Error).message).to.match(/reset\(\) was called/);
+    expect(Atomics.load(w, STATE) & 0xffff).to.equal(1);
+    const rest = [b!.wait(), c!.wait()];
+    expect(await Promise.all(rest)).to.deep.equal([1, 2]);
+    await until(() => second!.state === 'fulfilled', 'the new round');
+    expect(second!.value).to.equal(0);
+    expectClean(a!);
+  });
+
+  it('SharedBarrier.wait() whose round ends as it gets in line (its seat published, not yet counted in) takes its seat back and waits in the next round', async () => {
+    const [a, b] = threads(2, 2);
+    const w = wordsOf(a);
+    // Another thread ends the round between a's publishing its seat and a's counting itself in, and has
+    // not told a's seat: a was not in that round.
+    at(
+      'compareExchange',
+      (array, index, expected, replacement) => on(a!, array, index, STATE) && replacement === expected! + 1,
+      (real) => {
+        Atomics.store(w, STATE, ended(0, RESET));
+        return real();
+      },
+    );
+    const p = track(a!.wait());
+    await flush();
+    expect(p.state).to.equal('pending');
+    expect(Atomics.load(w, STATE)).to.equal(ended(0, RESET) + 1);
+    expect(await b!.wait()).to.equal(1);
+    await until(() => p.state === 'fulfilled', 'a released');
+    expect(p.value).to.equal(0);
+    expectClean(a!);
+  });
+
+  it('SharedBarrier: a waiting thread taken for gone as it re-arms (a stray wake-up) still gets its index, and the barrier breaks', async () => {
+    const [a, b] = threads(2, 2);
+    const w = wordsOf(a);
+    const p = track(a!.wait());
+    await flush();
+    // A stray notify wakes a; just before a registers its engine waiter again, b arrives last: its
+    // notify wakes nobody on a's seat, which it takes for gone.
+    const raced = at(
+      'waitAsync',
+      (array, index) => on(a!, array, index, SEAT),
+      (real) => {
+        void b!.wait();
+        expect(Atomics.load(w, SEAT) & 7).to.equal(5); // DEAD
+        return real();
+      },
+    );
+    Atomics.notify(w, SEAT);
+    await until(() => p.state === 'fulfilled', 'a released');
+    expect(raced.fired).to.equal(true);
+    expect(p.value).to.equal(0);
+    expect(a!.broken).to.equal(true);
+    await brokenWith(a!.wait(), /the barrier is broken \(a waiting thread was terminated\)/);
+    a!.reset();
+    expectClean(a!);
+  });
+
+  it('SharedBarrier: a waiting thread taken for gone whose seat another thread took since rejects as broken', async () => {
+    const [a, b, c] = threads(2, 3);
+    const w = wordsOf(a);
+    const p = track(a!.wait());
+    await flush();
+    let cWait: Promise<number> | undefined;
+    at(
+      'waitAsync',
+      (array, index) => on(a!, array, index, SEAT),
+      (real) => {
+        void b!.wait(); // takes a for gone, and breaks the barrier
+        c!.reset();
+        cWait = c!.wait(); // sits on a's dead seat
+        expect(Atomics.load(w, SEAT) & 7).to.equal(2);
+        return real();
+      },
+    );
+    Atomics.notify(w, SEAT);
+    await until(() => p.state === 'rejected', 'a rejected');
+    expect((p.reason as Error).message).to.match(/a waiting thread was terminated/);
+    b!.abort();
+    await brokenWith(cWait!, /abort\(\) was called/);
+    b!.reset();
+    expectClean(a!);
+  });
+
+  it('SharedBarrier.waitSync() whose timeout runs out just after its round ended elsewhere waits for the news, and returns its index', () => {
+    const [a] = threads(2, 1);
+    const w = wordsOf(a);
+    let calls = 0;
+    const stub = sinon.stub(Atomics, 'wait').callsFake(((
+      array: Int32Array,
+      index: number,
+      value: number,
+      ms?: number,
+    ) => {
+      if (!on(a!, array, index, SEAT)) return realWait(array, index, value, ms);
+      calls++;
+      if (ms !== undefined) {
+        realWait(array, index, value, ms); // the timeout runs out...
+        Atomics.store(w, STATE, ended(0, PASSED)); // ...as another thread completes the round
+        return 'timed-out';
+      }
+      Atomics.store(w, SEAT, told(0, PASSED)); // that thread's news reaches this seat
+      return 'ok';
+    }) as never);
+    try {
+      expect(a!.waitSync(2)).to.equal(0);
+    } finally {
+      stub.restore();
+    }
+    expect(calls).to.be.at.least(2);
+    expectClean(a!);
+  });
+
+  it('SharedBarrier.wait(0) that loses the state word to another arrival turns out last, and completes the round', async () => {
+    const [a, b] = threads(2, 2);
+    let other: Promise<number> | undefined;
+    at(
+      'compareExchange',
+      (array, index, _expected, replacement) => on(a!, array, index, STATE) && ((replacement! >>> 16) & 7) === 1,
+      (real) => {
+        other = b!.wait();
+        return real();
+      },
+    );
+    expect(await a!.wait(0)).to.equal(1);
+    expect(await other).to.equal(0);
+    expect(a!.broken).to.equal(false);
+    expectClean(a!);
+  });
+
+  it('SharedBarrier: a 33rd thread that finds no seat as the round is reset waits in the next round, in a seat freed by the reset', async () => {
+    const [first, ...rest] = threads(40, 33);
+    const waits = rest.slice(0, 31).map((o) => track(o.wait()));
+    const firstWait = track(first!.wait());
+    await flush();
+    at(
+      'compareExchange',
+      (array, index, _expected, replacement) => on(first!, array, index, STATE) && ((replacement! >>> 16) & 7) === 6,
+      (real) => {
+        first!.reset();
+        return real();
+      },
+    );
+    const last = track(rest[31]!.wait());
+    await until(() => [...waits, firstWait].every((t) => t.state === 'rejected'), 'the 32 waiters');
+    for (const t of [...waits, firstWait]) expect((t.reason as Error).message).to.match(/reset\(\) was called/);
+    expect([last.state, first!.waiting, first!.broken]).to.deep.equal(['pending', 1, false]);
+    first!.abort();
+    await until(() => last.state === 'rejected', 'the 33rd thread');
+    expect((last.reason as Error).message).to.match(/abort\(\) was called/);
+    await until(() => seats(first!).every((v) => v === 0), 'every seat free');
   });
 });
