@@ -4,7 +4,7 @@ import { Worker } from 'node:worker_threads';
 import { inspect } from 'node:util';
 import { BrokenBarrierError, SharedBarrier, SharedLock } from '../../lib/index.js';
 import { barrierSuite } from '../barrier-suite.js';
-import { flush, track } from '../helpers.js';
+import { fakeClock, flush, track, withFakeClock } from '../helpers.js';
 import { until, within } from '../workers/agents.js';
 import { type BarrierAgent, startBarrierAgent } from '../workers/barrier-agents.js';
 import { LOG, barrierBytes, barrierData } from '../workers/barrier-layout.js';
@@ -379,6 +379,72 @@ describe('SharedBarrier: races, another thread stepping in between two steps of 
     await until(() => p.state === 'fulfilled', 'a released');
     expect(p.value).to.equal(0);
     expectClean(a!);
+  });
+
+  it('SharedBarrier.wait() on a thread whose earlier round ended, told just as it looks at the state word, takes the news from its seat', async () => {
+    const [a, b] = threads(2, 2);
+    const w = wordsOf(a);
+    const first = track(a!.wait());
+    Atomics.store(w, STATE, ended(0, PASSED)); // another thread completed the round, and is telling
+    at(
+      'compareExchange',
+      (array, index, _expected, replacement) => on(a!, array, index, SEAT) && replacement === 1,
+      (real) => {
+        Atomics.store(w, SEAT, told(0, PASSED)); // its news reaches a's seat
+        return real();
+      },
+    );
+    const second = track(a!.wait());
+    await flush();
+    expect(first.value).to.equal(0);
+    expect(await b!.wait()).to.equal(1);
+    await until(() => second.state === 'fulfilled', 'the new round');
+    expect(second.value).to.equal(0);
+    expectClean(a!);
+  });
+
+  it('SharedBarrier.wait() whose round ends and is told as it gets in line waits in the next round', async () => {
+    const [a, b] = threads(2, 2);
+    const w = wordsOf(a);
+    at(
+      'compareExchange',
+      (array, index, expected, replacement) => on(a!, array, index, STATE) && replacement === expected! + 1,
+      (real) => {
+        Atomics.store(w, STATE, ended(0, RESET));
+        Atomics.store(w, SEAT, told(0, RESET));
+        return real();
+      },
+    );
+    const p = track(a!.wait());
+    await flush();
+    expect(p.state).to.equal('pending');
+    expect(await b!.wait()).to.equal(1);
+    await until(() => p.state === 'fulfilled', 'a released');
+    expect(p.value).to.equal(0);
+    expectClean(a!);
+  });
+
+  describe('with a fake clock', () => {
+    let clock: ReturnType<typeof fakeClock>;
+    withFakeClock((c) => (clock = c));
+
+    it('SharedBarrier.wait(ms) whose round passed elsewhere, two rounds ago and not told yet, waits past its deadline for the news and gets its index', async () => {
+      const [a] = threads(2, 1);
+      const w = wordsOf(a);
+      const p = track(a!.wait(50));
+      Atomics.store(w, STATE, ended(1, PASSED)); // rounds 0 and 1 passed; a's seat not told yet
+      clock.tick(60);
+      await flush();
+      expect(p.state).to.equal('pending');
+      expect(clock.countTimers()).to.equal(0);
+      Atomics.store(w, SEAT, told(0, PASSED));
+      Atomics.notify(w, SEAT);
+      // The engine's wake-up is a task of its own, which the fake clock does not run: let real time pass.
+      const idle = new Int32Array(new SharedArrayBuffer(4));
+      for (let i = 0; i < 200 && p.state === 'pending'; i++) await Atomics.waitAsync(idle, 0, 0, 5).value;
+      expect(p.value).to.equal(0);
+      expectClean(a!);
+    });
   });
 
   it('SharedBarrier: a waiting thread taken for gone as it re-arms (a stray wake-up) still gets its index, and the barrier breaks', async () => {
