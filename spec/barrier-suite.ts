@@ -9,7 +9,7 @@ import type * as sinon from 'sinon';
 import { inspect } from 'node:util';
 import { BrokenBarrierError, type WaitOptions } from '../lib/index.js';
 import { badWaitArguments } from './event-suite.js';
-import { abortListeners, flush, track, type Tracked, withFakeClock } from './helpers.js';
+import { abortListeners, flush, settle, track, type Tracked, withFakeClock } from './helpers.js';
 
 /** What the suite calls on a barrier. */
 export interface BarrierLike {
@@ -29,7 +29,12 @@ const isBroken = (t: Tracked<number>, why?: RegExp) => {
 };
 
 /** Runs the suite against the barriers `create(parties)` makes; `name` is their class's name. */
-export function barrierSuite(name: string, create: (parties: number) => BarrierLike): void {
+export function barrierSuite(
+  name: string,
+  create: (parties: number) => BarrierLike,
+  /** The class's `from(value)`, for a shared barrier: the tests of a barrier rebuilt from its clone run. */
+  from?: (value: unknown) => BarrierLike,
+): void {
   describe(`${name}: the behaviour every barrier promises`, () => {
     let clock!: sinon.SinonFakeTimers;
     withFakeClock((c) => (clock = c));
@@ -245,6 +250,26 @@ export function barrierSuite(name: string, create: (parties: number) => BarrierL
         });
       }
     });
+
+    if (from !== undefined) {
+      describe('posted as it is (from)', () => {
+        it(`${name}.from(barrier) is the barrier itself`, () => {
+          const b = create(2);
+          expect(from(b)).to.equal(b);
+        });
+
+        it(`${name}.from(its structured clone) is the same barrier: a task waiting through one is seen and released through the other`, async () => {
+          const b = create(2);
+          const again = from(structuredClone(b));
+          expect(again.parties).to.equal(2);
+          const first = track(b.wait());
+          expect(again.waiting).to.equal(1);
+          expect(await again.wait()).to.equal(1);
+          await settle(clock, first);
+          expect(first.value).to.equal(0);
+        });
+      });
+    }
 
     describe('reset and abort', () => {
       it(`${name}.reset() rejects the waiting tasks and the barrier is usable at once, indices from 0`, async () => {

@@ -1,11 +1,12 @@
 /*
  * SharedBarrier: one barrier, met by the tasks of every thread that maps its words of shared memory.
  *
- * # The words (SharedBarrier.BYTES = 136)
+ * # The words (SharedBarrier.BYTES = 140)
  *
- *     parties   how many tasks meet each round: written once, by the first object built on fresh (zero)
- *               memory (a compare-exchange from 0), and only read after; an object built over memory
- *               that holds a barrier already checks it has the same parties, and resets nothing
+ *     parties   how many tasks meet each round: written once, by the constructor that finds the memory
+ *               fresh (its kind word 0: see memory.ts), before any other thread may use it, and only
+ *               read after; an object built over memory that holds a barrier already checks it has the
+ *               same parties, and resets nothing
  *     state     bits 0..15: COUNT, the tasks arrived in the current round
  *               bits 16..18: how the last round ended: PASSED, or the reason it broke (a waiter timed
  *               out or was aborted, abort() or reset() was called, a waiting thread was terminated,
@@ -13,6 +14,7 @@
  *               bits 19..31: the round's number, modulo 8192
  *     seat k    (32 words) state bits 0..2 (seats.ts: FREE, RESERVED, WAITING, POLLING, TOLD, DEAD),
  *               how its round ended (bits 3..5, once TOLD), its round's number (bits 6..18)
+ *     kind      says the memory holds a SharedBarrier (memory.ts)
  *
  * A thread (more exactly, one barrier object of a thread) whose tasks wait in a round holds one seat for
  * that round: its local queue of waiters stands behind it, each with its arrival index.
@@ -91,7 +93,7 @@ import { inspectable } from '../core/inspect.js';
 import { enqueue } from '../core/park.js';
 import { type Resolve, TRUE, Waiter, WaiterQueue, capture, lastReject, lastResolve } from '../core/queue.js';
 import { BrokenBarrierError } from '../errors.js';
-import { sharedMemory } from './memory.js';
+import { BARRIER, arrived, sharedMemory } from './memory.js';
 import {
   DEAD,
   FREE,
@@ -388,21 +390,20 @@ class BarrierWaiter extends Waiter {
  * As with `Barrier` (and Python's `threading.Barrier`), a waiter that times out or is aborted breaks
  * the barrier for everyone; so does a waiter whose thread is terminated while it waits (found when its
  * round ends: the barrier breaks then, so that nobody waits for that thread in the next round). Post
- * `buffer` and `byteOffset` to another thread and rebuild the barrier there with
- * `new SharedBarrier(parties, buffer, byteOffset)`: building it over memory that holds it already resets
- * nothing. `wait()` never blocks the thread; `waitSync()` does. At most 32 threads wait at once.
+ * the barrier itself to another thread and rebuild it there with {@link SharedBarrier.from} (or post
+ * `buffer` and `byteOffset` and call `new SharedBarrier(parties, buffer, byteOffset)`): building it over
+ * memory that holds it already resets nothing. `wait()` never blocks the thread; `waitSync()` does. At
+ * most 32 threads wait at once.
  *
  * @example
  * ```ts
  * // main thread
  * import { SharedBarrier } from 'awaitable-event';
  * const barrier = new SharedBarrier(4);
- * for (let i = 0; i < 4; i++) {
- *   new Worker('./worker.js', { workerData: { buffer: barrier.buffer, byteOffset: barrier.byteOffset } });
- * }
+ * for (let i = 0; i < 4; i++) new Worker('./worker.js', { workerData: { barrier } });
  *
  * // worker.js
- * const barrier = new SharedBarrier(4, workerData.buffer, workerData.byteOffset);
+ * const barrier = SharedBarrier.from(workerData.barrier);
  * for (let step = 0; step < 10; step++) {
  *   compute(step);
  *   await barrier.wait(); // nobody starts step + 1 before all four finished step
@@ -420,11 +421,41 @@ export class SharedBarrier {
    * const [a, b] = [0, 1].map((i) => new SharedBarrier(3, buffer, i * SharedBarrier.BYTES));
    * ```
    */
-  static readonly BYTES: number = 136; // 4 * (2 + SEATS): a literal, so bundlers see no side effect
+  static readonly BYTES: number = 140; // 4 * (2 + SEATS + 1): a literal, so bundlers see no side effect
 
   /**
-   * The shared memory holding the barrier: post it (with {@link SharedBarrier.byteOffset}) to other
-   * threads.
+   * The barrier over the memory of `value`: a `SharedBarrier` posted from another thread (what arrives
+   * is its structured clone, a plain object with its `buffer`, `byteOffset` and `parties`), or a
+   * `SharedBarrier` of this thread. Returns this thread's live barrier over that memory when there is
+   * one (`value` itself, for a `SharedBarrier` of this thread), else a new one, with the parties the
+   * memory holds.
+   *
+   * @throws `TypeError` naming what is wrong and showing it when `value` is not an object, has no
+   *   `SharedArrayBuffer` as `buffer` or no valid `byteOffset` in it, or its memory holds no barrier
+   *   (another kind of primitive, or none).
+   *
+   * @example
+   * ```ts
+   * // main thread
+   * const barrier = new SharedBarrier(4);
+   * new Worker('./worker.js', { workerData: { barrier } });
+   *
+   * // worker.js
+   * const barrier = SharedBarrier.from(workerData.barrier);
+   * await barrier.wait();
+   * ```
+   */
+  static from(value: unknown): SharedBarrier {
+    if (value instanceof SharedBarrier) return value;
+    const at = arrived<SharedBarrier>(BARRIER, value);
+    const parties = Atomics.load(new Int32Array(at.buffer, at.byteOffset, 1), 0);
+    return at.live ?? new SharedBarrier(parties, at.buffer, at.byteOffset);
+  }
+
+  /**
+   * The shared memory holding the barrier. A posted barrier carries it (with
+   * {@link SharedBarrier.byteOffset} and {@link SharedBarrier.parties}), as its structured clone keeps
+   * exactly these properties.
    *
    * @example
    * ```ts
@@ -480,9 +511,9 @@ export class SharedBarrier {
   constructor(parties: number, buffer?: SharedArrayBuffer, byteOffset: number = 0) {
     const n = readCount(parties, 'parties', 1);
     if (n > MAX_PARTIES) throw new RangeError(`parties must be at most ${MAX_PARTIES}, got ${n}`);
-    const memory = sharedMemory('SharedBarrier', 'a barrier', SharedBarrier.BYTES, buffer, byteOffset, this);
-    const found = Atomics.compareExchange(memory.words, memory.index, 0, n);
-    if (found !== 0 && found !== n) {
+    const memory = sharedMemory(BARRIER, buffer, byteOffset, this, (words, index) => Atomics.store(words, index, n));
+    const found = Atomics.load(memory.words, memory.index);
+    if (found !== n) {
       throw new RangeError(
         `parties must be ${found}, the parties of the barrier at byteOffset ${memory.byteOffset} of this buffer, got ${n}`,
       );

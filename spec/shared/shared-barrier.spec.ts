@@ -11,7 +11,11 @@ import { LOG, barrierBytes, barrierData } from '../workers/barrier-layout.js';
 import { at, noRaces, on, wordsOf } from './races.js';
 
 // On one thread, a SharedBarrier keeps every promise of the one-thread Barrier.
-barrierSuite('SharedBarrier', (parties) => new SharedBarrier(parties));
+barrierSuite(
+  'SharedBarrier',
+  (parties) => new SharedBarrier(parties),
+  (value) => SharedBarrier.from(value),
+);
 
 const realWaitAsync = Atomics.waitAsync;
 const realWait = Atomics.wait.bind(Atomics);
@@ -78,6 +82,22 @@ describe('SharedBarrier: memory and arguments', () => {
     expect(await b.wait()).to.equal(2);
     await until(() => first.state !== 'pending' && second.state !== 'pending', 'the round');
     expect([first.value, second.value]).to.deep.equal([0, 1]);
+  });
+
+  it('SharedBarrier.from() refuses what is not a barrier, naming it, and other classes refuse a barrier', () => {
+    const lock = new SharedLock();
+    expect(() => SharedBarrier.from(structuredClone(lock))).to.throw(
+      TypeError,
+      /value is a SharedLock, not a SharedBarrier/,
+    );
+    expect(() => SharedBarrier.from({})).to.throw(TypeError, /value\.buffer must be a SharedArrayBuffer, got/);
+    expect(() => SharedBarrier.from(null)).to.throw(
+      TypeError,
+      /value must be a SharedBarrier or what one becomes when posted/,
+    );
+    const b = new SharedBarrier(3);
+    expect(() => SharedLock.from(structuredClone(b))).to.throw(TypeError, /value is a SharedBarrier, not a SharedLock/);
+    expect(Object.keys(structuredClone(b)).sort()).to.deep.equal(['buffer', 'byteOffset', 'parties']);
   });
 
   it('SharedBarrier.waitSync() refuses a bad timeout with the errors of wait()', () => {
@@ -221,6 +241,15 @@ function crossThread(noWaitAsync: boolean): void {
       await until(() => barrier.waiting === 1, 'the worker waiting');
       barrier.abort();
       expect(await within(aborted, 5_000, 'waitSync')).to.match(/abort\(\) was called/);
+    });
+
+    it('SharedBarrier: posted to a worker as it is and rebuilt there with from(), it is the same barrier', async () => {
+      barrier = new SharedBarrier(2, buffer);
+      expect(await agents[0]!.call({ op: 'rebuild', posted: barrier })).to.deep.equal({ parties: 2, again: true });
+      const theirs = agents[0]!.call({ op: 'wait', parties: 2 });
+      await until(() => barrier.waiting === 1, 'the worker waiting');
+      expect(await barrier.wait()).to.equal(1);
+      expect(await theirs).to.equal(0);
     });
 
     it('SharedBarrier: built again in a worker over memory in use, it resets nothing: the worker completes the round', async () => {

@@ -11,7 +11,8 @@ export type Request =
   | { id: number; op: 'rounds'; parties: number; rounds: number; me: number; sync: boolean }
   | { id: number; op: 'wait'; parties: number; timeout?: number; abortAfter?: number }
   | { id: number; op: 'waitSync'; parties: number; timeout?: number }
-  | { id: number; op: 'loop'; parties: number; timeout: number };
+  | { id: number; op: 'loop'; parties: number; timeout: number }
+  | { id: number; op: 'rebuild'; posted: unknown };
 
 const { buffer } = workerData as { buffer: SharedArrayBuffer };
 const data = barrierData(buffer);
@@ -56,6 +57,11 @@ async function handle(req: Request): Promise<unknown> {
       } catch (error) {
         return rejected(error as Error);
       }
+    case 'rebuild': {
+      // The barrier as it was posted, rebuilt with from(): the one later requests use.
+      barrier = SharedBarrier.from(req.posted);
+      return { parties: barrier.parties, again: SharedBarrier.from(req.posted) === barrier };
+    }
     case 'loop': {
       // Meets the others round after round until the barrier breaks.
       let passed = 0;
