@@ -15,9 +15,9 @@
  * The low 4 bits are 0, so that a reader of a lock's or a condition's words that takes the kind word for
  * one more seat (a debugging aid, a test) reads a FREE one.
  *
- * It is written once, by the first constructor to find it 0: a compare-exchange 0 → TAG | kind (or
- * → TAG | kind | BUSY, then the initial state, then → TAG | kind, for a primitive whose first state is
- * not all zeros). So exactly one constructor finds the memory fresh, in any thread, and only that one
+ * It is written once, by the first constructor to find it 0: a compare-exchange 0 → TAG | kind << 4 (or
+ * → TAG | kind << 4 | BUSY, then the first state, then → TAG | kind << 4, for a primitive whose first
+ * state is not all zeros: `init`). So exactly one constructor finds the memory fresh, in any thread, and only that one
  * writes a first state; a constructor that finds BUSY waits the few instructions until it is done; a
  * constructor that finds another kind's word, or a word that is no kind's, refuses the memory
  * (`TypeError`) instead of reading someone else's words as its own. The word is at the end, so the
@@ -36,7 +36,15 @@
  * silently corrupt each other. A place is held while its object lives (weakly: a dropped object holds
  * it until collected). Threads cannot see each other's records: a layout shared across threads is the
  * caller's to keep apart. `from(value)` on a thread that has a live primitive of the kind at the place
- * returns that object.
+ * returns that object. Places are told apart by their `SharedArrayBuffer` object: every message brings
+ * new ones over the same memory (and a primitive received twice rebuilds to two objects, which work
+ * together as two threads' do).
+ *
+ * # A new kind
+ *
+ * Add its Kind to KINDS, at the end (the numbers are written in memory); its constructor calls
+ * `sharedMemory(KIND, buffer, byteOffset, this, init?)`, and `memory.fresh` says whether it set the
+ * memory up; its `from(value)` is {@link arrived}, then the live object or a new one over the place.
  */
 import { describe } from '../core/arguments.js';
 import { mayBlock } from './word.js';
