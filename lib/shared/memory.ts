@@ -8,8 +8,9 @@
  * holds:
  *
  *     0                          fresh memory: no primitive yet
- *     TAG | kind << 4            a primitive of that kind (1 SharedEvent, 2 SharedLock, 3 SharedCondition,
- *                                4 SharedBarrier: the order of KINDS); TAG carries 'ae' and the layout version
+ *     TAG | kind << 4            a primitive of that kind (its Kind's id: 1 SharedEvent, 2 SharedLock,
+ *                                3 SharedCondition, 4 SharedSemaphore, 5 SharedBarrier; at most 7);
+ *                                TAG carries 'ae' and the layout version
  *     TAG | kind << 4 | BUSY     one being set up: its constructor is writing its first state
  *
  * The low 4 bits are 0, so that a reader of a lock's or a condition's words that takes the kind word for
@@ -42,28 +43,30 @@
  *
  * # A new kind
  *
- * Add its Kind to KINDS, at the end (the numbers are written in memory); its constructor calls
+ * Add its Kind, with the id reserved for it above, to KINDS; its constructor calls
  * `sharedMemory(KIND, buffer, byteOffset, this, init?)`, and `memory.fresh` says whether it set the
  * memory up; its `from(value)` is {@link arrived}, then the live object or a new one over the place.
  */
 import { describe } from '../core/arguments.js';
 import { mayBlock } from './word.js';
 
-/** A kind of shared primitive: its class's name, a phrase for messages, and its bytes, kind word included. */
+/** A kind of shared primitive: its number, its class's name, a phrase for messages, its bytes. */
 export interface Kind {
+  /** Its number in the kind word, 1 to 7: written in memory, so never changed. */
+  readonly id: number;
   readonly name: string;
   /** e.g. "an event", in "no room for an event". */
   readonly what: string;
-  /** The class's `BYTES`. */
+  /** The class's `BYTES`, the kind word included. */
   readonly bytes: number;
 }
 
-export const EVENT: Kind = { name: 'SharedEvent', what: 'an event', bytes: 8 };
-export const LOCK: Kind = { name: 'SharedLock', what: 'a lock', bytes: 140 };
-export const CONDITION: Kind = { name: 'SharedCondition', what: 'a condition', bytes: 264 };
-export const BARRIER: Kind = { name: 'SharedBarrier', what: 'a barrier', bytes: 140 };
+export const EVENT: Kind = { id: 1, name: 'SharedEvent', what: 'an event', bytes: 8 };
+export const LOCK: Kind = { id: 2, name: 'SharedLock', what: 'a lock', bytes: 140 };
+export const CONDITION: Kind = { id: 3, name: 'SharedCondition', what: 'a condition', bytes: 264 };
+export const BARRIER: Kind = { id: 5, name: 'SharedBarrier', what: 'a barrier', bytes: 140 };
 
-/** Every kind, in the order of their numbers in the kind word (1 first). */
+/** Every kind. */
 const KINDS = [EVENT, LOCK, CONDITION, BARRIER];
 /** The kind word's fixed bits: 'a' 'e', then the layout version (1); the kind is in bits 4..6. */
 const TAG = 0x61650100;
@@ -71,11 +74,11 @@ const TAG = 0x61650100;
 const BUSY = 0x80;
 
 /** The kind word of `kind`, once set up. */
-const tagOf = (kind: Kind) => TAG | ((KINDS.indexOf(kind) + 1) << 4);
+const tagOf = (kind: Kind) => TAG | (kind.id << 4);
 
 /** The kind a kind word names (set up or BUSY), or undefined when it names none. */
 const kindOf = (word: number) =>
-  (word & ~0xff) === TAG && (word & 0xf) === 0 ? KINDS[((word >> 4) & 7) - 1] : undefined;
+  (word & ~0xff) === TAG && (word & 0xf) === 0 ? KINDS.find((k) => k.id === ((word >> 4) & 7)) : undefined;
 
 /** A primitive's place in shared memory: its buffer, its offset, and its words from `index` on. */
 export interface Memory {

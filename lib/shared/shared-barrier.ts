@@ -64,10 +64,10 @@
  * It is found when its round ends: if that round was completed (PASSED), its other waiters go on with
  * their indexes and the ender then breaks the barrier (the reason: a waiting thread was terminated), so
  * the next round, which the gone thread will never reach, rejects at once instead of waiting for ever.
- * A thread found gone in a round that broke or was reset changes nothing more. In two rare races a live
- * thread is taken for gone (it was between two engine waiters as a late notify meant for a former owner
- * of its seat woke it); its waiters still report how their round ended when they find their seat DEAD,
- * or a BrokenBarrierError if another thread has taken the seat since, and the barrier breaks.
+ * A thread found gone in a round that broke or was reset changes nothing more. In a rare race a live
+ * thread is taken for gone (it was between two engine waiters, a late notify meant for a former owner of
+ * its seat having woken it): its waiters still report how their round ended when they find their seat
+ * DEAD, or a BrokenBarrierError if another thread has taken the seat since, and the barrier breaks.
  * In Node the engine drops a terminated worker's waiters 0.3-2 ms after `terminate()`; a round completed
  * before that counts the worker as there. A worker terminated while it is not at the barrier is not
  * noticed: call abort() on its behalf.
