@@ -426,9 +426,11 @@ export class SharedBarrier {
   /**
    * The barrier over the memory of `value`: a `SharedBarrier` posted from another thread (what arrives
    * is its structured clone, a plain object with its `buffer`, `byteOffset` and `parties`), or a
-   * `SharedBarrier` of this thread. Returns this thread's live barrier over that memory when there is
-   * one (`value` itself, for a `SharedBarrier` of this thread), else a new one, with the parties the
-   * memory holds.
+   * `SharedBarrier` of this thread. Returns `value` itself for a `SharedBarrier` of this thread; for a
+   * clone, this thread's live barrier at that place of the same `SharedArrayBuffer` object when there is
+   * one (the objects of one message share their buffers), else a new one with the parties the memory
+   * holds (a barrier received in two messages rebuilds to two objects over the same memory, which work
+   * together as two threads' do).
    *
    * @throws `TypeError` naming what is wrong and showing it when `value` is not an object, has no
    *   `SharedArrayBuffer` as `buffer` or no valid `byteOffset` in it, or its memory holds no barrier
