@@ -18,6 +18,7 @@ import { FULL, QUICK, redisCases } from './redis/cases.js';
 import { goals, markdown, printCase, printGoals, releaseChart, summary } from './report.js';
 import { semaphoreHandOff } from './semaphores.js';
 import { roundTrips } from './threads.js';
+import { barrierRounds } from './barriers.js';
 import { idleThreads } from './idle.js';
 
 if (process.argv.includes('--render')) {
@@ -81,6 +82,7 @@ add(await queueHandOff(scale(100_000), s));
 add(await readWriteLock(scale(100_000), s));
 add(await uncontended(scale(1_000_000), s));
 for (const c of await roundTrips(quick ? 200 : 20_000)) add(c);
+add(await barrierRounds(quick ? 200 : 20_000));
 add(await idleThreads(quick));
 // Across processes on a redis-server of the bench's own: left out, with a note, where there is none.
 for (const c of await redisCases(quick ? QUICK : FULL)) add(c);

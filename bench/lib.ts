@@ -7,4 +7,4 @@ import type * as Lib from '../lib/index.js';
 
 const lib = (await import(new URL('../dist/index.js', import.meta.url).href)) as typeof Lib;
 
-export const { Condition, Event, Lock, Queue, ReadWriteLock, Semaphore, SharedEvent, SharedLock } = lib;
+export const { Condition, Event, Lock, Queue, ReadWriteLock, Semaphore, SharedBarrier, SharedEvent, SharedLock } = lib;

@@ -9,6 +9,7 @@ export { Lock } from './lock.js';
 export { Queue } from './queue.js';
 export { ReadWriteLock } from './read-write-lock.js';
 export { BoundedSemaphore, Semaphore } from './semaphore.js';
+export { SharedBarrier } from './shared/shared-barrier.js';
 export { SharedCondition } from './shared/shared-condition.js';
 export { SharedEvent } from './shared/shared-event.js';
 export { SharedLock } from './shared/shared-lock.js';

@@ -3,6 +3,7 @@
 // library, and hands back each variant's round times (µs, warm-up rounds dropped).
 import * as lib from '/dist/index.js';
 import { LOCK_AT, pingPongA } from '/ping-pong.js';
+import { BARRIER_ROUND_BYTES, barrierSide } from '/barrier-round.js';
 
 /** A module worker playing `role` of a round trip; `go()` starts it once it is loaded. */
 async function start(role, task) {
@@ -69,6 +70,27 @@ globalThis.bench = async ({ groups, rounds, passes, batch }) => {
         row.missed += missed;
         row.rounds += each;
       }
+    }
+  }
+  return out;
+};
+/**
+ * The barrier rounds (bench/barrier-round.ts), page <-> module worker: each variant `passes` times,
+ * round-robin, `rounds / passes` rounds each time, timed on the page in batches of `batch` rounds, the
+ * first tenth of each run dropped. Returns, per variant, the time per round of each batch in µs.
+ */
+globalThis.barrierBench = async ({ variants, rounds, passes, batch }) => {
+  const out = {};
+  const each = Math.ceil(rounds / passes);
+  for (let pass = 0; pass < passes; pass++) {
+    for (const variant of variants) {
+      const buffer = new SharedArrayBuffer(BARRIER_ROUND_BYTES);
+      const b = await start('b', { variant, buffer, rounds: each, barrier: true });
+      const done = b.go();
+      const times = await barrierSide(variant, buffer, each, true, lib, batch);
+      await done;
+      b.stop();
+      (out[variant] ??= []).push(...times.slice(Math.floor(times.length / 10)).map((ms) => ms * 1000));
     }
   }
   return out;

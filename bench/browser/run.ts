@@ -1,6 +1,6 @@
 /**
- * The browser cases of `npm run bench`: the cross-thread lock hand-off in headless Chromium, where
- * navigator.locks exists, measured with the same round trips as the Node cases (bench/ping-pong.ts,
+ * The browser cases of `npm run bench`: the cross-thread lock hand-off (and a barrier round, with
+ * bench/barrier-round.ts) in headless Chromium, where navigator.locks exists, measured with the same round trips as the Node cases (bench/ping-pong.ts,
  * served as JavaScript) on a cross-origin isolated page (SharedArrayBuffer needs it) and in its module
  * workers, against the built `dist/index.js`. Chromium is Debian's (/usr/bin/chromium, or CHROMIUM_PATH),
  * driven by playwright-core as the browser suite drives it; without it the cases are left out, with a note.
@@ -13,6 +13,7 @@ import { transform } from 'esbuild';
 import type { Case } from '../events.js';
 import { median, percentile } from '../harness.js';
 import type { Variant } from '../ping-pong.js';
+import type { BarrierVariant } from '../barrier-round.js';
 import { missedNote, unitOf } from '../threads.js';
 
 type Between = 'page-worker' | 'worker-worker';
@@ -61,11 +62,13 @@ const page = `<!doctype html>
 async function serve(): Promise<Server> {
   const file = (path: string) => readFile(new URL(path, import.meta.url), 'utf8');
   const pingPong = (await transform(await file('../ping-pong.ts'), { loader: 'ts', format: 'esm' })).code;
+  const barrierRound = (await transform(await file('../barrier-round.ts'), { loader: 'ts', format: 'esm' })).code;
   const files: Record<string, () => Promise<string>> = {
     '/': async () => page,
     '/page.js': () => file('./page.js'),
     '/worker.js': () => file('./worker.js'),
     '/ping-pong.js': async () => pingPong,
+    '/barrier-round.js': async () => barrierRound,
     '/dist/index.js': () => file('../../dist/index.js'),
     '/dist/shared.js': () => file('../../dist/shared.js'), // what the core entry shares with the Redis one
   };
@@ -122,9 +125,29 @@ export async function browserRoundTrips(rounds: number, passes: number, limitMs:
       tab.evaluate((args) => (globalThis as unknown as { bench(a: typeof args): Promise<Report> }).bench(args), plan),
       timeout,
     ]);
+    const barrierVariants: BarrierVariant[] = ['SharedBarrier wait <-> wait', 'raw waitAsync barrier'];
+    const barriers = await Promise.race([
+      tab.evaluate(
+        (args) =>
+          (globalThis as unknown as { barrierBench(a: typeof args): Promise<Record<string, number[]>> }).barrierBench(
+            args,
+          ),
+        { variants: barrierVariants, rounds, passes, batch: BATCH },
+      ),
+      timeout,
+    ]);
     if (errors.length > 0) throw new Error(`page errors: ${errors.join('; ')}`);
     const engine = `Chromium ${browser.version().split('.')[0]}`;
-    return groups.map(({ id, title, variants }) => {
+    const barrierCase: Case = {
+      id: 'browser-barrier',
+      title: `${engine}: page <-> module worker barrier round (two parties), both awaiting`,
+      unit: 'ns/round (spread: p99)',
+      rows: barrierVariants.map((name) => {
+        const t = barriers[name]!.sort((x, y) => x - y);
+        return { name, ns: median(t) * 1000, min: t[0]! * 1000, max: percentile(t, 0.99) * 1000 };
+      }),
+    };
+    const lockCases = groups.map(({ id, title, variants }) => {
       const notes: string[] = [];
       const rows = variants.map((name) => {
         const { times, missed, rounds: ran } = report[id]![name]!;
@@ -140,6 +163,7 @@ export async function browserRoundTrips(rounds: number, passes: number, limitMs:
         ...(notes.length > 0 && { skipped: notes }),
       };
     });
+    return [...lockCases, barrierCase];
   } finally {
     clearTimeout(timer);
     await browser.close();

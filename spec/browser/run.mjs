@@ -43,6 +43,8 @@ const files = {
   '/lock-worker.js': ['spec/browser/lock-worker.js', 'text/javascript'],
   '/posting.js': ['spec/browser/posting.js', 'text/javascript'],
   '/posting-worker.js': ['spec/browser/posting-worker.js', 'text/javascript'],
+  '/barrier.js': ['spec/browser/barrier.js', 'text/javascript'],
+  '/barrier-worker.js': ['spec/browser/barrier-worker.js', 'text/javascript'],
   '/dist/index.js': ['dist/index.js', 'text/javascript'],
   '/dist/shared.js': ['dist/shared.js', 'text/javascript'], // what the core entry shares with the Redis one
 };
@@ -67,7 +69,9 @@ for (const name of names) {
   let counts = { passed: 0, failed: 0 };
   try {
     const { version, path, results, errors } = await engines[name](url);
-    console.log(`\n  ${version}: SharedEvent, SharedLock and SharedCondition on a page and in Web Workers\n`);
+    console.log(
+      `\n  ${version}: SharedEvent, SharedLock, SharedCondition and SharedBarrier on a page and in Web Workers\n`,
+    );
     for (const r of results) {
       counts[r.ok ? 'passed' : 'failed']++;
       const took = r.ms >= 1_000 ? ` (${(r.ms / 1_000).toFixed(1)} s)` : '';

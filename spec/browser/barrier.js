@@ -1,0 +1,84 @@
+// The browser suite's SharedBarrier checks: a barrier posted as it is to module Web Workers
+// (barrier-worker.js), rebuilt there with SharedBarrier.from(), and met by the page and the workers.
+import { BrokenBarrierError, SharedBarrier } from '/dist/index.js';
+
+/** Whether this engine has Atomics.waitAsync (else every async wait polls: 1 ms, doubling to 32 ms). */
+const waitAsync = typeof Atomics.waitAsync === 'function';
+
+/** Starts barrier-worker.js; `next()` resolves with its next answer. */
+function startWorker() {
+  const worker = new Worker('/barrier-worker.js', { type: 'module' });
+  const replies = [];
+  let wake;
+  worker.onmessage = ({ data }) => {
+    replies.push(data);
+    wake?.();
+  };
+  worker.onerror = (e) => replies.push({ error: e.message });
+  const next = async () => {
+    while (replies.length === 0) await new Promise((r) => (wake = r));
+    const data = replies.shift();
+    if (data.error) throw new Error(`worker: ${data.error}`);
+    return data;
+  };
+  return { worker, post: (message) => worker.postMessage(message), next };
+}
+
+export function barrierTests(test, assert) {
+  test('SharedBarrier posted as it is to 3 Web Workers (two awaiting wait(), one blocking in waitSync()) and met by the page: every round gives each index once', async () => {
+    // A round reaching a polling thread waits for its next poll (up to 32 ms): fewer rounds there.
+    const rounds = waitAsync ? 300 : 30;
+    const barrier = new SharedBarrier(4);
+    const log = new Int32Array(new SharedArrayBuffer(4 * 4 * rounds));
+    const workers = [0, 1, 2].map(() => startWorker());
+    workers.forEach(({ post }, i) => post({ op: 'rounds', barrier, log, rounds, me: i + 1, sync: i === 2 }));
+    for (let round = 0; round < rounds; round++) {
+      const index = await barrier.wait(20_000);
+      log[round * 4 + index] = 4;
+    }
+    const answers = await Promise.all(workers.map(({ next }) => next()));
+    assert(
+      answers.every((a) => a.from === true),
+      'a worker did not get the same barrier from from()',
+    );
+    let bad = 0;
+    for (let round = 0; round < rounds; round++) {
+      const who = Array.from(log.subarray(round * 4, round * 4 + 4)).sort();
+      if (who.join() !== '1,2,3,4') bad++;
+    }
+    assert(bad === 0, `${bad} of ${rounds} rounds did not give each index once`);
+    assert(!barrier.broken && barrier.waiting === 0, 'the barrier was left broken or waited on');
+    for (const { worker } of workers) worker.terminate();
+  });
+
+  test("SharedBarrier: a Web Worker's wait() that times out breaks the barrier, and the page's waiter rejects with a BrokenBarrierError", async () => {
+    const barrier = new SharedBarrier(3);
+    const { worker, post, next } = startWorker();
+    const mine = barrier.wait(20_000).then(
+      () => 'passed',
+      (error) => error,
+    );
+    post({ op: 'wait', barrier, timeout: 30 });
+    const { message } = await next();
+    assert(/^BrokenBarrierError: .*a waiter timed out/.test(message), message);
+    const error = await mine;
+    assert(error instanceof BrokenBarrierError && /a waiter timed out/.test(error.message), String(error));
+    assert(barrier.broken, 'the barrier is not broken');
+    worker.terminate();
+  });
+
+  test("SharedBarrier.waitSync() on the page's main thread throws an Error that names wait(), and arrives nowhere", () => {
+    const barrier = new SharedBarrier(2);
+    let message = 'no error';
+    try {
+      barrier.waitSync(10);
+    } catch (error) {
+      message = `${error.name}: ${error.message}`;
+    }
+    assert(
+      /^Error: SharedBarrier\.waitSync\(\) cannot block this thread.*await barrier\.wait\(\)/.test(message),
+      message,
+    );
+    assert(barrier.waiting === 0, 'it arrived');
+  });
+}

@@ -1,0 +1,599 @@
+import { expect } from 'chai';
+import * as sinon from 'sinon';
+import { Worker } from 'node:worker_threads';
+import { inspect } from 'node:util';
+import { BrokenBarrierError, SharedBarrier, SharedLock } from '../../lib/index.js';
+import { barrierSuite } from '../barrier-suite.js';
+import { fakeClock, flush, track, withFakeClock } from '../helpers.js';
+import { until, within } from '../workers/agents.js';
+import { type BarrierAgent, startBarrierAgent } from '../workers/barrier-agents.js';
+import { LOG, barrierBytes, barrierData } from '../workers/barrier-layout.js';
+import { at, noRaces, on, wordsOf } from './races.js';
+
+// On one thread, a SharedBarrier keeps every promise of the one-thread Barrier.
+barrierSuite(
+  'SharedBarrier',
+  (parties) => new SharedBarrier(parties),
+  (value) => SharedBarrier.from(value),
+);
+
+const realWaitAsync = Atomics.waitAsync;
+const realWait = Atomics.wait.bind(Atomics);
+
+/** Engine waiters pending on the words of a barrier, counted by waking them (they re-arm by themselves). */
+function engineWaiters(b: SharedBarrier): number {
+  const words = new Int32Array(b.buffer, b.byteOffset, SharedBarrier.BYTES / 4);
+  let n = 0;
+  for (let i = 0; i < words.length; i++) n += Atomics.notify(words, i);
+  return n;
+}
+
+/** The seat words of a barrier (32 of them, after its parties and state words). */
+const seats = (b: SharedBarrier) => Array.from(new Int32Array(b.buffer, b.byteOffset + 8, 32));
+
+const brokenWith = async (p: Promise<unknown>, why: RegExp) => {
+  const error = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).to.be.instanceOf(BrokenBarrierError);
+  expect((error as Error).message).to.match(why);
+};
+
+describe('SharedBarrier: memory and arguments', () => {
+  it('SharedBarrier: a new barrier allocates its own buffer of SharedBarrier.BYTES bytes, not broken, nobody waiting', () => {
+    const b = new SharedBarrier(3);
+    expect(SharedBarrier.BYTES % 4).to.equal(0);
+    expect(b.buffer.byteLength).to.equal(SharedBarrier.BYTES);
+    expect([b.byteOffset, b.parties, b.waiting, b.broken]).to.deep.equal([0, 3, 0, false]);
+    expect(inspect(b)).to.equal('SharedBarrier { parties: 3, waiting: 0, broken: false }');
+  });
+
+  it('SharedBarrier: parties above 65,535 is a RangeError showing the value', () => {
+    expect(new SharedBarrier(65_535).parties).to.equal(65_535);
+    expect(() => new SharedBarrier(65_536)).to.throw(RangeError, /parties must be at most 65535, got 65536/);
+  });
+
+  it('SharedBarrier: refuses a buffer and byteOffset as the other shared primitives do', () => {
+    const buffer = new SharedArrayBuffer(SharedBarrier.BYTES + 8);
+    expect(() => new SharedBarrier(2, new ArrayBuffer(8) as unknown as SharedArrayBuffer)).to.throw(
+      TypeError,
+      /SharedArrayBuffer/,
+    );
+    expect(() => new SharedBarrier(2, buffer, 2)).to.throw(
+      RangeError,
+      /byteOffset must be a non-negative multiple of 4/,
+    );
+    expect(() => new SharedBarrier(2, buffer, 12)).to.throw(RangeError, /byteOffset 12 leaves no room for a barrier/);
+    expect(new SharedBarrier(2, buffer, 8).byteOffset).to.equal(8);
+    expect(() => new SharedLock(buffer, 0)).to.throw(TypeError, /overlaps a SharedBarrier/);
+  });
+
+  it('SharedBarrier: building one over memory that holds a barrier resets nothing, and other parties are a RangeError', async () => {
+    const b = new SharedBarrier(3);
+    const first = track(b.wait());
+    const again = new SharedBarrier(3, b.buffer, b.byteOffset);
+    expect([again.waiting, again.broken]).to.deep.equal([1, false]);
+    expect(() => new SharedBarrier(4, b.buffer, b.byteOffset)).to.throw(
+      RangeError,
+      /parties must be 3, the parties of the barrier at byteOffset 0 of this buffer, got 4/,
+    );
+    const second = track(again.wait());
+    expect(await b.wait()).to.equal(2);
+    await until(() => first.state !== 'pending' && second.state !== 'pending', 'the round');
+    expect([first.value, second.value]).to.deep.equal([0, 1]);
+  });
+
+  it('SharedBarrier.from() refuses what is not a barrier, naming it, and other classes refuse a barrier', () => {
+    const lock = new SharedLock();
+    expect(() => SharedBarrier.from(structuredClone(lock))).to.throw(
+      TypeError,
+      /value is a SharedLock, not a SharedBarrier/,
+    );
+    expect(() => SharedBarrier.from({})).to.throw(TypeError, /value\.buffer must be a SharedArrayBuffer, got/);
+    expect(() => SharedBarrier.from(null)).to.throw(
+      TypeError,
+      /value must be a SharedBarrier or what one becomes when posted/,
+    );
+    const b = new SharedBarrier(3);
+    expect(() => SharedLock.from(structuredClone(b))).to.throw(TypeError, /value is a SharedBarrier, not a SharedLock/);
+    expect(Object.keys(structuredClone(b)).sort()).to.deep.equal(['buffer', 'byteOffset', 'parties']);
+  });
+
+  it('SharedBarrier.waitSync() refuses a bad timeout with the errors of wait()', () => {
+    const b = new SharedBarrier(2);
+    expect(() => b.waitSync('1' as unknown as number)).to.throw(TypeError, /timeout must be a number/);
+    expect(() => b.waitSync(NaN)).to.throw(RangeError, /NaN/);
+    expect(b.waiting).to.equal(0);
+  });
+});
+
+describe('SharedBarrier on one thread', () => {
+  afterEach(() => {
+    Atomics.waitAsync = realWaitAsync;
+  });
+
+  it('SharedBarrier: objects over one barrier (as threads would) meet in rounds, and leave no seat or engine waiter', async () => {
+    const b = new SharedBarrier(4);
+    const others = [0, 1, 2].map(() => new SharedBarrier(4, b.buffer));
+    for (let round = 0; round < 50; round++) {
+      const waits = others.map((o) => o.wait());
+      const mine = await b.wait();
+      const indexes = [...(await Promise.all(waits)), mine].sort();
+      expect(indexes).to.deep.equal([0, 1, 2, 3]);
+    }
+    expect(seats(b).every((v) => v === 0)).to.equal(true);
+    expect(engineWaiters(b)).to.equal(0);
+  });
+
+  it('SharedBarrier.waitSync() passes at once as the last party, and a timeout that runs out breaks the barrier', () => {
+    const b = new SharedBarrier(1);
+    expect(b.waitSync()).to.equal(0);
+    const two = new SharedBarrier(2);
+    expect(() => two.waitSync(0)).to.throw(BrokenBarrierError, /SharedBarrier\.waitSync\(\): .*\(a waiter timed out\)/);
+    expect(() => two.waitSync()).to.throw(BrokenBarrierError, /the barrier is broken \(a waiter timed out\)/);
+    two.reset();
+    expect(() => two.waitSync(5)).to.throw(
+      BrokenBarrierError,
+      /broke before all 2 parties arrived \(a waiter timed out\)/,
+    );
+    expect(seats(two).every((v) => v === 0)).to.equal(true);
+    expect(engineWaiters(two)).to.equal(0);
+  });
+
+  it('SharedBarrier: a round whose threads take every seat breaks when a 33rd thread would wait, and says so', async () => {
+    const b = new SharedBarrier(40);
+    const objects = Array.from({ length: 33 }, () => new SharedBarrier(40, b.buffer));
+    const waits = objects.map((o) => track(o.wait()));
+    await until(() => waits.every((w) => w.state === 'rejected'), 'every wait rejected');
+    for (const w of waits) {
+      expect(w.reason).to.be.instanceOf(BrokenBarrierError);
+      expect((w.reason as Error).message).to.match(/a thread found no seat: more than 32 threads waited at once/);
+    }
+    await until(() => seats(b).every((v) => v === 0), 'every seat free');
+  });
+
+  it('SharedBarrier without Atomics.waitAsync: a thread polls its seat, and rounds still pass', async () => {
+    const b = new SharedBarrier(3);
+    const other = new SharedBarrier(3, b.buffer);
+    delete (Atomics as { waitAsync?: unknown }).waitAsync;
+    for (let round = 0; round < 3; round++) {
+      const waits = [other.wait(), other.wait(1_000)];
+      await new Promise((r) => setTimeout(r, 3));
+      expect(await b.wait()).to.equal(2);
+      expect(await Promise.all(waits)).to.deep.equal([0, 1]);
+    }
+    const timed = other.wait(5);
+    await brokenWith(timed, /a waiter timed out/);
+    expect(seats(b).every((v) => v === 0)).to.equal(true);
+  });
+});
+
+function crossThread(noWaitAsync: boolean): void {
+  describe(`SharedBarrier across threads${noWaitAsync ? ' (polling fallback)' : ''}`, () => {
+    const workers = noWaitAsync ? 3 : 8;
+    // A round reaching a polling thread waits for its next poll (up to 32 ms): fewer rounds there.
+    const rounds = noWaitAsync ? 100 : 10_000;
+    let buffer: SharedArrayBuffer;
+    let agents: BarrierAgent[];
+    let barrier: SharedBarrier;
+    before(async () => {
+      if (noWaitAsync) delete (Atomics as { waitAsync?: unknown }).waitAsync;
+      buffer = new SharedArrayBuffer(barrierBytes(workers * rounds));
+      agents = await Promise.all(Array.from({ length: workers }, () => startBarrierAgent(buffer, { noWaitAsync })));
+    });
+    beforeEach(() => {
+      // Fresh memory for each test: a barrier is set up by its first object.
+      new Int32Array(buffer).fill(0);
+    });
+    after(async () => {
+      Atomics.waitAsync = realWaitAsync;
+      await Promise.all(agents.map((a) => a.terminate()));
+    });
+
+    it(`SharedBarrier: ${workers} workers through ${rounds.toLocaleString('en')} rounds, each index 0..${workers - 1} once per round, nobody ahead`, async function () {
+      this.timeout(120_000);
+      barrier = new SharedBarrier(workers, buffer);
+      const runs = agents.map((a, me) => a.call({ op: 'rounds', parties: workers, rounds, me, sync: me % 2 === 1 }));
+      const early = await within(Promise.all(runs), 110_000, 'the rounds');
+      expect(early).to.deep.equal(new Array(workers).fill(0));
+      const log = barrierData(buffer);
+      let bad = 0;
+      for (let round = 0; round < rounds; round++) {
+        const who = Array.from(log.subarray(LOG + round * workers, LOG + (round + 1) * workers)).sort((a, b) => a - b);
+        if (who.some((w, i) => w !== i + 1)) bad++;
+      }
+      expect(bad, 'rounds whose indexes were not each given once').to.equal(0);
+      expect([barrier.waiting, barrier.broken]).to.deep.equal([0, false]);
+      expect(seats(barrier).every((v) => v === 0)).to.equal(true);
+    });
+
+    it('SharedBarrier: a wait(timeout) that runs out in a worker breaks the barrier for a waiter of the main thread', async () => {
+      barrier = new SharedBarrier(3, buffer);
+      const mine = brokenWith(barrier.wait(), /broke before all 3 parties arrived \(a waiter timed out\)/);
+      const theirs = agents[0]!.call({ op: 'wait', parties: 3, timeout: 30 });
+      await mine;
+      expect(await theirs).to.match(/rejected: BrokenBarrierError: .*a waiter timed out/);
+      expect(barrier.broken).to.equal(true);
+      barrier.reset();
+    });
+
+    it('SharedBarrier: a wait aborted in a worker rejects with its reason there, and breaks the round for the main thread', async () => {
+      barrier = new SharedBarrier(3, buffer);
+      const mine = brokenWith(barrier.wait(10_000), /a waiter was aborted/);
+      expect(await agents[0]!.call({ op: 'wait', parties: 3, abortAfter: 10 })).to.equal(
+        'rejected: Error: aborted in worker',
+      );
+      await mine;
+    });
+
+    it('SharedBarrier.waitSync() in a worker: released with its index by the main thread, broken by its own timeout, or by abort()', async () => {
+      barrier = new SharedBarrier(2, buffer);
+      const blocked = agents[0]!.call({ op: 'waitSync', parties: 2 });
+      await until(() => barrier.waiting === 1, 'the worker waiting');
+      expect(await barrier.wait()).to.equal(1);
+      expect(await within(blocked, 5_000, 'waitSync')).to.equal(0);
+      expect(await agents[1]!.call({ op: 'waitSync', parties: 2, timeout: 20 })).to.match(
+        /rejected: BrokenBarrierError: SharedBarrier\.waitSync\(\): .*a waiter timed out/,
+      );
+      barrier.reset();
+      const aborted = agents[1]!.call({ op: 'waitSync', parties: 2 });
+      await until(() => barrier.waiting === 1, 'the worker waiting');
+      barrier.abort();
+      expect(await within(aborted, 5_000, 'waitSync')).to.match(/abort\(\) was called/);
+    });
+
+    it('SharedBarrier: posted to a worker as it is and rebuilt there with from(), it is the same barrier', async () => {
+      barrier = new SharedBarrier(2, buffer);
+      expect(await agents[0]!.call({ op: 'rebuild', posted: barrier })).to.deep.equal({ parties: 2, again: true });
+      const theirs = agents[0]!.call({ op: 'wait', parties: 2 });
+      await until(() => barrier.waiting === 1, 'the worker waiting');
+      expect(await barrier.wait()).to.equal(1);
+      expect(await theirs).to.equal(0);
+    });
+
+    it('SharedBarrier: built again in a worker over memory in use, it resets nothing: the worker completes the round', async () => {
+      barrier = new SharedBarrier(2, buffer);
+      const mine = track(barrier.wait());
+      expect(await agents[0]!.call({ op: 'wait', parties: 2 })).to.equal(1);
+      await until(() => mine.state === 'fulfilled', 'the main thread released');
+      expect(mine.value).to.equal(0);
+    });
+  });
+}
+
+crossThread(false);
+crossThread(true);
+
+describe('SharedBarrier: faults', () => {
+  it('SharedBarrier: a worker terminated while it waits (async or blocked in waitSync) breaks the barrier when its round ends', async () => {
+    const buffer = new SharedArrayBuffer(barrierBytes(0));
+    const barrier = new SharedBarrier(4, buffer);
+    const [a, b, c] = await Promise.all([0, 1, 2].map(() => startBarrierAgent(buffer)));
+    try {
+      void a!.call({ op: 'wait', parties: 4 }).catch(() => {});
+      void b!.call({ op: 'waitSync', parties: 4 }).catch(() => {});
+      await until(() => barrier.waiting === 2, 'both workers waiting');
+      await a!.terminate();
+      await b!.terminate();
+      const live = c!.call({ op: 'wait', parties: 4, timeout: 10_000 });
+      await until(() => barrier.waiting === 3, 'the third worker waiting');
+      // The round completes (everyone arrived); the gone threads are found, and the barrier breaks.
+      expect(await barrier.wait()).to.equal(3);
+      expect(await within(live, 10_000, 'the live waiter')).to.equal(2);
+      expect(barrier.broken).to.equal(true);
+      await brokenWith(barrier.wait(), /the barrier is broken \(a waiting thread was terminated\)/);
+      barrier.reset();
+      expect(seats(barrier).filter((v) => (v & 7) !== 0 && (v & 7) !== 5)).to.deep.equal([]);
+    } finally {
+      await Promise.all([a, b, c].map((x) => x!.terminate()));
+    }
+  });
+
+  it('SharedBarrier: workers terminated at random moments while the others go round: nobody hangs', async function () {
+    this.timeout(60_000);
+    for (let trial = 0; trial < 6; trial++) {
+      const buffer = new SharedArrayBuffer(barrierBytes(0));
+      const barrier = new SharedBarrier(4, buffer);
+      const agents = await Promise.all([0, 1, 2, 3].map(() => startBarrierAgent(buffer)));
+      try {
+        // Timed waits: a worker terminated between two rounds (not waiting) is not found; the others
+        // time out in the round it never reaches, which breaks the barrier too.
+        const loops = agents.map((a) => a.call({ op: 'loop', parties: 4, timeout: 1_000 }));
+        const victim = trial % 4;
+        void loops[victim]!.catch(() => {});
+        await new Promise((r) => setTimeout(r, 5 + Math.random() * 40));
+        await agents[victim]!.terminate();
+        const ends = (await within(
+          Promise.all(loops.filter((_, i) => i !== victim)),
+          20_000,
+          'the surviving workers',
+        )) as { passed: number; error: string }[];
+        for (const end of ends) {
+          expect(end.error).to.match(/a waiting thread was terminated|a waiter timed out/);
+        }
+        expect(barrier.broken).to.equal(true);
+      } finally {
+        await Promise.all(agents.map((a) => a.terminate()));
+      }
+    }
+  });
+});
+
+describe('SharedBarrier: Node worker lifetime', () => {
+  it('SharedBarrier: a worker with a pending wait() stays alive until its round passes, then exits by itself', async () => {
+    const barrier = new SharedBarrier(2);
+    const worker = new Worker(new URL('../workers/boot.mjs', import.meta.url), {
+      workerData: { entry: '../fixtures/barrier-lifetime.ts', buffer: barrier.buffer },
+    });
+    const said: string[] = [];
+    worker.on('message', (m: string) => said.push(m));
+    const exited = new Promise<number>((resolve) => worker.once('exit', resolve));
+    await until(() => barrier.waiting === 1, 'the worker waiting');
+    await new Promise((r) => setTimeout(r, 200));
+    expect(said).to.deep.equal([]);
+    expect(await barrier.wait()).to.equal(1);
+    expect(await within(exited, 10_000, 'the worker exiting')).to.equal(0);
+    expect(said).to.deep.equal(['passed with index 0']);
+  });
+});
+
+describe('SharedBarrier: races, another thread stepping in between two steps of this one', () => {
+  // Barrier objects over one buffer are threads; word 0 holds the parties, word 1 the state (COUNT in
+  // bits 0..15, how the last round ended in 16..18, the round in 19..31), words 2 to 33 the seats
+  // (state bits 0..2: WAITING 2, TOLD 4, DEAD 5; how 3..5; round 6..18).
+  const STATE = 1;
+  const SEAT = 2;
+  const PASSED = 0;
+  const RESET = 4;
+  /** The state word once `round` ended so, as the thread ending it writes it. */
+  const ended = (round: number, how: number) => (((round + 1) & 0x1fff) << 19) | (how << 16);
+  const told = (round: number, how: number) => (round << 6) | (how << 3) | 4;
+  afterEach(noRaces);
+
+  const threads = (parties: number, n: number) => {
+    const a = new SharedBarrier(parties);
+    return [a, ...Array.from({ length: n - 1 }, () => new SharedBarrier(parties, a.buffer))];
+  };
+  /** Nothing left behind: no seat taken, no engine waiter. */
+  const expectClean = (b: SharedBarrier) => {
+    expect(seats(b)).to.deep.equal(new Array(32).fill(0));
+    expect(engineWaiters(b)).to.equal(0);
+  };
+
+  it('SharedBarrier.wait() on a thread whose earlier round ended, not told yet, learns how from the state word and waits in the new round', async () => {
+    const [a, b, c] = threads(3, 3);
+    const w = wordsOf(a);
+    const first = track(a!.wait());
+    let second: ReturnType<typeof track<number>> | undefined;
+    // b resets: it has ended the round and is about to tell a's seat when a waits again.
+    const stepped = at(
+      'compareExchange',
+      (array, index, _expected, replacement) => on(a!, array, index, SEAT) && (replacement! & 7) === 4,
+      (real) => {
+        second = track(a!.wait());
+        return real();
+      },
+    );
+    b!.reset();
+    expect(stepped.fired).to.equal(true);
+    await flush();
+    expect((first.reason as Error).message).to.match(/reset\(\) was called/);
+    expect(Atomics.load(w, STATE) & 0xffff).to.equal(1);
+    const rest = [b!.wait(), c!.wait()];
+    expect(await Promise.all(rest)).to.deep.equal([1, 2]);
+    await until(() => second!.state === 'fulfilled', 'the new round');
+    expect(second!.value).to.equal(0);
+    expectClean(a!);
+  });
+
+  it('SharedBarrier.wait() whose round ends as it gets in line (its seat published, not yet counted in) takes its seat back and waits in the next round', async () => {
+    const [a, b] = threads(2, 2);
+    const w = wordsOf(a);
+    // Another thread ends the round between a's publishing its seat and a's counting itself in, and has
+    // not told a's seat: a was not in that round.
+    at(
+      'compareExchange',
+      (array, index, expected, replacement) => on(a!, array, index, STATE) && replacement === expected! + 1,
+      (real) => {
+        Atomics.store(w, STATE, ended(0, RESET));
+        return real();
+      },
+    );
+    const p = track(a!.wait());
+    await flush();
+    expect(p.state).to.equal('pending');
+    expect(Atomics.load(w, STATE)).to.equal(ended(0, RESET) + 1);
+    expect(await b!.wait()).to.equal(1);
+    await until(() => p.state === 'fulfilled', 'a released');
+    expect(p.value).to.equal(0);
+    expectClean(a!);
+  });
+
+  it('SharedBarrier.wait() on a thread whose earlier round ended, told just as it looks at the state word, takes the news from its seat', async () => {
+    const [a, b] = threads(2, 2);
+    const w = wordsOf(a);
+    const first = track(a!.wait());
+    Atomics.store(w, STATE, ended(0, PASSED)); // another thread completed the round, and is telling
+    at(
+      'compareExchange',
+      (array, index, _expected, replacement) => on(a!, array, index, SEAT) && replacement === 1,
+      (real) => {
+        Atomics.store(w, SEAT, told(0, PASSED)); // its news reaches a's seat
+        return real();
+      },
+    );
+    const second = track(a!.wait());
+    await flush();
+    expect(first.value).to.equal(0);
+    expect(await b!.wait()).to.equal(1);
+    await until(() => second.state === 'fulfilled', 'the new round');
+    expect(second.value).to.equal(0);
+    expectClean(a!);
+  });
+
+  it('SharedBarrier.wait() whose round ends and is told as it gets in line waits in the next round', async () => {
+    const [a, b] = threads(2, 2);
+    const w = wordsOf(a);
+    at(
+      'compareExchange',
+      (array, index, expected, replacement) => on(a!, array, index, STATE) && replacement === expected! + 1,
+      (real) => {
+        Atomics.store(w, STATE, ended(0, RESET));
+        Atomics.store(w, SEAT, told(0, RESET));
+        return real();
+      },
+    );
+    const p = track(a!.wait());
+    await flush();
+    expect(p.state).to.equal('pending');
+    expect(await b!.wait()).to.equal(1);
+    await until(() => p.state === 'fulfilled', 'a released');
+    expect(p.value).to.equal(0);
+    expectClean(a!);
+  });
+
+  describe('with a fake clock', () => {
+    let clock: ReturnType<typeof fakeClock>;
+    withFakeClock((c) => (clock = c));
+
+    it('SharedBarrier.wait(ms) whose round passed elsewhere, two rounds ago and not told yet, waits past its deadline for the news and gets its index', async () => {
+      const [a] = threads(2, 1);
+      const w = wordsOf(a);
+      const p = track(a!.wait(50));
+      Atomics.store(w, STATE, ended(1, PASSED)); // rounds 0 and 1 passed; a's seat not told yet
+      clock.tick(60);
+      await flush();
+      expect(p.state).to.equal('pending');
+      expect(clock.countTimers()).to.equal(0);
+      Atomics.store(w, SEAT, told(0, PASSED));
+      Atomics.notify(w, SEAT);
+      // The engine's wake-up is a task of its own, which the fake clock does not run: let real time pass.
+      const idle = new Int32Array(new SharedArrayBuffer(4));
+      for (let i = 0; i < 200 && p.state === 'pending'; i++) await Atomics.waitAsync(idle, 0, 0, 5).value;
+      expect(p.value).to.equal(0);
+      expectClean(a!);
+    });
+  });
+
+  it('SharedBarrier: a waiting thread taken for gone as it re-arms (a stray wake-up) still gets its index, and the barrier breaks', async () => {
+    const [a, b] = threads(2, 2);
+    const w = wordsOf(a);
+    const p = track(a!.wait());
+    await flush();
+    // A stray notify wakes a; just before a registers its engine waiter again, b arrives last: its
+    // notify wakes nobody on a's seat, which it takes for gone.
+    const raced = at(
+      'waitAsync',
+      (array, index) => on(a!, array, index, SEAT),
+      (real) => {
+        void b!.wait();
+        expect(Atomics.load(w, SEAT) & 7).to.equal(5); // DEAD
+        return real();
+      },
+    );
+    Atomics.notify(w, SEAT);
+    await until(() => p.state === 'fulfilled', 'a released');
+    expect(raced.fired).to.equal(true);
+    expect(p.value).to.equal(0);
+    expect(a!.broken).to.equal(true);
+    await brokenWith(a!.wait(), /the barrier is broken \(a waiting thread was terminated\)/);
+    a!.reset();
+    expectClean(a!);
+  });
+
+  it('SharedBarrier: a waiting thread taken for gone whose seat another thread took since rejects as broken', async () => {
+    const [a, b, c] = threads(2, 3);
+    const w = wordsOf(a);
+    const p = track(a!.wait());
+    await flush();
+    let cWait: Promise<number> | undefined;
+    at(
+      'waitAsync',
+      (array, index) => on(a!, array, index, SEAT),
+      (real) => {
+        void b!.wait(); // takes a for gone, and breaks the barrier
+        c!.reset();
+        cWait = c!.wait(); // sits on a's dead seat
+        expect(Atomics.load(w, SEAT) & 7).to.equal(2);
+        return real();
+      },
+    );
+    Atomics.notify(w, SEAT);
+    await until(() => p.state === 'rejected', 'a rejected');
+    expect((p.reason as Error).message).to.match(/a waiting thread was terminated/);
+    b!.abort();
+    await brokenWith(cWait!, /abort\(\) was called/);
+    b!.reset();
+    expectClean(a!);
+  });
+
+  it('SharedBarrier.waitSync() whose timeout runs out just after its round ended elsewhere waits for the news, and returns its index', () => {
+    const [a] = threads(2, 1);
+    const w = wordsOf(a);
+    let calls = 0;
+    const stub = sinon.stub(Atomics, 'wait').callsFake(((
+      array: Int32Array,
+      index: number,
+      value: number,
+      ms?: number,
+    ) => {
+      if (!on(a!, array, index, SEAT)) return realWait(array, index, value, ms);
+      calls++;
+      if (ms !== undefined) {
+        realWait(array, index, value, ms); // the timeout runs out...
+        Atomics.store(w, STATE, ended(0, PASSED)); // ...as another thread completes the round
+        return 'timed-out';
+      }
+      Atomics.store(w, SEAT, told(0, PASSED)); // that thread's news reaches this seat
+      return 'ok';
+    }) as never);
+    try {
+      expect(a!.waitSync(2)).to.equal(0);
+    } finally {
+      stub.restore();
+    }
+    expect(calls).to.be.at.least(2);
+    expectClean(a!);
+  });
+
+  it('SharedBarrier.wait(0) that loses the state word to another arrival turns out last, and completes the round', async () => {
+    const [a, b] = threads(2, 2);
+    let other: Promise<number> | undefined;
+    at(
+      'compareExchange',
+      (array, index, _expected, replacement) => on(a!, array, index, STATE) && ((replacement! >>> 16) & 7) === 1,
+      (real) => {
+        other = b!.wait();
+        return real();
+      },
+    );
+    expect(await a!.wait(0)).to.equal(1);
+    expect(await other).to.equal(0);
+    expect(a!.broken).to.equal(false);
+    expectClean(a!);
+  });
+
+  it('SharedBarrier: a 33rd thread that finds no seat as the round is reset waits in the next round, in a seat freed by the reset', async () => {
+    const [first, ...rest] = threads(40, 33);
+    const waits = rest.slice(0, 31).map((o) => track(o.wait()));
+    const firstWait = track(first!.wait());
+    await flush();
+    at(
+      'compareExchange',
+      (array, index, _expected, replacement) => on(first!, array, index, STATE) && ((replacement! >>> 16) & 7) === 6,
+      (real) => {
+        first!.reset();
+        return real();
+      },
+    );
+    const last = track(rest[31]!.wait());
+    await until(() => [...waits, firstWait].every((t) => t.state === 'rejected'), 'the 32 waiters');
+    for (const t of [...waits, firstWait]) expect((t.reason as Error).message).to.match(/reset\(\) was called/);
+    expect([last.state, first!.waiting, first!.broken]).to.deep.equal(['pending', 1, false]);
+    first!.abort();
+    await until(() => last.state === 'rejected', 'the 33rd thread');
+    expect((last.reason as Error).message).to.match(/abort\(\) was called/);
+    await until(() => seats(first!).every((v) => v === 0), 'every seat free');
+  });
+});
