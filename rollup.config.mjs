@@ -1,6 +1,10 @@
 import typescript from '@rollup/plugin-typescript';
 import { parse } from 'acorn';
+import { rmSync } from 'node:fs';
 import { dts } from 'rollup-plugin-dts';
+
+// dist holds what this build makes, nothing older (a file of an earlier layout would be packed with it).
+rmSync('dist', { recursive: true, force: true });
 
 // Two entries: the core (no dependencies at all) and `awaitable-event/redis`. What both use (the waiter
 // queue, TimeoutError...) goes into one shared chunk, once in the package, and an error thrown by one is an
