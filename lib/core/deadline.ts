@@ -42,7 +42,7 @@ export interface Timed {
 export const TIMED = 2;
 
 /** The longest delay `setTimeout` honours; above it, Node and browsers fire after 1 ms. */
-const MAX_DELAY = 2_147_483_647; // 2^31 - 1
+const MAX_DELAY = 2 ** 31 - 1;
 
 /** The pending deadlines of one waiter queue on one clock, with one host timer armed for the earliest. */
 export class Deadlines {

@@ -5,6 +5,12 @@
  * its owner can end it, so it needs no more) or a {@link Waiter}, which a timeout or an abort can take
  * out early. Taking one out is O(1): it is marked gone (its QUEUED bit cleared) and skipped later.
  *
+ * An owner that releases every waiter at once (an event) lets consecutive waiters with no timeout and no
+ * signal share one entry and one promise (`join()`): they are released together, at their place in line,
+ * since nothing can end one of them without the others. Any other entry added ends the run, so a timed
+ * or signalled waiter between two plain ones keeps its place, and the queue lets go of the run's promise
+ * when it empties.
+ *
  * Entries are written at a tail index of an array and taken from a head index. When the last live
  * waiter leaves, both go back to the start (the array is replaced after a burst of over 1,024); in a
  * queue that never empties (a lock under steady contention) the consumed front is cut off once it is
@@ -154,6 +160,8 @@ export class WaiterQueue {
   deadlines: Deadlines | undefined;
   /** Called whenever the last live waiter leaves, however it left. */
   onEmpty: (() => void) | undefined;
+  /** The promise of the last entry, while it is a run of plain waiters that {@link join} may extend. */
+  run: Promise<boolean> | undefined;
 
   /** A promise for a waiter with no timeout and no signal, queued. */
   wait(): Promise<boolean> {
@@ -162,10 +170,21 @@ export class WaiterQueue {
     return promise;
   }
 
+  /**
+   * Like {@link wait}, for an owner that releases every waiter at once: the promise of the waiter just
+   * before, when that one is plain too (see the top of this file).
+   */
+  join(): Promise<boolean> {
+    if (this.run === undefined) this.run = this.wait();
+    else this.size++;
+    return this.run;
+  }
+
   /** Queues a bare waiter, or a {@link Waiter} (whose deadline and signal the caller starts). */
   add(e: Entry): void {
     this.items[this.tail++] = e;
     this.size++;
+    this.run = undefined;
   }
 
   /** The deadline heap for a waiter starting on `clock` now. */
@@ -186,17 +205,14 @@ export class WaiterQueue {
    */
   releaseAll(value: boolean): void {
     if (this.size === 0) return;
-    const items = this.items;
     const deadlines = this.deadlines;
-    this.size = 0;
-    // Releasing runs no user code (promise reactions run later), so nothing joins while this runs.
+    // Releasing runs no user code (promise reactions run later), so nothing joins while this runs; the
+    // entries are let go of afterwards, all at once (emptied()).
     for (let i = this.head; i < this.tail; i++) {
-      const e = items[i]!;
-      items[i] = undefined;
+      const e = this.items[i]!;
       if (typeof e === 'function') e(value);
       else if (e.queued) settle(e, value, deadlines);
     }
-    this.head = this.tail;
     deadlines?.clear();
     this.emptied();
   }
@@ -204,18 +220,15 @@ export class WaiterQueue {
   /** Starts again at the front of the array (a fresh one after a burst), letting go of any entry left. */
   emptied(): void {
     if (this.tail > FRONT) this.items = [];
-    else if (this.head < this.tail) this.items.fill(undefined, this.head, this.tail); // gone entries
-    this.head = this.tail = 0;
+    else this.items.fill(undefined, this.head, this.tail); // entries left
+    this.head = this.tail = this.size = 0;
+    this.run = undefined;
     this.onEmpty?.();
   }
 
   /** Cuts off the consumed front and the entries that left early, keeping the live ones in order. */
   compact(): void {
-    const live: (Entry | undefined)[] = [];
-    for (let i = this.head; i < this.tail; i++) {
-      const e = this.items[i]!;
-      if (typeof e === 'function' || e.queued) live.push(e);
-    }
+    const live = this.items.slice(this.head, this.tail).filter((e) => typeof e === 'function' || e!.queued);
     this.items = live;
     this.head = 0;
     this.tail = live.length;
