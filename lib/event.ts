@@ -61,7 +61,8 @@ export class Event {
    */
   set(this: void): void;
   set(): void {
-    // Nobody queues while the flag is set, so a second set() finds the queue empty and does nothing.
+    // Nobody queues while the flag is set: a second set() has nothing to do.
+    if (this.#flag) return;
     this.#flag = true;
     this.#waiters.releaseAll(true);
   }

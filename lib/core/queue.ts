@@ -204,7 +204,6 @@ export class WaiterQueue {
    * Only for owners whose waiters are done once released (events; not a condition's, which go on).
    */
   releaseAll(value: boolean): void {
-    if (this.size === 0) return;
     const deadlines = this.deadlines;
     // Releasing runs no user code (promise reactions run later), so nothing joins while this runs; the
     // entries are let go of afterwards, all at once (emptied()).
@@ -220,7 +219,7 @@ export class WaiterQueue {
   /** Starts again at the front of the array (a fresh one after a burst), letting go of any entry left. */
   emptied(): void {
     if (this.tail > FRONT) this.items = [];
-    else this.items.fill(undefined, this.head, this.tail); // entries left
+    else if (this.head < this.tail) this.items.fill(undefined, this.head, this.tail); // entries left
     this.head = this.tail = this.size = 0;
     this.run = undefined;
     this.onEmpty?.();
