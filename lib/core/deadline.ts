@@ -11,6 +11,7 @@
  * its timer, when no live one is left. A delay above 2^31-1 ms is armed in steps.
  */
 import { type Clock, monotonic } from './clock.js';
+import { TRUE } from './settled.js';
 
 /** Timed waits started in the current synchronous run on the real clock, their `deadline` still their timeout. */
 let unstamped: Timed[] = [];
@@ -88,7 +89,7 @@ export class Deadlines {
     this.live++;
     if (this.clock.now !== monotonic) return this.insert(w, this.#now() + timeout);
     w.deadline = Math.ceil(timeout);
-    if (unstamped.push(w) === 1) void Promise.resolve().then(stamp);
+    if (unstamped.push(w) === 1) void TRUE.then(stamp);
   }
 
   /** Puts `w` in the heap with its deadline (rounded up to a whole millisecond). */

@@ -9,7 +9,7 @@
  * signal share one entry and one promise (`join()`): they are released together, at their place in line,
  * since nothing can end one of them without the others. Any other entry added ends the run, so a timed
  * or signalled waiter between two plain ones keeps its place, and the queue lets go of the run's promise
- * when it empties.
+ * as it releases them.
  *
  * Entries are written at a tail index of an array and taken from a head index. When the last live
  * waiter leaves, both go back to the start (the array is replaced after a burst of over 1,024); in a
@@ -26,9 +26,7 @@ export type Resolve = (value: boolean) => void;
 /** What a queue holds: a bare waiter's resolve function, or a {@link Waiter}. */
 export type Entry = Resolve | Waiter;
 
-/** Resolved promises shared by every fast path: awaiting them costs no allocation. */
-export const TRUE: Promise<true> = /*#__PURE__*/ Promise.resolve(true);
-export const FALSE: Promise<boolean> = /*#__PURE__*/ Promise.resolve(false);
+export { FALSE, TRUE } from './settled.js';
 
 /** The bit of `Waiter.state` that says the waiter is still in its queue (TIMED is the other). */
 export const QUEUED = 1;
@@ -139,6 +137,19 @@ export const capture = (resolve: Resolve, reject: (reason: unknown) => void): vo
   lastReject = reject;
 };
 
+/** The queue a plain waiter's promise is being made for, until {@link enter} has run. */
+let entering: WaiterQueue | undefined;
+/**
+ * The executor of a plain waiter's promise: queues its resolve function, in the queue's array (a waiter
+ * that cannot fail keeps no reject function), and lets go of the queue. Storing the function nowhere
+ * else matters: each fresh object stored into a long-lived one costs the garbage collector a slot to
+ * remember.
+ */
+const enter = (resolve: Resolve): void => {
+  entering!.add(resolve);
+  entering = undefined;
+};
+
 /** How far the consumed front of the array may grow before it is cut off, and how large an emptied array may stay. */
 const FRONT = 1024;
 
@@ -165,9 +176,9 @@ export class WaiterQueue {
 
   /** A promise for a waiter with no timeout and no signal, queued. */
   wait(): Promise<boolean> {
-    const promise = new Promise<boolean>(capture);
-    this.add(lastResolve);
-    return promise;
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- for the executor, which lets go of it at once
+    entering = this;
+    return new Promise<boolean>(enter);
   }
 
   /**
@@ -213,6 +224,7 @@ export class WaiterQueue {
       else if (e.queued) settle(e, value, deadlines);
     }
     deadlines?.clear();
+    this.run = undefined;
     this.emptied();
   }
 
@@ -221,16 +233,14 @@ export class WaiterQueue {
     if (this.tail > FRONT) this.items = [];
     else if (this.head < this.tail) this.items.fill(undefined, this.head, this.tail); // entries left
     this.head = this.tail = this.size = 0;
-    this.run = undefined;
     this.onEmpty?.();
   }
 
   /** Cuts off the consumed front and the entries that left early, keeping the live ones in order. */
   compact(): void {
-    const live = this.items.slice(this.head, this.tail).filter((e) => typeof e === 'function' || e!.queued);
-    this.items = live;
+    this.items = this.items.slice(this.head, this.tail).filter((e) => typeof e === 'function' || e!.queued);
     this.head = 0;
-    this.tail = live.length;
+    this.tail = this.items.length;
   }
 }
 
