@@ -55,14 +55,15 @@ export function goals(cases: Case[]): Verdict[] {
     );
   }
   // Bare promises themselves cost more per waiter at large N (garbage collection), so linear means: our
-  // cost per waiter follows theirs, its ratio to them staying within 2x from the smallest N to the largest.
+  // cost per waiter grows no faster than theirs, its ratio to them at any N at most 2x its ratio at the
+  // smallest. (Judged both ways, it failed once plain waiters came to share one promise: then the limit's
+  // promises, all alive at once, cost the collector at large N what ours no longer do, and the ratio falls.)
   const ratios = sizes.map((n) => value(cases, 'release', OURS, n)! / value(cases, 'release', LIMIT, n)!);
   if (ratios.length > 1) {
-    const spread = Math.max(...ratios) / Math.min(...ratios);
     out.push({
-      goal: `release is linear from N = ${sizes[0]} to ${sizes.at(-1)}: cost per waiter follows bare promises' (ratio within 2x)`,
+      goal: `release is linear from N = ${sizes[0]} to ${sizes.at(-1)}: cost per waiter grows no faster than bare promises' (ratio at most 2x N = ${sizes[0]}'s)`,
       measured: `ratio ${Math.min(...ratios).toFixed(2)}..${Math.max(...ratios).toFixed(2)}`,
-      met: spread <= 2,
+      met: Math.max(...ratios) <= 2 * ratios[0]!,
     });
   }
   for (const n of sizes) {

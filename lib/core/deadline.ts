@@ -43,7 +43,7 @@ export interface Timed {
 export const TIMED = 2;
 
 /** The longest delay `setTimeout` honours; above it, Node and browsers fire after 1 ms. */
-const MAX_DELAY = 2 ** 31 - 1;
+const MAX_DELAY = ~(1 << 31);
 
 /** The pending deadlines of one waiter queue on one clock, with one host timer armed for the earliest. */
 export class Deadlines {
