@@ -229,7 +229,12 @@ export async function pingPong(rounds: number, s: Settings): Promise<Case> {
   return { id: 'ping-pong', title: 'two tasks handing a turn through two events', unit: 'ns/round trip', rows };
 }
 
-export type WaiterKind = 'plain' | 'timeout' | 'signal';
+/** A task that waits: an async function suspended in `await wait()` (the limit's, on its own deferred). */
+async function task(wait: () => Promise<unknown>): Promise<void> {
+  await wait();
+}
+
+export type WaiterKind = 'plain' | 'timeout' | 'signal' | 'task';
 
 export async function memory(n: number, kind: WaiterKind): Promise<Case> {
   const rows: Measured[] = [];
@@ -241,7 +246,9 @@ export async function memory(n: number, kind: WaiterKind): Promise<Case> {
       (n) => {
         const all: Promise<unknown>[] = [];
         for (let i = 0; i < n; i++) {
-          all.push(kind === 'plain' ? e.wait() : kind === 'timeout' ? e.waitTimeout(60_000) : e.waitSignal(signal));
+          if (kind === 'task') all.push(task(() => e.wait()));
+          else
+            all.push(kind === 'plain' ? e.wait() : kind === 'timeout' ? e.waitTimeout(60_000) : e.waitSignal(signal));
         }
         return all;
       },
@@ -258,15 +265,23 @@ export async function memory(n: number, kind: WaiterKind): Promise<Case> {
     n,
     (n) => {
       const resolvers: ((v: boolean) => void)[] = [];
-      const all: Promise<boolean>[] = [];
-      for (let i = 0; i < n; i++) all.push(new Promise<boolean>((resolve) => resolvers.push(resolve)));
+      const all: Promise<unknown>[] = [];
+      for (let i = 0; i < n; i++) {
+        const deferred = new Promise<boolean>((resolve) => resolvers.push(resolve));
+        all.push(kind === 'task' ? task(() => deferred) : deferred);
+      }
       release = () => resolvers.splice(0).forEach((r) => r(true));
       return all;
     },
     async () => release(),
   );
   rows.push({ name: LIMIT, ns: bytes, min: bytes, max: bytes });
-  const label = { plain: 'plain', timeout: 'with wait(60_000)', signal: 'with a shared signal' }[kind];
+  const label = {
+    plain: 'plain',
+    timeout: 'with wait(60_000)',
+    signal: 'with a shared signal',
+    task: 'an async function suspended in a plain wait',
+  }[kind];
   return {
     id: `heap-${kind}`,
     title: `heap bytes per pending waiter, ${label}`,

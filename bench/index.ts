@@ -70,7 +70,7 @@ add(await timeouts(scale(100_000), s));
 add(await aborts(scale(10_000), true, s));
 add(await aborts(scale(10_000), false, s));
 add(await pingPong(scale(100_000), s));
-for (const kind of ['plain', 'timeout'] as const) add(await memory(scale(100_000), kind));
+for (const kind of ['plain', 'task', 'timeout'] as const) add(await memory(scale(100_000), kind));
 // Peers add one abort listener per waiter, and removing each is a linear search: 10,000 keeps it in seconds.
 add(await memory(scale(10_000), 'signal'));
 add(await lockHandOff(scale(100_000), s));

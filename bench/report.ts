@@ -34,7 +34,10 @@ function value(cases: Case[], id: string, name: string, n?: number): number | un
  * in turn with it, in the same heap. (The untimed case's, measured earlier in another heap, before the
  * timed peers had run, ran 10-24% faster at N = 100,000 in three runs: compared with it, the ratio flipped.)
  */
-const TIMED_GOAL = 1.5;
+const TIMED_GOAL = 1.25;
+
+/** Plain waiters in a row share one promise: releasing them costs less than a promise each. */
+const PLAIN_GOAL = 0.7;
 
 export function goals(cases: Case[]): Verdict[] {
   const out: Verdict[] = [];
@@ -45,21 +48,22 @@ export function goals(cases: Case[]): Verdict[] {
   const sizes = cases.filter((c) => c.id === 'release').map((c) => c.n!);
   for (const n of sizes) {
     ratio(
-      `release of ${n} waiters <= 1.5x bare promises`,
-      1.5,
+      `release of ${n} waiters <= ${PLAIN_GOAL}x bare promises`,
+      PLAIN_GOAL,
       value(cases, 'release', OURS, n),
       value(cases, 'release', LIMIT, n),
     );
   }
   // Bare promises themselves cost more per waiter at large N (garbage collection), so linear means: our
-  // cost per waiter follows theirs, its ratio to them staying within 2x from the smallest N to the largest.
+  // cost per waiter grows no faster than theirs, its ratio to them at any N at most 2x its ratio at the
+  // smallest. (Judged both ways, it failed once plain waiters came to share one promise: then the limit's
+  // promises, all alive at once, cost the collector at large N what ours no longer do, and the ratio falls.)
   const ratios = sizes.map((n) => value(cases, 'release', OURS, n)! / value(cases, 'release', LIMIT, n)!);
   if (ratios.length > 1) {
-    const spread = Math.max(...ratios) / Math.min(...ratios);
     out.push({
-      goal: `release is linear from N = ${sizes[0]} to ${sizes.at(-1)}: cost per waiter follows bare promises' (ratio within 2x)`,
+      goal: `release is linear from N = ${sizes[0]} to ${sizes.at(-1)}: cost per waiter grows no faster than bare promises' (ratio at most 2x N = ${sizes[0]}'s)`,
       measured: `ratio ${Math.min(...ratios).toFixed(2)}..${Math.max(...ratios).toFixed(2)}`,
-      met: spread <= 2,
+      met: Math.max(...ratios) <= 2 * ratios[0]!,
     });
   }
   for (const n of sizes) {
@@ -83,18 +87,26 @@ export function goals(cases: Case[]): Verdict[] {
     value(cases, 'ping-pong', LIMIT),
   );
   ratio('lock hand-off <= 1.15x a bare-promise lock', 1.15, value(cases, 'lock', OURS), value(cases, 'lock', LIMIT));
-  for (const id of ['condition', 'condition-wait']) {
-    const how = id === 'condition' ? 'waitFor()' : 'wait() in a loop';
+  for (const [id, how, limit] of [
+    ['condition', 'waitFor()', 1.5],
+    ['condition-wait', 'wait() in a loop', 1.25],
+  ] as const) {
     ratio(
-      `condition round trip with ${how} <= 2.5x two bare promise hand-offs`,
-      2.5,
+      `condition round trip with ${how} <= ${limit}x two bare promise hand-offs`,
+      limit,
       value(cases, id, OURS),
       value(cases, id, LIMIT),
     );
   }
   const heapN = cases.find((c) => c.id === 'heap-plain')?.n;
   const bare = value(cases, 'heap-plain', LIMIT, heapN);
-  ratio('heap per plain pending waiter <= 1.2x a bare deferred', 1.2, value(cases, 'heap-plain', OURS, heapN), bare);
+  ratio('heap per plain pending waiter <= 0.25x a bare deferred', 0.25, value(cases, 'heap-plain', OURS, heapN), bare);
+  ratio(
+    'heap per task waiting in a plain wait <= 0.75x one waiting on its own bare deferred',
+    0.75,
+    value(cases, 'heap-task', OURS, heapN),
+    value(cases, 'heap-task', LIMIT, heapN),
+  );
   ratio(
     'heap per pending waiter with a timeout <= 1.6x a bare deferred',
     1.6,

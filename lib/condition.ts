@@ -290,7 +290,7 @@ export class Condition {
    * ```
    */
   notify(n: number = 1): void {
-    readCount(n, 'n', 0, true);
+    if (n !== 1) readCount(n, 'n', 0, true);
     if (!this.#lock.locked()) throw notHeld('notify');
     this.#wake(n);
   }

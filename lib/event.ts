@@ -61,7 +61,8 @@ export class Event {
    */
   set(this: void): void;
   set(): void {
-    // Nobody queues while the flag is set, so a second set() finds the queue empty and does nothing.
+    // Nobody queues while the flag is set: a second set() has nothing to do.
+    if (this.#flag) return;
     this.#flag = true;
     this.#waiters.releaseAll(true);
   }
@@ -82,6 +83,9 @@ export class Event {
 
   /**
    * Waits until the flag is set. Resolves `true` at once when it is set already.
+   *
+   * Waits with no timeout and no signal made one after another, with nothing in between but other such
+   * waits, may return the same promise: they are released together, in their place in line.
    *
    * Cancel safety: a wait that times out or is aborted leaves the queue at once, with no timer and no
    * signal listener left behind.
@@ -128,7 +132,7 @@ export class Event {
    */
   wait(arg?: number | WaitOptions): Promise<boolean>;
   wait(arg?: number | WaitOptions): Promise<boolean> {
-    if (arg === undefined) return this.#flag ? TRUE : this.#waiters.wait();
+    if (arg === undefined) return this.#flag ? TRUE : this.#waiters.join();
     return park(this.#waiters, arg, this.#isSet);
   }
 

@@ -113,6 +113,48 @@ export function eventSuite(name: string, create: () => EventLike, options: Suite
         expect(waiterCount(e)).to.equal(0);
       });
 
+      it(`${name}: plain waits in a row share one promise; a timed or signalled waiter between them keeps its place`, async () => {
+        const e = create();
+        const { log, note } = recorder();
+        const a = e.wait();
+        const b = e.wait();
+        expect(b, 'two plain waits in a row').to.equal(a);
+        note('a', a);
+        note('b', b);
+        note('t', e.wait(1000));
+        const c = e.wait();
+        expect(c, 'a plain wait after a timed one').to.not.equal(a);
+        note('c', c);
+        note('s', e.wait({ signal: new AbortController().signal }));
+        const d = e.wait();
+        expect(d, 'a plain wait after a signalled one').to.not.equal(c);
+        note('d', d);
+        note('f', e.wait());
+        expect(waiterCount(e), 'each wait counts').to.equal(7);
+        await flush();
+        expect(log).to.deep.equal([]);
+        e.set();
+        await flush();
+        expect(log).to.deep.equal(['a:true', 'b:true', 't:true', 'c:true', 's:true', 'd:true', 'f:true']);
+        expect(waiterCount(e)).to.equal(0);
+      });
+
+      it(`${name}: a plain wait after set() and clear() waits for the next set(), not sharing the released promise`, async () => {
+        const e = create();
+        const before = e.wait();
+        e.set();
+        e.clear();
+        const after = e.wait();
+        expect(after).to.not.equal(before);
+        const tracked = track(after);
+        await flush();
+        expect(await before).to.equal(true);
+        expect(tracked.state).to.equal('pending');
+        e.set();
+        await flush();
+        expect(tracked).to.deep.equal({ state: 'fulfilled', value: true });
+      });
+
       it(`${name}.set() on a set event does not release later waiters twice or change anything`, async () => {
         const e = create();
         e.set();

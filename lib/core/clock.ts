@@ -54,8 +54,8 @@ export function currentClock(): Clock {
   if (current?.setTimeout === setTimeout) return current;
   const real =
     (setTimeout as unknown) === hostSetTimeout && !('clock' in setTimeout) && !setTimeout.name.startsWith('bound ');
-  const clearTimeout = globalThis.clearTimeout as ClearTimeout;
-  return (current = { setTimeout, clearTimeout, now: real ? monotonic : fakeNow(setTimeout) });
+  const now = real ? monotonic : fakeNow(setTimeout);
+  return (current = { setTimeout, clearTimeout: globalThis.clearTimeout as ClearTimeout, now });
 }
 
 /**

@@ -11,6 +11,7 @@
  * its timer, when no live one is left. A delay above 2^31-1 ms is armed in steps.
  */
 import { type Clock, monotonic } from './clock.js';
+import { TRUE } from './settled.js';
 
 /** Timed waits started in the current synchronous run on the real clock, their `deadline` still their timeout. */
 let unstamped: Timed[] = [];
@@ -42,7 +43,7 @@ export interface Timed {
 export const TIMED = 2;
 
 /** The longest delay `setTimeout` honours; above it, Node and browsers fire after 1 ms. */
-const MAX_DELAY = 2_147_483_647; // 2^31 - 1
+const MAX_DELAY = ~(1 << 31);
 
 /** The pending deadlines of one waiter queue on one clock, with one host timer armed for the earliest. */
 export class Deadlines {
@@ -88,7 +89,7 @@ export class Deadlines {
     this.live++;
     if (this.clock.now !== monotonic) return this.insert(w, this.#now() + timeout);
     w.deadline = Math.ceil(timeout);
-    if (unstamped.push(w) === 1) void Promise.resolve().then(stamp);
+    if (unstamped.push(w) === 1) void TRUE.then(stamp);
   }
 
   /** Puts `w` in the heap with its deadline (rounded up to a whole millisecond). */

@@ -38,7 +38,7 @@ export function park(
     if (typeof arg === 'number') timeout = readTimeout(arg, 'timeout');
     else if (arg === undefined) timeout = Infinity;
     else ({ timeout, signal } = readOptions(arg));
-    if (signal !== undefined && isAborted(signal)) return Promise.reject(reasonOf(signal));
+    if (signal && isAborted(signal)) return Promise.reject(reasonOf(signal));
     if (tryNow()) return TRUE;
   } catch (error) {
     return Promise.reject(error);
@@ -48,7 +48,7 @@ export function park(
   const resolve = lastResolve;
   const reject = lastReject;
   try {
-    enqueue(queue, make(queue, resolve, signal === undefined ? undefined : reject, signal), timeout, signal);
+    enqueue(queue, make(queue, resolve, signal && reject, signal), timeout, signal);
     queued?.();
   } catch (error) {
     reject(error);
@@ -58,7 +58,7 @@ export function park(
 
 /** Queues `w` with its deadline (`timeout` ms from now, on the clock in force) and its signal. */
 export function enqueue(queue: WaiterQueue, w: Waiter, timeout: number, signal: AbortSignal | undefined): void {
-  if (signal !== undefined) watch(signal, w);
+  if (signal) watch(signal, w);
   queue.add(w);
   if (timeout !== Infinity) queue.deadlinesOn(currentClock()).add(w, timeout);
 }

@@ -5,6 +5,12 @@
  * its owner can end it, so it needs no more) or a {@link Waiter}, which a timeout or an abort can take
  * out early. Taking one out is O(1): it is marked gone (its QUEUED bit cleared) and skipped later.
  *
+ * An owner that releases every waiter at once (an event) lets consecutive waiters with no timeout and no
+ * signal share one entry and one promise (`join()`): they are released together, at their place in line,
+ * since nothing can end one of them without the others. Any other entry added ends the run, so a timed
+ * or signalled waiter between two plain ones keeps its place, and the queue lets go of the run's promise
+ * as it releases them.
+ *
  * Entries are written at a tail index of an array and taken from a head index. When the last live
  * waiter leaves, both go back to the start (the array is replaced after a burst of over 1,024); in a
  * queue that never empties (a lock under steady contention) the consumed front is cut off once it is
@@ -20,9 +26,7 @@ export type Resolve = (value: boolean) => void;
 /** What a queue holds: a bare waiter's resolve function, or a {@link Waiter}. */
 export type Entry = Resolve | Waiter;
 
-/** Resolved promises shared by every fast path: awaiting them costs no allocation. */
-export const TRUE: Promise<true> = /*#__PURE__*/ Promise.resolve(true);
-export const FALSE: Promise<boolean> = /*#__PURE__*/ Promise.resolve(false);
+export { FALSE, TRUE } from './settled.js';
 
 /** The bit of `Waiter.state` that says the waiter is still in its queue (TIMED is the other). */
 export const QUEUED = 1;
@@ -133,6 +137,19 @@ export const capture = (resolve: Resolve, reject: (reason: unknown) => void): vo
   lastReject = reject;
 };
 
+/** The queue a plain waiter's promise is being made for, until {@link enter} has run. */
+let entering: WaiterQueue | undefined;
+/**
+ * The executor of a plain waiter's promise: queues its resolve function, in the queue's array (a waiter
+ * that cannot fail keeps no reject function), and lets go of the queue. Storing the function nowhere
+ * else matters: each fresh object stored into a long-lived one costs the garbage collector a slot to
+ * remember.
+ */
+const enter = (resolve: Resolve): void => {
+  entering!.add(resolve);
+  entering = undefined;
+};
+
 /** How far the consumed front of the array may grow before it is cut off, and how large an emptied array may stay. */
 const FRONT = 1024;
 
@@ -154,18 +171,31 @@ export class WaiterQueue {
   deadlines: Deadlines | undefined;
   /** Called whenever the last live waiter leaves, however it left. */
   onEmpty: (() => void) | undefined;
+  /** The promise of the last entry, while it is a run of plain waiters that {@link join} may extend. */
+  run: Promise<boolean> | undefined;
 
   /** A promise for a waiter with no timeout and no signal, queued. */
   wait(): Promise<boolean> {
-    const promise = new Promise<boolean>(capture);
-    this.add(lastResolve);
-    return promise;
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- for the executor, which lets go of it at once
+    entering = this;
+    return new Promise<boolean>(enter);
+  }
+
+  /**
+   * Like {@link wait}, for an owner that releases every waiter at once: the promise of the waiter just
+   * before, when that one is plain too (see the top of this file).
+   */
+  join(): Promise<boolean> {
+    if (this.run === undefined) this.run = this.wait();
+    else this.size++;
+    return this.run;
   }
 
   /** Queues a bare waiter, or a {@link Waiter} (whose deadline and signal the caller starts). */
   add(e: Entry): void {
     this.items[this.tail++] = e;
     this.size++;
+    this.run = undefined;
   }
 
   /** The deadline heap for a waiter starting on `clock` now. */
@@ -185,40 +215,32 @@ export class WaiterQueue {
    * Only for owners whose waiters are done once released (events; not a condition's, which go on).
    */
   releaseAll(value: boolean): void {
-    if (this.size === 0) return;
-    const items = this.items;
     const deadlines = this.deadlines;
-    this.size = 0;
-    // Releasing runs no user code (promise reactions run later), so nothing joins while this runs.
+    // Releasing runs no user code (promise reactions run later), so nothing joins while this runs; the
+    // entries are let go of afterwards, all at once (emptied()).
     for (let i = this.head; i < this.tail; i++) {
-      const e = items[i]!;
-      items[i] = undefined;
+      const e = this.items[i]!;
       if (typeof e === 'function') e(value);
       else if (e.queued) settle(e, value, deadlines);
     }
-    this.head = this.tail;
     deadlines?.clear();
+    this.run = undefined;
     this.emptied();
   }
 
   /** Starts again at the front of the array (a fresh one after a burst), letting go of any entry left. */
   emptied(): void {
     if (this.tail > FRONT) this.items = [];
-    else if (this.head < this.tail) this.items.fill(undefined, this.head, this.tail); // gone entries
-    this.head = this.tail = 0;
+    else if (this.head < this.tail) this.items.fill(undefined, this.head, this.tail); // entries left
+    this.head = this.tail = this.size = 0;
     this.onEmpty?.();
   }
 
   /** Cuts off the consumed front and the entries that left early, keeping the live ones in order. */
   compact(): void {
-    const live: (Entry | undefined)[] = [];
-    for (let i = this.head; i < this.tail; i++) {
-      const e = this.items[i]!;
-      if (typeof e === 'function' || e.queued) live.push(e);
-    }
-    this.items = live;
+    this.items = this.items.slice(this.head, this.tail).filter((e) => typeof e === 'function' || e!.queued);
     this.head = 0;
-    this.tail = live.length;
+    this.tail = this.items.length;
   }
 }
 

@@ -266,7 +266,8 @@ export class SharedEvent {
   }
 
   /**
-   * Waits until the flag is set, by any thread. Resolves `true` at once when it is set already.
+   * Waits until the flag is set, by any thread. Resolves `true` at once when it is set already. Like
+   * `Event.wait()`, plain waits made one after another may return the same promise.
    *
    * Cancel safety: a wait that times out or is aborted leaves the queue at once, with no timer, no signal
    * listener and no new engine waiter left behind.
@@ -310,6 +311,12 @@ export class SharedEvent {
     const word = this.#word.load();
     if (isSetWord(word) && arg === undefined) return TRUE;
     if (word !== this.#seen) this.#catchUp();
+    if (arg === undefined) {
+      // Plain waiters in a row share one promise, as Event's do.
+      const joined = this.#waiters.join();
+      this.#listen();
+      return joined;
+    }
     const promise = park(this.#waiters, arg, this.#isSet, undefined, this.#listen);
     // Before a deadline says "not set": a set() whose wake-up is not delivered yet releases them.
     lookBeforeDeadlines(this.#waiters, this.#look);

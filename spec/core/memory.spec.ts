@@ -4,7 +4,7 @@
  * (the queue still holds waiters), at an early and at a late hand-off.
  */
 import { expect } from 'chai';
-import { Condition, Event, Lock, Queue, ReadWriteLock, Semaphore } from '../../lib/index.js';
+import { Condition, Event, Lock, Queue, ReadWriteLock, Semaphore, SharedEvent } from '../../lib/index.js';
 
 const gc = (globalThis as { gc?: () => void }).gc;
 
@@ -52,7 +52,11 @@ describe('Memory under steady contention', function () {
     await lock.acquire();
     const before = await heapAfterGc();
     const waits: Promise<boolean>[] = [];
-    for (let i = 0; i < 100_000; i++) waits.push(e.wait(), lock.acquire(i % 2 === 0 ? 60_000 : undefined));
+    // Timed and plain waits in turn, so that each plain one has an entry of its own (plain waits in a row share one).
+    for (let i = 0; i < 100_000; i++) {
+      const timeout = i % 2 === 0 ? 60_000 : undefined;
+      waits.push(e.wait(timeout), lock.acquire(timeout));
+    }
     e.set();
     for (let i = 0; i < 100_000; i++) lock.release();
     await Promise.all(waits);
@@ -61,6 +65,31 @@ describe('Memory under steady contention', function () {
     const after = await heapAfterGc();
     expect(after - before, 'heap growth in bytes').to.be.below(1 * MB);
   });
+
+  for (const [name, make] of [
+    ['Event', () => new Event()],
+    ['SharedEvent', () => new SharedEvent()],
+  ] as const) {
+    it(`${name}: the promise plain waiters shared is let go of once set() released them, the event kept`, async () => {
+      const e = make();
+      const refs: WeakRef<Promise<boolean>>[] = [];
+      const wait = async () => {
+        const p = e.wait();
+        refs.push(new WeakRef(p));
+        await p;
+      };
+      const waits = [wait(), wait(), wait()];
+      e.set();
+      await Promise.all(waits);
+      e.clear();
+      // The executor every waiter's promise is made with holds the resolving functions of the last promise
+      // it made, whichever primitive made it, until the next: one more wait elsewhere moves that on.
+      void new Event().wait();
+      await heapAfterGc();
+      expect(refs.map((r) => r.deref())).to.deep.equal([undefined, undefined, undefined]);
+      expect(e.isSet()).to.equal(false); // the event itself still alive, and clear
+    });
+  }
 
   it('Condition: 4 consumers taking 1 million items keep the heap where it was at the start', async () => {
     const cond = new Condition();
