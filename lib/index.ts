@@ -12,3 +12,4 @@ export { BoundedSemaphore, Semaphore } from './semaphore.js';
 export { SharedCondition } from './shared/shared-condition.js';
 export { SharedEvent } from './shared/shared-event.js';
 export { SharedLock } from './shared/shared-lock.js';
+export { SharedSemaphore } from './shared/shared-semaphore.js';
