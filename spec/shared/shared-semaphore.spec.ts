@@ -468,7 +468,12 @@ describe('SharedSemaphore: faults', () => {
       await within(Promise.all(runs), 50_000, 'the surviving workers');
       expect(data[INSIDE]).to.equal(0);
       expect(counted(semaphore), 'no terminated thread left counted in line').to.equal(0);
-      expect(semaphore.value).to.be.within(2, 6);
+      // A doomed worker handed a permit in the instant before the engine dropped its waiters keeps it in
+      // a GRANTED seat; one terminated holding a permit keeps it too. Each held at most one.
+      const words = new Int32Array(buffer, semaphoreLayout.semaphore, SharedSemaphore.BYTES / 4);
+      const granted = words.slice(2).filter((v) => (v & 7) === 4).length;
+      expect(6 - semaphore.value, 'permits missing').to.be.at.least(granted);
+      expect(6 - semaphore.value, 'permits missing').to.be.at.most(4);
       // Whatever is free goes round: the main thread takes every free permit.
       const free = semaphore.value;
       for (let i = 0; i < free; i++) expect(semaphore.tryAcquire()).to.equal(true);
@@ -571,14 +576,15 @@ describe('SharedSemaphore: races, another thread stepping in between two steps o
     await other.acquire();
     const waiter = track(mine.acquire());
     await flush();
-    // As this thread takes its own seat out of line to hand its permit over, the other thread's
-    // release grants that seat first.
+    // This thread's release finds its own seat the oldest; just after it read the seat, the other
+    // thread's release grants that seat.
     const rule = at(
-      'compareExchange',
-      (array, index, expected) => on(mine, array, index, SEAT0) && (expected & 7) === 2,
+      'load',
+      (array, index) => on(mine, array, index, SEAT0),
       (real) => {
+        const seen = real();
         other.release();
-        return real();
+        return seen;
       },
     );
     mine.release();
