@@ -38,6 +38,12 @@ const groups: Group[] = [
     between: 'worker-worker',
   },
   {
+    id: 'browser-semaphore',
+    title: 'page <-> module worker SharedSemaphore(1) permit hand-off and back (two hand-offs), both awaiting',
+    variants: ['SharedSemaphore acquire <-> acquire', 'raw waitAsync <-> waitAsync'],
+    between: 'page-worker',
+  },
+  {
     id: 'browser-lock-sync',
     title: 'module worker -> module worker lock hand-off, one way, to a thread blocked waiting',
     variants: ['SharedLock release -> acquireSync', 'raw notify -> Atomics.wait'],
@@ -96,6 +102,9 @@ export async function browserRoundTrips(rounds: number, passes: number, limitMs:
     console.log(`browser cases left out: no Chromium at ${executablePath} (set CHROMIUM_PATH)`);
     return [];
   }
+  // BENCH_ONLY=id,id runs only those groups, as in the Node cases.
+  const only = process.env.BENCH_ONLY?.split(',');
+  const chosen = groups.filter(({ id }) => only === undefined || only.includes(id));
   const { chromium } = await import('playwright-core');
   const server = await serve();
   const browser = await chromium.launch({
@@ -110,7 +119,7 @@ export async function browserRoundTrips(rounds: number, passes: number, limitMs:
     await tab.goto(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
     await tab.waitForFunction(() => (globalThis as { benchReady?: boolean }).benchReady === true);
     const plan = {
-      groups: groups.map(({ id, variants, between }) => ({ id, variants, between })),
+      groups: chosen.map(({ id, variants, between }) => ({ id, variants, between })),
       rounds,
       passes,
       batch: BATCH,
@@ -124,7 +133,7 @@ export async function browserRoundTrips(rounds: number, passes: number, limitMs:
     ]);
     if (errors.length > 0) throw new Error(`page errors: ${errors.join('; ')}`);
     const engine = `Chromium ${browser.version().split('.')[0]}`;
-    return groups.map(({ id, title, variants }) => {
+    return chosen.map(({ id, title, variants }) => {
       const notes: string[] = [];
       const rows = variants.map((name) => {
         const { times, missed, rounds: ran } = report[id]![name]!;
