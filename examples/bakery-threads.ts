@@ -6,21 +6,25 @@ import { Worker, isMainThread, parentPort, workerData } from 'node:worker_thread
 import { SharedCondition, SharedLock } from '../lib/index.js';
 
 /**
- * The shelf's Int32 words, after the lock and the condition: loaves on it, the two places, and the
- * number of lines said so far (each line is numbered under the lock, so they print in the order of
- * events, whatever order the workers' messages arrive in).
+ * The shelf's Int32 words, in shared memory of their own: loaves on it, the two places, and the number
+ * of lines said so far (each line is numbered under the lock, so they print in the order of events,
+ * whatever order the workers' messages arrive in).
  */
 const COUNT = 0;
 const PLACES = 1;
 const LINES = 3;
-const DATA = SharedLock.BYTES + SharedCondition.BYTES;
 
 type Role = { who: 'Baker' } | { who: string; buys: number };
 
-async function work(buffer: SharedArrayBuffer, role: Role, say: (n: number, line: string) => void): Promise<void> {
-  const lock = new SharedLock(buffer, 0);
-  const changed = new SharedCondition(lock, buffer, SharedLock.BYTES);
-  const shelf = new Int32Array(buffer, DATA, 4);
+/** What each worker is given: the condition itself (it carries its lock), the shelf, and its role. */
+interface Posted {
+  changed: unknown;
+  shelf: Int32Array;
+  role: Role;
+}
+
+async function work({ changed: posted, shelf, role }: Posted, say: (n: number, line: string) => void): Promise<void> {
+  const changed = SharedCondition.from(posted); // over the same memory, tied to the same lock
   const rounds = 'buys' in role ? role.buys : 6;
   for (let i = 1; i <= rounds; i++) {
     await changed.acquire();
@@ -46,7 +50,8 @@ async function work(buffer: SharedArrayBuffer, role: Role, say: (n: number, line
 
 /** Runs the bakery with each person in a worker; `say` gets their lines on this thread. */
 export async function withSharedCondition(say: (line: string) => void): Promise<void> {
-  const buffer = new SharedArrayBuffer(DATA + 4 * 4);
+  const changed = new SharedCondition(new SharedLock());
+  const shelf = new Int32Array(new SharedArrayBuffer(4 * 4));
   const lines: string[] = [];
   const roles: Role[] = [{ who: 'Baker' }, { who: 'Ann', buys: 3 }, { who: 'Bob', buys: 3 }];
   await Promise.all(
@@ -54,7 +59,7 @@ export async function withSharedCondition(say: (line: string) => void): Promise<
       (role) =>
         new Promise<void>((resolve, reject) => {
           const worker = new Worker(new URL('./worker.mjs', import.meta.url), {
-            workerData: { entry: './bakery-threads.ts', buffer, role },
+            workerData: { entry: './bakery-threads.ts', changed, shelf, role } satisfies Posted & { entry: string },
           });
           worker.on('message', ([n, line]: [number, string]) => (lines[n] = line));
           worker.on('error', reject);
@@ -67,6 +72,5 @@ export async function withSharedCondition(say: (line: string) => void): Promise<
 }
 
 if (!isMainThread && (workerData as { role?: Role }).role !== undefined) {
-  const { buffer, role } = workerData as { buffer: SharedArrayBuffer; role: Role };
-  await work(buffer, role, (n, line) => parentPort!.postMessage([n, line]));
+  await work(workerData as Posted, (n, line) => parentPort!.postMessage([n, line]));
 }

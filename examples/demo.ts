@@ -24,10 +24,10 @@ writeSync(1, "The seed's race, on one thread (Event):\n");
 
 writeSync(1, "\nThe seed's race again, the rabbit in a worker thread (SharedEvent):\n");
 {
-  const buffer = new SharedArrayBuffer(3 * SharedEvent.BYTES);
-  const [startSignal, rabbitDone, started] = [0, 1, 2].map((i) => new SharedEvent(buffer, i * SharedEvent.BYTES));
+  const course = { startSignal: new SharedEvent(), rabbitDone: new SharedEvent(), started: new SharedEvent() };
+  // The events themselves go to the worker, which rebuilds each with SharedEvent.from().
   const worker = new Worker(new URL('./worker.mjs', import.meta.url), {
-    workerData: { entry: './seed-rabbit-worker.ts', buffer },
+    workerData: { entry: './seed-rabbit-worker.ts', course },
   });
   const exited = new Promise<void>((resolve, reject) => {
     worker.on('error', reject);
@@ -35,8 +35,8 @@ writeSync(1, "\nThe seed's race again, the rabbit in a worker thread (SharedEven
       code === 0 ? resolve() : reject(new Error(`the rabbit's worker exited with ${code}`)),
     );
   });
-  await started!.wait(); // r.start(): the rabbit has said its first line
-  await Promise.all([seed.turtle({ startSignal: startSignal!, rabbitDone: rabbitDone! }), exited]);
+  await course.started.wait(); // r.start(): the rabbit has said its first line
+  await Promise.all([seed.turtle(course), exited]);
 }
 
 const say = (line: string) => console.log(`  ${line}`);
@@ -50,11 +50,14 @@ await race;
 say('Owl: Slow and steady wins the race.');
 
 console.log('\nThe race again, the rabbit in a worker thread (SharedEvent):');
-const buffer = new SharedArrayBuffer(4 * SharedEvent.BYTES);
-const [go, napping, passed, finished] = [0, 1, 2, 3].map((i) => new SharedEvent(buffer, i * SharedEvent.BYTES));
-const shared = { go: go!, napping: napping!, passed: passed!, finished: finished! };
+const shared = {
+  go: new SharedEvent(),
+  napping: new SharedEvent(),
+  passed: new SharedEvent(),
+  finished: new SharedEvent(),
+};
 const worker = new Worker(new URL('./worker.mjs', import.meta.url), {
-  workerData: { entry: './rabbit-worker.ts', buffer },
+  workerData: { entry: './rabbit-worker.ts', course: shared },
 });
 const rabbitDone = new Promise<void>((resolve, reject) => {
   worker.on('message', (line: string | null) => (line === null ? resolve() : say(line)));

@@ -3,10 +3,14 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { SharedEvent } from '../lib/index.js';
 import { rabbit } from './race.js';
 
-const { buffer } = workerData as { buffer: SharedArrayBuffer };
-const [go, napping, passed, finished] = [0, 1, 2, 3].map((i) => new SharedEvent(buffer, i * SharedEvent.BYTES));
+// The events were posted as they are: each is rebuilt here over the same shared memory.
+const posted = (workerData as { course: Record<'go' | 'napping' | 'passed' | 'finished', unknown> }).course;
+const course = {
+  go: SharedEvent.from(posted.go),
+  napping: SharedEvent.from(posted.napping),
+  passed: SharedEvent.from(posted.passed),
+  finished: SharedEvent.from(posted.finished),
+};
 // Lines go to the main thread as messages, so they print in the order they were said.
-await rabbit({ go: go!, napping: napping!, passed: passed!, finished: finished! }, (line) =>
-  parentPort!.postMessage(line),
-);
+await rabbit(course, (line) => parentPort!.postMessage(line));
 parentPort!.postMessage(null);

@@ -3,8 +3,11 @@ import { workerData } from 'node:worker_threads';
 import { SharedEvent } from '../lib/index.js';
 import { rabbit } from './seed-race.js';
 
-const { buffer } = workerData as { buffer: SharedArrayBuffer };
-const [startSignal, rabbitDone, started] = [0, 1, 2].map((i) => new SharedEvent(buffer, i * SharedEvent.BYTES));
-const done = rabbit({ startSignal: startSignal!, rabbitDone: rabbitDone! });
-started!.set(); // the rabbit has said its first line: the turtle may start
+// The events were posted as they are: each is rebuilt here over the same shared memory.
+const posted = (workerData as { course: Record<'startSignal' | 'rabbitDone' | 'started', unknown> }).course;
+const done = rabbit({
+  startSignal: SharedEvent.from(posted.startSignal),
+  rabbitDone: SharedEvent.from(posted.rabbitDone),
+});
+SharedEvent.from(posted.started).set(); // the rabbit has said its first line: the turtle may start
 await done;

@@ -8,7 +8,7 @@ import { expect } from 'chai';
 import type * as sinon from 'sinon';
 import { inspect } from 'node:util';
 import type { WaitOptions } from '../lib/index.js';
-import { abortListeners, withFakeClock, flush, recorder, track, waiterCount } from './helpers.js';
+import { abortListeners, withFakeClock, flush, recorder, settle, track, waiterCount } from './helpers.js';
 
 /** Arguments every wait-like method refuses, with the error each must reject with. */
 export const badWaitArguments: [string, unknown, typeof TypeError | typeof RangeError, RegExp][] = [
@@ -45,6 +45,8 @@ export interface SuiteOptions {
    * only where it does not: the deadline code they test is the same for both.
    */
   polls: boolean;
+  /** The class's `from(value)`, for a shared event: the tests of an event rebuilt from its clone run. */
+  from?: (value: unknown) => EventLike;
 }
 
 export function eventSuite(name: string, create: () => EventLike, options: SuiteOptions): void {
@@ -427,6 +429,32 @@ export function eventSuite(name: string, create: () => EventLike, options: Suite
         }
       });
     });
+
+    const from = options.from;
+    if (from !== undefined) {
+      describe('posted as it is (from)', () => {
+        it(`${name}.from(event) is the event itself`, () => {
+          const e = create();
+          expect(from(e)).to.equal(e);
+        });
+
+        it(`${name}.from(its structured clone) is the same event: each sees the other's set() and clear(), and wakes the other's waiters`, async () => {
+          const e = create();
+          const again = from(structuredClone(e));
+          again.set();
+          expect(e.isSet()).to.equal(true);
+          e.clear();
+          expect(again.isSet()).to.equal(false);
+          const first = track(e.wait());
+          const second = track(again.wait(60_000));
+          again.set();
+          expect(second.value).to.equal(undefined); // settles later, as a promise does
+          await settle(clock, first);
+          await flush();
+          expect([first.value, second.value]).to.deep.equal([true, true]);
+        });
+      });
+    }
 
     describe('bad input', () => {
       for (const [label, arg, type, message] of badWaitArguments) {

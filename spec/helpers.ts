@@ -1,5 +1,6 @@
 import { getEventListeners } from 'node:events';
 import { inspect } from 'node:util';
+import { MessageChannel } from 'node:worker_threads';
 import * as sinon from 'sinon';
 
 /** Lets every queued promise job run (fake timers leave microtasks alone). */
@@ -12,6 +13,25 @@ export interface Tracked<T> {
   state: 'pending' | 'fulfilled' | 'rejected';
   value?: T;
   reason?: unknown;
+}
+
+/**
+ * Lets a wake-up from another object over the same shared memory arrive: real tasks run (an engine's
+ * `Atomics.waitAsync` wake-up is one; a MessageChannel message is not faked) and the fake clock moves (the
+ * polling fallback's timers), until `t` settles or `rounds` pass.
+ */
+export async function settle(clock: sinon.SinonFakeTimers, t: Tracked<unknown>, rounds = 100): Promise<void> {
+  for (let i = 0; i < rounds && t.state === 'pending'; i++) {
+    await new Promise<void>((resolve) => {
+      const { port1, port2 } = new MessageChannel();
+      port1.once('message', () => {
+        port1.close();
+        resolve();
+      });
+      port2.postMessage(null);
+    });
+    await clock.tickAsync(32);
+  }
 }
 
 /** A wait's outcome as the model tests compare it: still pending, resolved true/false, or rejected. */

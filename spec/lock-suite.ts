@@ -12,7 +12,7 @@ import { expect } from 'chai';
 import type * as sinon from 'sinon';
 import { type Guard, TimeoutError, type WaitOptions } from '../lib/index.js';
 import { badWaitArguments } from './event-suite.js';
-import { abortListeners, flush, recorder, track, waiterCount, withFakeClock } from './helpers.js';
+import { abortListeners, flush, recorder, settle, track, waiterCount, withFakeClock } from './helpers.js';
 
 /** What the suite calls on a lock. */
 export interface LockLike {
@@ -34,6 +34,8 @@ export interface LockUnderTest {
   lock: LockLike;
   /** How many tasks are queued to acquire it now (not counting the holder). */
   waiters(): number;
+  /** The class's `from(value)`, for a shared lock: the tests of a lock rebuilt from its clone run. */
+  from?: (value: unknown) => LockLike;
 }
 
 /** The factory for a lock whose `util.inspect` shows its own queue as `waiters: N`. */
@@ -506,6 +508,32 @@ export function lockSuite(name: string, create: () => LockUnderTest): void {
           await flush();
           expect(t.reason).to.be.instanceOf(TypeError);
           expect((t.reason as Error).message).to.match(/timeout must be a number/);
+          expect(lock.locked()).to.equal(false);
+        });
+      });
+    }
+
+    const from = create().from;
+    if (from !== undefined) {
+      describe('posted as it is (from)', () => {
+        it(`${name}.from(lock) is the lock itself`, () => {
+          const { lock } = create();
+          expect(from(lock)).to.equal(lock);
+        });
+
+        it(`${name}.from(its structured clone) is the same lock: held through one, it is held through the other, and released it goes to the other's waiter`, async () => {
+          const { lock } = create();
+          const again = from(structuredClone(lock));
+          await lock.acquire();
+          expect(again.locked()).to.equal(true);
+          const waiter = track(again.acquire(60_000));
+          await flush();
+          expect(waiter.state).to.equal('pending');
+          lock.release();
+          await settle(clock, waiter);
+          expect(waiter.value).to.equal(true);
+          expect(lock.locked()).to.equal(true);
+          again.release();
           expect(lock.locked()).to.equal(false);
         });
       });

@@ -27,13 +27,16 @@ function engineWaiters(e: SharedEvent): number {
   return Atomics.notify(new Int32Array(e.buffer, e.byteOffset, 1), 0);
 }
 
-eventSuite('SharedEvent', () => new SharedEvent(), { inspectName: 'SharedEvent', polls: false });
-withoutWaitAsync(() => eventSuite('SharedEvent', () => new SharedEvent(), { inspectName: 'SharedEvent', polls: true }));
+const from = SharedEvent.from;
+eventSuite('SharedEvent', () => new SharedEvent(), { inspectName: 'SharedEvent', polls: false, from });
+withoutWaitAsync(() =>
+  eventSuite('SharedEvent', () => new SharedEvent(), { inspectName: 'SharedEvent', polls: true, from }),
+);
 
 describe('SharedEvent: memory and arguments', () => {
   it('SharedEvent: a new event allocates its own buffer of SharedEvent.BYTES bytes, flag clear', () => {
     const e = new SharedEvent();
-    expect(SharedEvent.BYTES).to.equal(4);
+    expect(SharedEvent.BYTES).to.equal(8);
     expect(e.buffer).to.be.instanceOf(SharedArrayBuffer);
     expect(e.buffer.byteLength).to.equal(SharedEvent.BYTES);
     expect(e.byteOffset).to.equal(0);
@@ -89,18 +92,18 @@ describe('SharedEvent: memory and arguments', () => {
         /byteOffset must be a non-negative multiple of 4/,
       );
     }
-    expect(() => new SharedEvent(buffer, 8)).to.throw(RangeError, /byteOffset 8 leaves no room/);
+    expect(() => new SharedEvent(buffer, 4)).to.throw(RangeError, /byteOffset 4 leaves no room/);
     expect(() => new SharedEvent(buffer, '4' as unknown as number)).to.throw(TypeError, /byteOffset must be a number/);
-    expect(new SharedEvent(buffer, 4).byteOffset).to.equal(4);
+    expect(new SharedEvent(new SharedArrayBuffer(12), 4).byteOffset).to.equal(4);
   });
 
   it('SharedEvent, SharedLock, SharedCondition: a buffer whose length is not a multiple of 4 serves as far as whole words go', async () => {
-    const e = new SharedEvent(new SharedArrayBuffer(5));
+    const e = new SharedEvent(new SharedArrayBuffer(9));
     const w = e.wait();
     e.set();
     expect(await w).to.equal(true);
-    expect(new SharedEvent(new SharedArrayBuffer(10), 4).isSet()).to.equal(false);
-    expect(() => new SharedEvent(new SharedArrayBuffer(7), 4)).to.throw(RangeError, /byteOffset 4 leaves no room/);
+    expect(new SharedEvent(new SharedArrayBuffer(14), 4).isSet()).to.equal(false);
+    expect(() => new SharedEvent(new SharedArrayBuffer(11), 4)).to.throw(RangeError, /byteOffset 4 leaves no room/);
     const lock = new SharedLock(new SharedArrayBuffer(SharedLock.BYTES + 1));
     const cond = new SharedCondition(lock, new SharedArrayBuffer(SharedCondition.BYTES + 3));
     await lock.acquire();
@@ -118,7 +121,7 @@ describe('SharedEvent: memory and arguments', () => {
     expect(new SharedLock(buffer, 0).locked()).to.equal(false); // the same lock again: fine
     expect(() => new SharedEvent(buffer, 0)).to.throw(
       TypeError,
-      /SharedEvent at byteOffset 0 overlaps a SharedLock at byteOffset 0 \(136 bytes\)/,
+      /SharedEvent at byteOffset 0 overlaps a SharedLock at byteOffset 0 \(140 bytes\)/,
     );
     expect(() => new SharedEvent(buffer, 132)).to.throw(TypeError, /overlaps a SharedLock at byteOffset 0/);
     expect(() => new SharedLock(buffer, 4)).to.throw(TypeError, /SharedLock at byteOffset 4 overlaps a SharedLock/);
@@ -420,7 +423,7 @@ describe('SharedEvent: four workers passing a turn through two events', () => {
       const runs = agents.map((a, me) => a.call({ op: 'ring', me, workers: 4, rounds, counter: 2, timeout: 10_000 }));
       new SharedEvent(buffer, 0).set();
       await within(Promise.all(runs), 120_000, 'the ring');
-      expect(Atomics.load(new Int32Array(buffer), 2)).to.equal(rounds);
+      expect(Atomics.load(new Int32Array(buffer, 2 * SharedEvent.BYTES, 1), 0)).to.equal(rounds);
     } finally {
       await Promise.all(agents.map((a) => a.terminate()));
     }

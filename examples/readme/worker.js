@@ -6,7 +6,7 @@ const loadModel = () => new Promise((resolve) => setTimeout(resolve, 10));
 import { workerData } from 'node:worker_threads';
 import { SharedEvent } from 'awaitable-event';
 
-const loaded = new SharedEvent(workerData.buffer, workerData.byteOffset);
+const loaded = SharedEvent.from(workerData.loaded); // the same event, over the same memory
 await loadModel();
 loaded.set();
 // #endregion

@@ -6,9 +6,7 @@ import { Worker } from 'node:worker_threads';
 import { SharedEvent } from 'awaitable-event';
 
 const loaded = new SharedEvent();
-new Worker(new URL('./worker.js', import.meta.url), {
-  workerData: { buffer: loaded.buffer, byteOffset: loaded.byteOffset },
-});
+new Worker(new URL('./worker.js', import.meta.url), { workerData: { loaded } }); // posted as it is
 await loaded.wait(); // until the worker has loaded
 // #endregion
 

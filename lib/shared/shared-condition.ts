@@ -1,13 +1,17 @@
 /*
  * SharedCondition: a condition variable over a SharedLock, seen by every thread that maps its words.
  *
- * # The words (SharedCondition.BYTES = 260)
+ * # The words (SharedCondition.BYTES = 264)
  *
  *     tickets    the ticket counter (seats.ts)
  *     seat k     two words each, for 32 seats:
  *       state    ticket | FREE, RESERVED, WAITING, POLLING, FLIGHT or DEAD
  *       counts   (registered << 16) | notified: the owner's waiters not notified yet, and the
  *                notifications given to it that it has not taken yet
+ *     kind       says the memory holds a SharedCondition (memory.ts)
+ *
+ * The memory does not say which lock the condition is over: a posted condition carries its lock as
+ * its `sharedLock` property (the clone of the lock), which {@link SharedCondition.from} rebuilds.
  *
  * As for SharedLock, the thread (one condition object of it) holds one seat while it has waiters, and
  * its local FIFO queue stands behind it: registered + notified = its local waiters, at all times.
@@ -76,7 +80,7 @@ import {
   stopWatching,
 } from '../core/queue.js';
 import { type Guard, guarded } from '../guard.js';
-import { sharedMemory } from './memory.js';
+import { CONDITION, arrived, sharedMemory } from './memory.js';
 import {
   DEAD,
   FLIGHT,
@@ -92,7 +96,7 @@ import {
   sleep,
   takeSeat,
 } from './seats.js';
-import { type SharedLock, enterSharedLock, isSharedLock } from './shared-lock.js';
+import { type SharedLock, enterSharedLock, isSharedLock, sharedLockFrom } from './shared-lock.js';
 import { assertMayBlock, holdThread, lookBeforeDeadlines, releaseThread } from './word.js';
 
 /** One registered waiter in a counts word; the notified ones are the low 16 bits. */
@@ -110,9 +114,9 @@ interface Owner {
 /**
  * A {@link Condition} whose waiters may be on any thread: a {@link SharedLock} plus, in shared memory,
  * one seat per waiting thread. The producer/consumer hand-off between workers: the state a waiter
- * checks and the notification that it changed are both guarded by the lock. Post `buffer` and
- * `byteOffset` (and the lock's) to another thread and rebuild it there with
- * `new SharedCondition(lock, buffer, byteOffset)`.
+ * checks and the notification that it changed are both guarded by the lock. Post the condition itself
+ * to another thread and rebuild it there with {@link SharedCondition.from}, tied to the same lock (or
+ * post `buffer` and `byteOffset`, and the lock's, and call `new SharedCondition(lock, buffer, byteOffset)`).
  *
  * `notify(n)` wakes exactly `min(n, waiting)` waiters across threads: threads in the order their first
  * waiter arrived, and within a thread its waiters in FIFO order. A waiter that timed out, was aborted
@@ -123,7 +127,7 @@ interface Owner {
  * // main thread: a ring buffer `items` in shared memory, guarded by lock
  * const lock = new SharedLock();
  * const notEmpty = new SharedCondition(lock);
- * worker.postMessage({ lock: lock.buffer, notEmpty: notEmpty.buffer, items });
+ * worker.postMessage({ notEmpty, items });
  * await notEmpty.acquire();
  * try {
  *   await notEmpty.waitFor(() => count(items) > 0);
@@ -132,7 +136,7 @@ interface Owner {
  *   notEmpty.release();
  * }
  *
- * // worker: const notEmpty = new SharedCondition(new SharedLock(data.lock), data.notEmpty);
+ * // worker: const notEmpty = SharedCondition.from(data.notEmpty);
  * await notEmpty.acquire();
  * put(items, 42);
  * notEmpty.notify();
@@ -141,7 +145,7 @@ interface Owner {
  */
 export class SharedCondition {
   /**
-   * Bytes one condition occupies in a buffer (260, a multiple of 4).
+   * Bytes one condition occupies in a buffer (264, a multiple of 4).
    *
    * @example
    * ```ts
@@ -151,15 +155,73 @@ export class SharedCondition {
    * const notEmpty = new SharedCondition(lock, buffer, SharedLock.BYTES + SharedCondition.BYTES);
    * ```
    */
-  static readonly BYTES: number = 260; // 4 * (1 + 2 * SEATS): a literal, so bundlers see no side effect
+  static readonly BYTES: number = 264; // 4 * (1 + 2 * SEATS + 1): a literal, so bundlers see no side effect
 
   /**
-   * The shared memory holding the condition's seats: post it (with {@link SharedCondition.byteOffset},
-   * and the lock's) to other threads.
+   * The condition over the memory of `value`, tied to the same lock: a `SharedCondition` posted from
+   * another thread (what arrives is its structured clone, a plain object with its `buffer`,
+   * `byteOffset` and `sharedLock`, itself a posted lock), or a `SharedCondition` of this thread. The
+   * lock is {@link SharedLock.from} of `value.sharedLock`: this thread's live lock over its memory when
+   * there is one. Returns this thread's live condition over that memory when there is one (`value`
+   * itself, for a `SharedCondition` of this thread), else a new one.
+   *
+   * @throws `TypeError` naming what is wrong and showing it when `value` is not an object, has no
+   *   `SharedArrayBuffer` as `buffer` or no valid `byteOffset` in it, its memory holds no condition,
+   *   `value.sharedLock` is not a lock as {@link SharedLock.from} takes it, or this thread's condition
+   *   there is over another lock.
    *
    * @example
    * ```ts
-   * worker.postMessage({ buffer: cond.buffer, byteOffset: cond.byteOffset });
+   * // main thread
+   * const lock = new SharedLock();
+   * const notEmpty = new SharedCondition(lock);
+   * worker.postMessage({ lock, notEmpty });
+   *
+   * // worker
+   * parentPort.once('message', (data) => {
+   *   const lock = SharedLock.from(data.lock);
+   *   const notEmpty = SharedCondition.from(data.notEmpty); // notEmpty.sharedLock === lock
+   * });
+   * ```
+   */
+  static from(value: unknown): SharedCondition {
+    if (value instanceof SharedCondition) return value;
+    const at = arrived<SharedCondition>(CONDITION, value);
+    const given = at.value.sharedLock;
+    const lock = isSharedLock(given) ? given : sharedLockFrom(given, 'value.sharedLock', 'SharedCondition.from()');
+    const live = at.live;
+    if (live === undefined) return new SharedCondition(lock, at.buffer, at.byteOffset);
+    const own = live.sharedLock;
+    if (own.buffer !== lock.buffer || own.byteOffset !== lock.byteOffset) {
+      throw new TypeError(
+        `SharedCondition.from(): value.sharedLock (at byteOffset ${lock.byteOffset}) is not the lock of this ` +
+          `thread's SharedCondition at byteOffset ${at.byteOffset} (a lock at byteOffset ${own.byteOffset}` +
+          `${own.buffer === lock.buffer ? '' : ' of another buffer'})`,
+      );
+    }
+    return live;
+  }
+
+  /**
+   * The {@link SharedLock} the condition is over, as given to its constructor (a posted condition
+   * carries it, so that {@link SharedCondition.from} ties the condition to the same lock).
+   *
+   * @example
+   * ```ts
+   * const notEmpty = new SharedCondition(lock);
+   * notEmpty.sharedLock === lock; // true
+   * ```
+   */
+  readonly sharedLock: SharedLock;
+
+  /**
+   * The shared memory holding the condition's seats. A posted condition carries it (with
+   * {@link SharedCondition.byteOffset} and {@link SharedCondition.sharedLock}), as its structured clone
+   * keeps exactly these three properties.
+   *
+   * @example
+   * ```ts
+   * const again = new SharedCondition(cond.sharedLock, cond.buffer, cond.byteOffset);
    * ```
    */
   readonly buffer: SharedArrayBuffer;
@@ -227,8 +289,8 @@ export class SharedCondition {
    */
   constructor(lock: SharedLock, buffer?: SharedArrayBuffer, byteOffset: number = 0) {
     if (!isSharedLock(lock)) throw new TypeError(`lock must be a SharedLock, got ${describe(lock)}`);
-    const memory = sharedMemory('SharedCondition', 'a condition', SharedCondition.BYTES, buffer, byteOffset, this);
-    this.#lock = lock;
+    const memory = sharedMemory(CONDITION, buffer, byteOffset, this);
+    this.sharedLock = this.#lock = lock;
     this.buffer = memory.buffer;
     this.byteOffset = memory.byteOffset;
     this.#words = memory.words;

@@ -3,7 +3,7 @@
  *
  * # The state word
  *
- * One Int32 at `byteOffset`:
+ * One Int32 at `byteOffset` (the kind word follows it: see memory.ts):
  *
  *     bit 0       SET: the flag
  *     bits 1..31  the generation: how many times the flag went from clear to set (mod 2^31)
@@ -55,7 +55,7 @@ import { type WaitOptions, readTimeout } from '../core/arguments.js';
 import { inspectable } from '../core/inspect.js';
 import { park } from '../core/park.js';
 import { TRUE, WaiterQueue } from '../core/queue.js';
-import { sharedMemory } from './memory.js';
+import { EVENT, arrived, sharedMemory } from './memory.js';
 import { Word, type WordListener, assertMayBlock, lookBeforeDeadlines } from './word.js';
 
 /** Bit 0 of the word: the flag. */
@@ -73,8 +73,9 @@ const nextSet = (word: number) => (word + 2) | SET | 0;
 /**
  * An {@link Event} whose state lives in a `SharedArrayBuffer`, so every thread holding the buffer
  * (Node `worker_threads`, browser Web Workers) sets, clears and awaits the same event, with no messages.
- * Post `buffer` and `byteOffset` to another thread and rebuild the event there with
- * `new SharedEvent(buffer, byteOffset)`. Several events may share one buffer at different offsets.
+ * Post the event itself to another thread (`postMessage`, `workerData`) and rebuild it there with
+ * {@link SharedEvent.from}; or post `buffer` and `byteOffset` and call `new SharedEvent(buffer, byteOffset)`.
+ * Several events may share one buffer at different offsets.
  *
  * Every promise of `Event` holds across threads: a waiter pending in any thread when `set()` runs in any
  * other resolves `true`, even if `clear()` follows at once. `wait()` needs `Atomics.waitAsync` (Node 16,
@@ -88,13 +89,13 @@ const nextSet = (word: number) => (word + 2) | SET | 0;
  * import { Worker } from 'node:worker_threads';
  *
  * const ready = new SharedEvent();
- * new Worker('./worker.js', { workerData: { buffer: ready.buffer, byteOffset: ready.byteOffset } });
+ * new Worker('./worker.js', { workerData: { ready } });
  * await ready.wait(); // until the worker calls ready.set()
  *
  * // worker.js
  * import { SharedEvent } from 'awaitable-event';
  * import { workerData } from 'node:worker_threads';
- * const ready = new SharedEvent(workerData.buffer, workerData.byteOffset);
+ * const ready = SharedEvent.from(workerData.ready);
  * await loadEverything();
  * ready.set();
  * ```
@@ -109,14 +110,42 @@ export class SharedEvent {
    * const events = [0, 1, 2].map((i) => new SharedEvent(buffer, i * SharedEvent.BYTES));
    * ```
    */
-  static readonly BYTES: number = 4;
+  static readonly BYTES: number = 8; // the state word and the kind word (memory.ts)
 
   /**
-   * The shared memory holding the event: post it (with {@link SharedEvent.byteOffset}) to other threads.
+   * The event over the memory of `value`: a `SharedEvent` posted from another thread (what arrives is its
+   * structured clone, a plain object with its `buffer` and `byteOffset`), or a `SharedEvent` of this
+   * thread. Returns this thread's live event over that memory when there is one (`value` itself, for a
+   * `SharedEvent` of this thread), else a new one.
+   *
+   * @throws `TypeError` naming what is wrong and showing it when `value` is not an object, has no
+   *   `SharedArrayBuffer` as `buffer` or no valid `byteOffset` in it, or its memory holds no event
+   *   (another kind of primitive, a `SharedLock` for one, or none).
    *
    * @example
    * ```ts
-   * worker.postMessage({ buffer: event.buffer, byteOffset: event.byteOffset });
+   * // main thread
+   * const ready = new SharedEvent();
+   * new Worker('./worker.js', { workerData: { ready } });
+   *
+   * // worker.js
+   * const ready = SharedEvent.from(workerData.ready);
+   * ready.set();
+   * ```
+   */
+  static from(value: unknown): SharedEvent {
+    if (value instanceof SharedEvent) return value;
+    const at = arrived<SharedEvent>(EVENT, value);
+    return at.live ?? new SharedEvent(at.buffer, at.byteOffset);
+  }
+
+  /**
+   * The shared memory holding the event. A posted event carries it (with {@link SharedEvent.byteOffset}),
+   * as its structured clone keeps exactly these two properties.
+   *
+   * @example
+   * ```ts
+   * const view = new Int32Array(event.buffer, event.byteOffset, SharedEvent.BYTES / 4);
    * ```
    */
   readonly buffer: SharedArrayBuffer;
@@ -138,6 +167,9 @@ export class SharedEvent {
   #seen: number;
   readonly #listener: WordListener = { wordMoved: () => this.#catchUp() };
   static #inspectable = false;
+  /** The bound `set` and `clear`, made at first use. */
+  #set: ((this: void) => void) | undefined = undefined;
+  #clear: ((this: void) => void) | undefined = undefined;
   readonly #isSet = () => this.isSet();
   readonly #look = () => this.#word.check();
   /** A waiter joined: listen, unless the word moved since `seen` (a set() got in), which releases it. */
@@ -163,11 +195,7 @@ export class SharedEvent {
    * ```
    */
   constructor(buffer?: SharedArrayBuffer, byteOffset: number = 0) {
-    const memory = sharedMemory('SharedEvent', 'an event', SharedEvent.BYTES, buffer, byteOffset, this);
-    // Own bound copies of the prototype's methods, so that they can be passed as callbacks (which makes
-    // their `this: void` signatures true; the cast is for bind(), which takes those at their word).
-    this.set = this.set.bind(this as never);
-    this.clear = this.clear.bind(this as never);
+    const memory = sharedMemory(EVENT, buffer, byteOffset, this);
     this.buffer = memory.buffer;
     this.byteOffset = memory.byteOffset;
     const word = (this.#word = Word.of(memory.buffer, memory.byteOffset));
@@ -194,40 +222,45 @@ export class SharedEvent {
 
   /**
    * Sets the flag and releases every waiter of every thread with `true`. Does nothing when the flag is
-   * already set. Bound to its event, so it can be passed as a callback.
+   * already set. Bound to its event (a getter of the prototype, so that the event still posts as it
+   * is), so it can be passed as a callback.
    *
    * @example
    * ```ts
    * ready.set(); // in any thread
+   * const { set } = ready;
+   * setTimeout(set, 100);
    * ```
    */
-  set(this: void): void;
-  set(): void {
-    const array = this.#word.array;
-    let word = Atomics.load(array, 0);
-    while (!isSetWord(word)) {
-      const found = Atomics.compareExchange(array, 0, word, nextSet(word));
-      if (found === word) {
-        Atomics.notify(array, 0);
-        break;
+  get set(): (this: void) => void {
+    return (this.#set ??= () => {
+      const array = this.#word.array;
+      let word = Atomics.load(array, 0);
+      while (!isSetWord(word)) {
+        const found = Atomics.compareExchange(array, 0, word, nextSet(word));
+        if (found === word) {
+          Atomics.notify(array, 0);
+          break;
+        }
+        word = found;
       }
-      word = found;
-    }
-    this.#word.check(); // tells this event, and every other object of this thread on the word
+      this.#word.check(); // tells this event, and every other object of this thread on the word
+    });
   }
 
   /**
    * Clears the flag, for every thread. Waiters that a `set()` already released stay released. Bound to
-   * its event, so it can be passed as a callback.
+   * its event, as {@link SharedEvent.set} is, so it can be passed as a callback.
    *
    * @example
    * ```ts
    * ready.clear();
    * ```
    */
-  clear(this: void): void;
-  clear(): void {
-    Atomics.and(this.#word.array, 0, ~SET);
+  get clear(): (this: void) => void {
+    return (this.#clear ??= () => {
+      Atomics.and(this.#word.array, 0, ~SET);
+    });
   }
 
   /**

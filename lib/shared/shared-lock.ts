@@ -1,12 +1,13 @@
 /*
  * SharedLock: one lock, seen by every thread that maps its words of shared memory.
  *
- * # The words (SharedLock.BYTES = 136)
+ * # The words (SharedLock.BYTES = 140)
  *
  *     lock      bit 0: LOCKED (someone holds the lock, or it is being handed to a seat);
  *               bits 1..31: COUNT, the seats counted as waiting (each adds 2)
  *     tickets   the ticket counter (seats.ts)
  *     seat k    (32 words) ticket | state: FREE, RESERVED, WAITING, POLLING, GRANTED or DEAD
+ *     kind      says the memory holds a SharedLock (memory.ts)
  *
  * The thread, not each waiter, takes a place in line: a lock object with local waiters holds exactly one
  * seat, and its local FIFO queue stands behind it. Invariant: a lock that is not LOCKED has no seat
@@ -97,7 +98,7 @@ import { park } from '../core/park.js';
 import { TRUE, WaiterQueue, releaseOne } from '../core/queue.js';
 import { type Guard, guarded, runGuarded } from '../guard.js';
 import { heldGuard } from '../guard.js';
-import { sharedMemory } from './memory.js';
+import { LOCK, arrived, sharedMemory } from './memory.js';
 import {
   DEAD,
   FREE,
@@ -135,6 +136,13 @@ export function isSharedLock(value: unknown): value is SharedLock {
   return typeof value === 'object' && value !== null && typeof (value as Record<symbol, unknown>)[ENTER] === 'function';
 }
 
+/** {@link SharedLock.from}, with messages naming `label` (e.g. "value.sharedLock") after `caller`. */
+export function sharedLockFrom(value: unknown, label?: string, caller?: string): SharedLock {
+  if (value instanceof SharedLock) return value;
+  const at = arrived<SharedLock>(LOCK, value, label, caller);
+  return at.live ?? new SharedLock(at.buffer, at.byteOffset);
+}
+
 /** Takes `lock` (of any build) for `then`: see {@link ENTER}. */
 export function enterSharedLock(lock: SharedLock, then: () => void): void {
   (lock as unknown as Record<symbol, Enter>)[ENTER]!.call(lock, then);
@@ -142,8 +150,9 @@ export function enterSharedLock(lock: SharedLock, then: () => void): void {
 
 /**
  * A {@link Lock} whose state lives in a `SharedArrayBuffer`, so the tasks of every thread holding the
- * buffer (Node `worker_threads`, browser Web Workers) share one lock, with no messages. Post `buffer`
- * and `byteOffset` to another thread and rebuild it there with `new SharedLock(buffer, byteOffset)`.
+ * buffer (Node `worker_threads`, browser Web Workers) share one lock, with no messages. Post the lock
+ * itself to another thread and rebuild it there with {@link SharedLock.from} (or post `buffer` and
+ * `byteOffset` and call `new SharedLock(buffer, byteOffset)`).
  *
  * Order: FIFO across threads (by the time each thread's first waiter arrived), FIFO within a thread;
  * a waiter gets the lock after at most one hand-off per other thread ahead of it, while at most 32
@@ -158,17 +167,17 @@ export function enterSharedLock(lock: SharedLock, then: () => void): void {
  * import { SharedLock } from 'awaitable-event';
  * const lock = new SharedLock();
  * const counter = new Int32Array(new SharedArrayBuffer(4));
- * new Worker('./worker.js', { workerData: { buffer: lock.buffer, counter } });
+ * new Worker('./worker.js', { workerData: { lock, counter } });
  * await lock.runExclusive(() => counter[0]++);
  *
  * // worker.js
- * const lock = new SharedLock(workerData.buffer);
+ * const lock = SharedLock.from(workerData.lock);
  * await lock.runExclusive(() => workerData.counter[0]++);
  * ```
  */
 export class SharedLock {
   /**
-   * Bytes one lock occupies in a buffer (136, a multiple of 4); several locks of one buffer sit at
+   * Bytes one lock occupies in a buffer (140, a multiple of 4); several locks of one buffer sit at
    * offsets that far apart.
    *
    * @example
@@ -177,14 +186,44 @@ export class SharedLock {
    * const [a, b] = [0, 1].map((i) => new SharedLock(buffer, i * SharedLock.BYTES));
    * ```
    */
-  static readonly BYTES: number = 136; // 4 * (2 + SEATS): a literal, so bundlers see no side effect
+  static readonly BYTES: number = 140; // 4 * (2 + SEATS + 1): a literal, so bundlers see no side effect
 
   /**
-   * The shared memory holding the lock: post it (with {@link SharedLock.byteOffset}) to other threads.
+   * The lock over the memory of `value`: a `SharedLock` posted from another thread (what arrives is its
+   * structured clone, a plain object with its `buffer` and `byteOffset`), or a `SharedLock` of this
+   * thread. Returns this thread's live lock over that memory when there is one (`value` itself, for a
+   * `SharedLock` of this thread), else a new one.
+   *
+   * @throws `TypeError` naming what is wrong and showing it when `value` is not an object, has no
+   *   `SharedArrayBuffer` as `buffer` or no valid `byteOffset` in it, or its memory holds no lock
+   *   (another kind of primitive, or none).
    *
    * @example
    * ```ts
-   * worker.postMessage({ buffer: lock.buffer, byteOffset: lock.byteOffset });
+   * // main thread
+   * const lock = new SharedLock();
+   * worker.postMessage({ lock });
+   *
+   * // worker
+   * parentPort.once('message', async (data) => {
+   *   const lock = SharedLock.from(data.lock);
+   *   await lock.runExclusive(() => counter[0]++);
+   * });
+   * ```
+   */
+  static from(value: unknown): SharedLock {
+    return sharedLockFrom(value);
+  }
+
+  /**
+   * The shared memory holding the lock. A posted lock carries it (with {@link SharedLock.byteOffset}),
+   * as its structured clone keeps exactly these two properties.
+   *
+   * @example
+   * ```ts
+   * const buffer = new SharedArrayBuffer(SharedLock.BYTES + 4); // a lock and a counter
+   * const lock = new SharedLock(buffer);
+   * const counter = new Int32Array(lock.buffer, SharedLock.BYTES, 1);
    * ```
    */
   readonly buffer: SharedArrayBuffer;
@@ -240,7 +279,7 @@ export class SharedLock {
    * ```
    */
   constructor(buffer?: SharedArrayBuffer, byteOffset: number = 0) {
-    const memory = sharedMemory('SharedLock', 'a lock', SharedLock.BYTES, buffer, byteOffset, this);
+    const memory = sharedMemory(LOCK, buffer, byteOffset, this);
     this.buffer = memory.buffer;
     this.byteOffset = memory.byteOffset;
     this.#words = memory.words;

@@ -3,6 +3,7 @@
 // path SharedEvent.wait() takes on this engine (Atomics.waitAsync, or the library's polling fallback).
 import { SharedEvent } from '/dist/index.js';
 import { lockTests } from '/lock.js';
+import { postingTests } from '/posting.js';
 
 const results = [];
 const tests = [];
@@ -110,6 +111,7 @@ test("SharedEvent.waitSync() on the page's main thread throws an Error that name
 });
 
 lockTests(test, assert);
+postingTests(test, assert);
 
 for (const { name, fn } of tests) {
   const start = performance.now();

@@ -41,6 +41,8 @@ const files = {
   '/lock.js': ['spec/browser/lock.js', 'text/javascript'],
   '/lock-layout.js': ['spec/browser/lock-layout.js', 'text/javascript'],
   '/lock-worker.js': ['spec/browser/lock-worker.js', 'text/javascript'],
+  '/posting.js': ['spec/browser/posting.js', 'text/javascript'],
+  '/posting-worker.js': ['spec/browser/posting-worker.js', 'text/javascript'],
   '/dist/index.js': ['dist/index.js', 'text/javascript'],
   '/dist/shared.js': ['dist/shared.js', 'text/javascript'], // what the core entry shares with the Redis one
 };

@@ -7,14 +7,14 @@ import { fakeClock, flush, recorder, track, waiterCount, withFakeClock } from '.
 import { COUNTER, bufferBytes, layout } from '../workers/lock-layout.js';
 import { type LockAgent, startLockAgent } from '../workers/lock-agents.js';
 import { until, within } from '../workers/agents.js';
-import { inspected, lockSuite } from '../lock-suite.js';
+import { lockSuite } from '../lock-suite.js';
 import { at, noRaces, on, wordsOf } from './races.js';
 
 // On one thread, a SharedLock keeps every promise of the one-thread Lock (its queue: util.inspect's waiters).
-lockSuite(
-  'SharedLock',
-  inspected(() => new SharedLock()),
-);
+lockSuite('SharedLock', () => {
+  const lock = new SharedLock();
+  return { lock, waiters: () => waiterCount(lock), from: SharedLock.from };
+});
 
 const realWaitAsync = Atomics.waitAsync;
 

@@ -37,7 +37,8 @@ const shared = new SharedArrayBuffer(2 * SharedEvent.BYTES);
 const ping = new SharedEvent(shared, 0);
 const pong = new SharedEvent(shared, SharedEvent.BYTES);
 /** Engine waiters on a word (a notify wakes nothing that is not pending; a pending waiter re-arms). */
-const engineWaiters = () => Atomics.notify(new Int32Array(shared), 0) + Atomics.notify(new Int32Array(shared), 1);
+const engineWaiters = () =>
+  Atomics.notify(new Int32Array(shared), 0) + Atomics.notify(new Int32Array(shared), SharedEvent.BYTES / 4);
 
 let running = true;
 const counts: Record<string, number> = {};

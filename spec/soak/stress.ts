@@ -88,14 +88,14 @@ async function churn(): Promise<void> {
 
 async function pulses(): Promise<void> {
   const PULSES = 1_000_000;
-  const buffer = new SharedArrayBuffer(8);
+  const buffer = new SharedArrayBuffer(SharedEvent.BYTES + 4);
   const event = new SharedEvent(buffer, 0);
-  const done = new Int32Array(buffer, 4, 1);
+  const done = new Int32Array(buffer, SharedEvent.BYTES, 1);
   const code = `
     const { workerData, parentPort } = require('node:worker_threads');
     const { SharedEvent } = require(workerData.lib);
     const event = new SharedEvent(workerData.buffer, 0);
-    const done = new Int32Array(workerData.buffer, 4, 1);
+    const done = new Int32Array(workerData.buffer, workerData.done, 1);
     (async () => {
       let waits = 0, busy = 0, late = 0;
       const lost = [];
@@ -125,7 +125,7 @@ async function pulses(): Promise<void> {
       }
       parentPort.postMessage({ waits, lost, busy, late });
     })();`;
-  const results = [0, 1].map(() => run(code, { buffer }));
+  const results = [0, 1].map(() => run(code, { buffer, done: SharedEvent.BYTES }));
   await new Promise((resolve) => setTimeout(resolve, 500)); // the workers started
   const start = performance.now();
   for (let i = 0; i < PULSES; i++) {

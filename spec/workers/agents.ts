@@ -19,15 +19,15 @@ export function startAgent(buffer: SharedArrayBuffer, options: { noWaitAsync?: b
 
 /**
  * Starts `entry` (a TypeScript module beside this file, answering `{ id, ... }` requests with `{ id, result }`
- * or `{ id, error }`) in a worker sharing `buffer`, once it says it is ready.
+ * or `{ id, error }`) in a worker sharing `buffer` (and `options.workerData`'s fields), once it says it is ready.
  */
 export async function startWorker<Req extends object>(
   entry: string,
-  buffer: SharedArrayBuffer,
-  options: { noWaitAsync?: boolean } = {},
+  buffer: SharedArrayBuffer | undefined,
+  options: { noWaitAsync?: boolean; workerData?: object } = {},
 ): Promise<{ call(req: Req): Promise<unknown>; terminate(): Promise<number>; readonly worker: Worker }> {
   const worker = new Worker(boot, {
-    workerData: { entry, buffer, noWaitAsync: options.noWaitAsync === true },
+    workerData: { ...options.workerData, entry, buffer, noWaitAsync: options.noWaitAsync === true },
   });
   const pending = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
   let next = 0;
