@@ -8,7 +8,8 @@
  * holds:
  *
  *     0                          fresh memory: no primitive yet
- *     TAG | kind << 4            a primitive of that kind (1 SharedEvent, 2 SharedLock, 3 SharedCondition:
+ *     TAG | kind << 4            a primitive of that kind (1 SharedEvent, 2 SharedLock, 3 SharedCondition,
+ *                                4 SharedSemaphore:
  *                                the order of KINDS); TAG carries 'ae' and the layout version
  *     TAG | kind << 4 | BUSY     one being set up: its constructor is writing its first state
  *
@@ -53,9 +54,10 @@ export interface Kind {
 export const EVENT: Kind = { name: 'SharedEvent', what: 'an event', bytes: 8 };
 export const LOCK: Kind = { name: 'SharedLock', what: 'a lock', bytes: 140 };
 export const CONDITION: Kind = { name: 'SharedCondition', what: 'a condition', bytes: 264 };
+export const SEMAPHORE: Kind = { name: 'SharedSemaphore', what: 'a semaphore', bytes: 140 };
 
 /** Every kind, in the order of their numbers in the kind word (1 first). */
-const KINDS = [EVENT, LOCK, CONDITION];
+const KINDS = [EVENT, LOCK, CONDITION, SEMAPHORE];
 /** The kind word's fixed bits: 'a' 'e', then the layout version (1); the kind is in bits 4..6. */
 const TAG = 0x61650100;
 /** Set in the kind word while the constructor that found the memory fresh writes its first state. */

@@ -5,12 +5,13 @@
  * "the lock is free" reads "a permit is free", "take the lock" reads "take a permit", and a release hands
  * one permit at a time.
  *
- * # The words (SharedSemaphore.BYTES = 136)
+ * # The words (SharedSemaphore.BYTES = 140)
  *
- *     state     bit 31: READY (the memory holds a semaphore); bits 25..30: COUNT, the seats counted as
- *               waiting; bits 0..24: PERMITS, the free permits (at most 2^25 - 1)
+ *     state     bits 25..30: COUNT, the seats counted as waiting; bits 0..24: PERMITS, the free permits
+ *               (at most 2^25 - 1)
  *     tickets   the ticket counter (seats.ts)
  *     seat k    (32 words) ticket | state: FREE, RESERVED, WAITING, POLLING, GRANTED or DEAD
+ *     kind      says the memory holds a SharedSemaphore (memory.ts)
  *
  * As with SharedLock, the thread, not each waiter, takes a place in line: a semaphore object with local
  * waiters holds exactly one seat, and its local FIFO queue stands behind it. Invariant: a thread counts
@@ -18,11 +19,12 @@
  *
  * # Who initializes
  *
- * Fresh shared memory is zero. The first object built over it sets the state word with one
- * compare-exchange, 0 → READY | value; every later object, in any thread, finds READY and joins the
- * semaphore as it is (its `value` argument is checked, then unused). So a second thread's
- * `new SharedSemaphore(3, buffer, offset)` never resets the count, and two threads building at once agree
- * on one of their values. Every write of the state word keeps READY.
+ * The constructor that finds the memory fresh (its kind word 0, see memory.ts) writes the initial
+ * permits into the state word before any other thread may use it; every other object, in any thread
+ * (a second `new SharedSemaphore(3, buffer, offset)`, or `SharedSemaphore.from`), finds the kind word
+ * set and joins the semaphore as it is: its `value` argument is checked, then unused. So building the
+ * semaphore again in another thread never resets its count, and two threads building at once agree on
+ * one of their values.
  *
  * # Who writes what
  *
@@ -99,7 +101,7 @@ import { inspectable } from '../core/inspect.js';
 import { park } from '../core/park.js';
 import { TRUE, WaiterQueue, releaseOne } from '../core/queue.js';
 import { type Guard, guarded, heldGuard, runGuarded } from '../guard.js';
-import { sharedMemory } from './memory.js';
+import { SEMAPHORE, arrived, sharedMemory } from './memory.js';
 import {
   DEAD,
   FREE,
@@ -126,15 +128,13 @@ const MAX = PERMITS;
 const ONE = 0x02000000;
 /** Bits 25..30 of the state word: the seats counted. */
 const COUNT = 0x7e000000;
-/** Bit 31 of the state word: the memory holds a semaphore. */
-const READY = 1 << 31;
 
 /**
  * A {@link Semaphore} whose state lives in a `SharedArrayBuffer`, so the tasks of every thread holding the
  * buffer (Node `worker_threads`, browser Web Workers) share one set of permits, with no messages. Post
- * `buffer` and `byteOffset` to another thread and rebuild it there with
- * `new SharedSemaphore(value, buffer, byteOffset)`: only the first object built over fresh memory sets
- * the value; the others join the semaphore as it is.
+ * the semaphore itself to another thread and rebuild it there with {@link SharedSemaphore.from} (or post
+ * `buffer` and `byteOffset` and call `new SharedSemaphore(value, buffer, byteOffset)`: only the object
+ * that finds the memory fresh sets the value; the others join the semaphore as it is).
  *
  * Order: FIFO across threads (by the time each thread's first waiter arrived), FIFO within a thread; a
  * permit released while a thread waits goes to the longest-waiting thread, and a waiter gets a permit
@@ -148,16 +148,16 @@ const READY = 1 << 31;
  * // main thread: at most 2 workers use the device at once
  * import { SharedSemaphore } from 'awaitable-event';
  * const device = new SharedSemaphore(2);
- * for (let i = 0; i < 4; i++) new Worker('./worker.js', { workerData: { buffer: device.buffer } });
+ * for (let i = 0; i < 4; i++) new Worker('./worker.js', { workerData: { device } });
  *
  * // worker.js
- * const device = new SharedSemaphore(2, workerData.buffer);
+ * const device = SharedSemaphore.from(workerData.device);
  * await device.runExclusive(() => useDevice());
  * ```
  */
 export class SharedSemaphore {
   /**
-   * Bytes one semaphore occupies in a buffer (136, a multiple of 4); several primitives of one buffer sit
+   * Bytes one semaphore occupies in a buffer (140, a multiple of 4); several primitives of one buffer sit
    * at offsets that far apart.
    *
    * @example
@@ -166,15 +166,47 @@ export class SharedSemaphore {
    * const [a, b] = [0, 1].map((i) => new SharedSemaphore(3, buffer, i * SharedSemaphore.BYTES));
    * ```
    */
-  static readonly BYTES: number = 136; // 4 * (2 + SEATS): a literal, so bundlers see no side effect
+  static readonly BYTES: number = 140; // 4 * (2 + SEATS + 1): a literal, so bundlers see no side effect
 
   /**
-   * The shared memory holding the semaphore: post it (with {@link SharedSemaphore.byteOffset}) to other
-   * threads.
+   * The semaphore over the memory of `value`: a `SharedSemaphore` posted from another thread (what
+   * arrives is its structured clone, a plain object with its `buffer` and `byteOffset`), or a
+   * `SharedSemaphore` of this thread. Returns this thread's live semaphore over that memory when there is
+   * one (`value` itself, for a `SharedSemaphore` of this thread), else a new one, with the permits the
+   * semaphore has now.
+   *
+   * @throws `TypeError` naming what is wrong and showing it when `value` is not an object, has no
+   *   `SharedArrayBuffer` as `buffer` or no valid `byteOffset` in it, or its memory holds no semaphore
+   *   (another kind of primitive, or none).
    *
    * @example
    * ```ts
-   * worker.postMessage({ buffer: pool.buffer, byteOffset: pool.byteOffset });
+   * // main thread
+   * const device = new SharedSemaphore(2);
+   * worker.postMessage({ device });
+   *
+   * // worker
+   * parentPort.once('message', async (data) => {
+   *   const device = SharedSemaphore.from(data.device);
+   *   await device.runExclusive(() => useDevice());
+   * });
+   * ```
+   */
+  static from(value: unknown): SharedSemaphore {
+    if (value instanceof SharedSemaphore) return value;
+    const at = arrived<SharedSemaphore>(SEMAPHORE, value);
+    return at.live ?? new SharedSemaphore(0, at.buffer, at.byteOffset);
+  }
+
+  /**
+   * The shared memory holding the semaphore. A posted semaphore carries it (with
+   * {@link SharedSemaphore.byteOffset}), as its structured clone keeps exactly these two properties.
+   *
+   * @example
+   * ```ts
+   * const buffer = new SharedArrayBuffer(SharedSemaphore.BYTES + 4); // a semaphore and a counter
+   * const pool = new SharedSemaphore(3, buffer);
+   * const counter = new Int32Array(pool.buffer, SharedSemaphore.BYTES, 1);
    * ```
    */
   readonly buffer: SharedArrayBuffer;
@@ -233,12 +265,12 @@ export class SharedSemaphore {
   constructor(value: number = 1, buffer?: SharedArrayBuffer, byteOffset: number = 0) {
     const initial = readCount(value, 'value', 0);
     if (initial > MAX) throw new RangeError(`value must be at most ${MAX}, got ${initial}`);
-    const memory = sharedMemory('SharedSemaphore', 'a semaphore', SharedSemaphore.BYTES, buffer, byteOffset, this);
+    // The initial permits, written only where the memory is fresh (see the protocol).
+    const memory = sharedMemory(SEMAPHORE, buffer, byteOffset, this, (words, at) => Atomics.store(words, at, initial));
     this.buffer = memory.buffer;
     this.byteOffset = memory.byteOffset;
     this.#words = memory.words;
     this.#at = memory.index;
-    Atomics.compareExchange(this.#words, this.#at, 0, READY | initial); // fresh memory only
     this.#waiters.onEmpty = () => this.#idle();
     // Set up on the first semaphore made, not in the class body (see core/inspect.ts).
     if (!SharedSemaphore.#prototypeReady) {

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { inspect } from 'node:util';
 import { SharedLock, SharedSemaphore, TimeoutError } from '../../lib/index.js';
 import { fakeClock, flush, recorder, track, waiterCount, withFakeClock } from '../helpers.js';
-import { inspected, lockSuite } from '../lock-suite.js';
+import { lockSuite } from '../lock-suite.js';
 import { until, within } from '../workers/agents.js';
 import {
   AHEAD,
@@ -22,10 +22,10 @@ import {
 import { at, noRaces, on } from './races.js';
 
 // On one thread, a SharedSemaphore(1) keeps every promise of a lock (its queue: util.inspect's waiters).
-lockSuite(
-  'SharedSemaphore(1)',
-  inspected(() => new SharedSemaphore(1)),
-);
+lockSuite('SharedSemaphore(1)', () => {
+  const lock = new SharedSemaphore(1);
+  return { lock, waiters: () => waiterCount(lock), from: SharedSemaphore.from };
+});
 
 const realWaitAsync = Atomics.waitAsync;
 
@@ -58,6 +58,20 @@ describe('SharedSemaphore: memory and arguments', () => {
       expect(() => new SharedSemaphore(bad as number)).to.throw(type, message);
     });
   }
+
+  it('SharedSemaphore: refuses memory that holds another kind of primitive, in any thread (its kind word)', () => {
+    const lock = new SharedLock();
+    const words = new Int32Array(lock.buffer);
+    const kind = words[SharedLock.BYTES / 4 - 1];
+    const semaphoreOverLock = new SharedArrayBuffer(SharedSemaphore.BYTES);
+    new Int32Array(semaphoreOverLock)[SharedSemaphore.BYTES / 4 - 1] = kind!; // a lock's kind word, as another thread left it
+    expect(() => new SharedSemaphore(1, semaphoreOverLock)).to.throw(
+      TypeError,
+      /SharedSemaphore at byteOffset 0 would overlap a SharedLock/,
+    );
+    const semaphore = new SharedSemaphore(2);
+    expect(() => new SharedLock(structuredClone(semaphore).buffer)).to.throw(TypeError, /SharedLock at byteOffset 0/);
+  });
 
   it('SharedSemaphore: refuses a buffer and byteOffset as SharedLock does, and words overlapping another primitive', () => {
     const buffer = new SharedArrayBuffer(SharedSemaphore.BYTES + 8);
@@ -127,6 +141,55 @@ describe('SharedSemaphore: memory and arguments', () => {
     s.release();
     expect(s.value).to.equal(33_554_431);
     expect(() => s.release()).to.throw(RangeError, /release\(1\)/);
+  });
+});
+
+describe('SharedSemaphore: posted as it is (structured clone, from)', () => {
+  it('SharedSemaphore: a structured clone keeps exactly buffer and byteOffset, the same memory', () => {
+    const s = new SharedSemaphore(3);
+    expect(Object.getOwnPropertyNames(s)).to.deep.equal(['buffer', 'byteOffset']);
+    const clone = structuredClone(s) as unknown as Record<string, unknown>;
+    expect(Object.keys(clone)).to.deep.equal(['buffer', 'byteOffset']);
+    expect(new SharedSemaphore(0, clone.buffer as SharedArrayBuffer).value).to.equal(3);
+  });
+
+  it('SharedSemaphore.from(a clone) is the same semaphore, its permits as they are; from(an object of this thread) is that object', async () => {
+    const buffer = new SharedArrayBuffer(2 * SharedSemaphore.BYTES);
+    const s = new SharedSemaphore(3, buffer, SharedSemaphore.BYTES);
+    await s.acquire();
+    const again = SharedSemaphore.from(structuredClone(s));
+    expect(again).not.to.equal(s);
+    expect(again.byteOffset).to.equal(SharedSemaphore.BYTES);
+    expect(again.value).to.equal(2);
+    expect(again.tryAcquire()).to.equal(true);
+    expect(s.value).to.equal(1);
+    s.release(2);
+    expect(again.value).to.equal(3);
+    expect(SharedSemaphore.from(s)).to.equal(s);
+    expect(SharedSemaphore.from({ buffer, byteOffset: SharedSemaphore.BYTES })).to.equal(s); // this thread's live one
+  });
+
+  it('SharedSemaphore.from() refuses what is not a semaphore with a TypeError naming what is wrong, and SharedLock.from() refuses a semaphore', () => {
+    const lock = new SharedLock();
+    expect(() => SharedSemaphore.from(structuredClone(lock))).to.throw(
+      TypeError,
+      /^SharedSemaphore\.from\(\): value is a SharedLock, not a SharedSemaphore/,
+    );
+    expect(() => SharedSemaphore.from(3)).to.throw(
+      TypeError,
+      /^SharedSemaphore\.from\(\): value must be a SharedSemaphore .* got 3/,
+    );
+    expect(() => SharedSemaphore.from({ buffer: new ArrayBuffer(4) })).to.throw(
+      TypeError,
+      /value\.buffer must be a SharedArrayBuffer/,
+    );
+    expect(() =>
+      SharedSemaphore.from({ buffer: new SharedArrayBuffer(SharedSemaphore.BYTES), byteOffset: 0 }),
+    ).to.throw(TypeError, /value is not a SharedSemaphore: its memory .* holds none/);
+    expect(() => SharedLock.from(structuredClone(new SharedSemaphore()))).to.throw(
+      TypeError,
+      /^SharedLock\.from\(\): value is a SharedSemaphore, not a SharedLock/,
+    );
   });
 });
 
@@ -393,6 +456,24 @@ crossThread(false);
 crossThread(true);
 
 describe('SharedSemaphore: built again in another thread', () => {
+  it('SharedSemaphore posted in a message: rebuilt with from() in a worker, the permits are shared both ways', async () => {
+    const semaphore = new SharedSemaphore(2, new SharedArrayBuffer(semaphoreBytes), semaphoreLayout.semaphore);
+    const agent = await startSemaphoreAgent(semaphore.buffer);
+    try {
+      await semaphore.acquire();
+      expect(await agent.call({ op: 'adopt', semaphore })).to.equal(1);
+      expect(await agent.call({ op: 'acquire', timeout: 0 })).to.equal(true);
+      const waiting = agent.call({ op: 'acquire', timeout: 10_000 });
+      await until(() => counted(semaphore) === 1, 'the worker in line');
+      semaphore.release();
+      expect(await within(waiting, 10_000, 'the worker')).to.equal(true);
+      await agent.call({ op: 'release', n: 2 });
+      expect(semaphore.value).to.equal(2);
+    } finally {
+      await agent.terminate();
+    }
+  });
+
   it('SharedSemaphore: a worker building new SharedSemaphore(3, buffer, offset) over a semaphore in use joins it, its permits as they are', async () => {
     const buffer = new SharedArrayBuffer(semaphoreBytes);
     const semaphore = new SharedSemaphore(3, buffer, semaphoreLayout.semaphore);

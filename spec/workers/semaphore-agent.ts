@@ -15,7 +15,8 @@ export type Request =
   | { id: number; op: 'value' }
   | { id: number; op: 'build'; value: number }
   | { id: number; op: 'hammer'; until: number }
-  | { id: number; op: 'churn' };
+  | { id: number; op: 'churn' }
+  | { id: number; op: 'adopt'; semaphore: unknown };
 
 const { buffer } = workerData as { buffer: SharedArrayBuffer };
 let semaphore = new SharedSemaphore(3, buffer, semaphoreLayout.semaphore);
@@ -105,6 +106,10 @@ async function handle(req: Request): Promise<unknown> {
       }
       return;
     }
+    case 'adopt':
+      // A semaphore posted in the message, as it is: rebuilt here with from().
+      semaphore = SharedSemaphore.from(req.semaphore);
+      return semaphore.value;
     case 'churn': {
       // Waits for a permit for ever, in one task: async with short timeouts and blocked in acquireSync
       // by turns, entering (briefly) whenever it gets one. Ends only with the worker.
