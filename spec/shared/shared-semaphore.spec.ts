@@ -400,7 +400,7 @@ function crossThread(noWaitAsync: boolean): void {
       await within(Promise.all([...runs, main]), 55_000, 'the counting');
       expect(data[ENTRIES]).to.equal((workers + 1) * n);
       expect(data[MOST]).to.be.at.most(3);
-      expect(data[MOST], 'permits were shared').to.equal(3);
+      expect(data[MOST], 'more than one inside at once: permits, not a lock').to.be.at.least(2);
       expect(data[INSIDE]).to.equal(0);
       expect(semaphore.value).to.equal(3);
       expect(counted(semaphore)).to.equal(0);
