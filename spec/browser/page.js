@@ -4,6 +4,7 @@
 import { SharedEvent } from '/dist/index.js';
 import { lockTests } from '/lock.js';
 import { postingTests } from '/posting.js';
+import { semaphoreTests } from '/semaphore.js';
 
 const results = [];
 const tests = [];
@@ -112,6 +113,7 @@ test("SharedEvent.waitSync() on the page's main thread throws an Error that name
 
 lockTests(test, assert);
 postingTests(test, assert);
+semaphoreTests(test, assert);
 
 for (const { name, fn } of tests) {
   const start = performance.now();

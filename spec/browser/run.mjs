@@ -43,6 +43,8 @@ const files = {
   '/lock-worker.js': ['spec/browser/lock-worker.js', 'text/javascript'],
   '/posting.js': ['spec/browser/posting.js', 'text/javascript'],
   '/posting-worker.js': ['spec/browser/posting-worker.js', 'text/javascript'],
+  '/semaphore.js': ['spec/browser/semaphore.js', 'text/javascript'],
+  '/semaphore-worker.js': ['spec/browser/semaphore-worker.js', 'text/javascript'],
   '/dist/index.js': ['dist/index.js', 'text/javascript'],
   '/dist/shared.js': ['dist/shared.js', 'text/javascript'], // what the core entry shares with the Redis one
 };
