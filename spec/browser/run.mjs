@@ -69,7 +69,9 @@ for (const name of names) {
   let counts = { passed: 0, failed: 0 };
   try {
     const { version, path, results, errors } = await engines[name](url);
-    console.log(`\n  ${version}: SharedEvent, SharedLock and SharedCondition on a page and in Web Workers\n`);
+    console.log(
+      `\n  ${version}: SharedEvent, SharedLock, SharedCondition and SharedSemaphore on a page and in Web Workers\n`,
+    );
     for (const r of results) {
       counts[r.ok ? 'passed' : 'failed']++;
       const took = r.ms >= 1_000 ? ` (${(r.ms / 1_000).toFixed(1)} s)` : '';
