@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import * as sinon from 'sinon';
 import { inspect } from 'node:util';
 import { SharedLock, SharedSemaphore, TimeoutError } from '../../lib/index.js';
 import { fakeClock, flush, recorder, track, waiterCount, withFakeClock } from '../helpers.js';
@@ -700,5 +701,188 @@ describe('SharedSemaphore: races, another thread stepping in between two steps o
     expect(counted(holder)).to.equal(0);
     late.release();
     expect(holder.value).to.equal(1);
+  });
+});
+
+describe('SharedSemaphore: the protocol, step by step (shared memory written as another thread would)', () => {
+  afterEach(noRaces);
+  const SEAT0 = 2;
+  const STATE = 0;
+  const MAX = 33_554_431;
+  const ONE = 1 << 25;
+  const wordsOf = (s: SharedSemaphore) => new Int32Array(s.buffer, s.byteOffset, SharedSemaphore.BYTES / 4);
+  /** 32 threads, each between taking its seat and publishing it (uncounted): every seat taken. */
+  const fill = (s: SharedSemaphore) => {
+    const w = wordsOf(s);
+    for (let i = 0; i < 32; i++) w[SEAT0 + i] = (8 * (i + 1)) | 1;
+    return Array.from(w.slice(SEAT0, SEAT0 + 32));
+  };
+
+  describe('with every seat taken', () => {
+    let clock: ReturnType<typeof fakeClock>;
+    withFakeClock((c) => (clock = c));
+
+    it('SharedSemaphore.acquire() on a thread that finds every seat taken polls, takes a permit when one comes free, and a timed-out waiter there leaves nothing behind', async () => {
+      const a = new SharedSemaphore(1);
+      const d = new SharedSemaphore(1, a.buffer); // another thread
+      await a.acquire();
+      const seats = fill(a);
+      const p = track(d.acquire());
+      const q = track(d.acquire()); // the same thread: one poll for both
+      expect(clock.countTimers()).to.equal(1);
+      clock.tick(1);
+      await flush();
+      expect(p.state).to.equal('pending');
+      a.release(); // nobody counted: the permit is free, for the poll to take
+      expect(a.value).to.equal(1);
+      clock.tick(2);
+      await flush();
+      expect(p.value).to.equal(true);
+      expect(Array.from(wordsOf(a).slice(SEAT0, SEAT0 + 32))).to.deep.equal(seats); // took no seat
+      d.release();
+      clock.tick(4);
+      await flush();
+      expect(q.value).to.equal(true);
+      const late = track(d.acquire(10)); // no seat, and no permit: it times out, polling
+      clock.tick(10);
+      await flush();
+      expect(late.value).to.equal(false);
+      expect(clock.countTimers()).to.equal(0);
+      d.release();
+      expect(a.value).to.equal(1);
+    });
+
+    it('SharedSemaphore.acquireSync() with every seat taken tries for a permit after 1 ms, doubling to 32 ms, gives up at its timeout, and takes one that comes free between tries', () => {
+      clock.uninstall(); // acquireSync sleeps on the engine's own clock
+      const a = new SharedSemaphore(0);
+      const d = new SharedSemaphore(0, a.buffer);
+      fill(a);
+      const sleeps = sinon.spy(Atomics, 'wait');
+      try {
+        expect(d.acquireSync(150)).to.equal(false);
+      } finally {
+        sleeps.restore();
+      }
+      const delays = sleeps.args.map((args) => args[3] as number).filter((ms) => ms > 0); // not mayBlock()'s probe
+      expect(delays.slice(0, 7)).to.deep.equal([1, 2, 4, 8, 16, 32, 32]);
+      // A permit released while it sleeps is taken at its next try.
+      at(
+        'wait',
+        (array) => array.buffer !== a.buffer,
+        (real) => {
+          a.release();
+          return real();
+        },
+      );
+      expect(d.acquireSync(10_000)).to.equal(true);
+      expect(a.value).to.equal(0);
+    });
+  });
+
+  it('SharedSemaphore.release(2) finding a thread counted but not yet published lets both permits go, one at a time; that thread takes one', async () => {
+    const holder = new SharedSemaphore(2);
+    const late = new SharedSemaphore(2, holder.buffer);
+    await holder.acquire();
+    await holder.acquire();
+    const rule = at(
+      'store',
+      (array, index) => on(late, array, index, SEAT0),
+      (real) => {
+        holder.release(2);
+        expect(holder.value).to.equal(2);
+        return real();
+      },
+    );
+    const p = track(late.acquire());
+    expect(rule.fired).to.equal(true);
+    await flush();
+    expect(p.value).to.equal(true);
+    expect(holder.value).to.equal(1);
+    expect(counted(holder)).to.equal(0);
+    late.release();
+  });
+
+  it('SharedSemaphore: a thread that publishes as one release lets a permit go and another grants its seat holds the granted permit; the other stays free', async () => {
+    const holder = new SharedSemaphore(2);
+    const other = new SharedSemaphore(2, holder.buffer);
+    const late = new SharedSemaphore(2, holder.buffer);
+    await holder.acquire();
+    await other.acquire();
+    at(
+      'store',
+      (array, index) => on(late, array, index, SEAT0),
+      (real) => {
+        holder.release(); // late counted, its seat not published: the permit goes free
+        const stored = real();
+        // Before late reads the state word again, another release finds its seat and grants it.
+        at(
+          'load',
+          (array, index) => on(late, array, index, STATE),
+          (load) => {
+            other.release();
+            return load();
+          },
+        );
+        return stored;
+      },
+    );
+    const p = track(late.acquire());
+    await until(() => p.state === 'fulfilled', 'the late thread');
+    expect(p.value).to.equal(true);
+    expect(holder.value).to.equal(1);
+    expect(counted(holder)).to.equal(0);
+    late.release();
+    expect(holder.value).to.equal(2);
+  });
+
+  it('SharedSemaphore.acquireSync() on a thread with an async waiter in line takes the permit granted to its seat, and the async waiter stays in line', async () => {
+    const holder = new SharedSemaphore(1);
+    const x = new SharedSemaphore(1, holder.buffer);
+    await holder.acquire();
+    const asyncWaiter = track(x.acquire());
+    await flush();
+    at(
+      'wait',
+      (array, index) => on(x, array, index, SEAT0),
+      (real) => {
+        holder.release(); // grants x's seat, and notifies its engine waiter
+        return real();
+      },
+    );
+    expect(x.acquireSync(10_000)).to.equal(true);
+    expect(asyncWaiter.state).to.equal('pending');
+    await until(() => counted(holder) === 1, 'the async waiter back in line');
+    x.release();
+    await until(() => asyncWaiter.state === 'fulfilled', 'the async waiter');
+    x.release();
+    expect(holder.value).to.equal(1);
+  });
+
+  it('SharedSemaphore.release() whose count would pass 33,554,431 free permits only because a release of another thread crossed it throws a RangeError', () => {
+    const a = new SharedSemaphore(MAX - 1);
+    const b = new SharedSemaphore(0, a.buffer);
+    at(
+      'load',
+      (array, index) => on(a, array, index, STATE + 1),
+      (real) => {
+        b.release(); // now MAX free
+        return real();
+      },
+    );
+    expect(() => a.release()).to.throw(RangeError, /would make more than 33554431 permits free \(33554431 free now\)/);
+    expect(a.value).to.equal(MAX);
+    // The same as it lets a permit go for a thread counted but not yet published.
+    const w = wordsOf(a);
+    at(
+      'load',
+      (array, index) => on(a, array, index, STATE + 1),
+      (real) => {
+        Atomics.store(w, STATE, MAX | ONE); // one thread counted, its seat not published
+        return real();
+      },
+    );
+    Atomics.store(w, STATE, MAX - 1);
+    expect(() => a.release()).to.throw(RangeError, /release\(1\) would make more than 33554431 permits free/);
+    Atomics.store(w, STATE, 0);
   });
 });
