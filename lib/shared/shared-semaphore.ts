@@ -55,7 +55,11 @@
  *   ticket (at the back of the line); else it leaves the seat. A thread blocked in acquireSync with no
  *   async waiter and no engine waiter claims and leaves in one step (GRANTED(t) → FREE).
  * - A releaser that finds its own seat (its index, with its ticket) the oldest hands the permit to its
- *   local waiter directly.
+ *   local waiter directly, taking the seat out of line with a compare-exchange (WAITING(t) → RESERVED(t),
+ *   then state - ONE): unlike SharedLock's, whose releaser is the one holder, releases run on several
+ *   threads at once, and another may grant that seat first; then its grant reaches the thread as any
+ *   grant does, and this release offers its permit again. Every other step of a release is a
+ *   compare-exchange already: two releases that pick the same seat grant it once.
  * - Before a deadline of its local waiters expires, the thread looks at its seat as if woken: a grant
  *   whose wake-up is not delivered yet goes to its first waiter, never dropped.
  * - A thread whose local queue empties (its waiters timed out or were aborted) withdraws at once, on its
@@ -83,8 +87,10 @@
  * thread ahead of it, while at most 32 threads wait at once (a thread that finds every seat taken polls,
  * 1 ms doubling to 32 ms, for a seat or a free permit, outside the line). A permit released while a
  * thread waits goes to the oldest waiting thread, never to a newcomer: permits become free only while
- * nobody is counted. One window remains: between a grant and the moment its thread runs again, that
- * thread is out of line, and if no other thread waits, a further permit released then becomes free, for
+ * nobody is counted. Two windows remain. For the instant a thread is counted but not yet published, a
+ * release lets a permit go for it (above), and a newcomer may take that permit first (the thread then
+ * waits in line), as with SharedLock. And between a grant and the moment its thread runs again, that
+ * thread is out of line: if no other thread waits, a further permit released then becomes free, for
  * anyone (the thread takes it too if it is still free when it publishes again).
  *
  * # Faults and the polling fallback
