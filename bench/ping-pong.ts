@@ -178,8 +178,8 @@ function oneWayB(variant: OneWay, buffer: SharedArrayBuffer, rounds: number, { S
 }
 
 /**
- * Where the lock variants' lock lives in the buffer: after the event variants' words (0 and 1), and the
- * one-way variants' step word (2) and time slot (bytes 24..31).
+ * Where the lock variants' lock lives in the buffer: after the event variants' two events (bytes 0..15,
+ * each a word and its kind word), and the one-way variants' step word (2) and time slot (bytes 24..31).
  */
 export const LOCK_AT = 32;
 /** Index of the Int32 word where B counts its turns, in the lock variants (free there). */

@@ -8,17 +8,17 @@
  * holds:
  *
  *     0                          fresh memory: no primitive yet
- *     TAG | kind << 4            a primitive of that kind (1 SharedEvent, 2 SharedLock, 3 SharedCondition,
- *                                4 SharedSemaphore:
- *                                the order of KINDS); TAG carries 'ae' and the layout version
+ *     TAG | kind << 4            a primitive of that kind (its Kind's id: 1 SharedEvent, 2 SharedLock,
+ *                                3 SharedCondition, 4 SharedSemaphore, 5 SharedBarrier; at most 7);
+ *                                TAG carries 'ae' and the layout version
  *     TAG | kind << 4 | BUSY     one being set up: its constructor is writing its first state
  *
  * The low 4 bits are 0, so that a reader of a lock's or a condition's words that takes the kind word for
  * one more seat (a debugging aid, a test) reads a FREE one.
  *
- * It is written once, by the first constructor to find it 0: a compare-exchange 0 → TAG | kind (or
- * → TAG | kind | BUSY, then the initial state, then → TAG | kind, for a primitive whose first state is
- * not all zeros). So exactly one constructor finds the memory fresh, in any thread, and only that one
+ * It is written once, by the first constructor to find it 0: a compare-exchange 0 → TAG | kind << 4 (or
+ * → TAG | kind << 4 | BUSY, then the first state, then → TAG | kind << 4, for a primitive whose first
+ * state is not all zeros: `init`). So exactly one constructor finds the memory fresh, in any thread, and only that one
  * writes a first state; a constructor that finds BUSY waits the few instructions until it is done; a
  * constructor that finds another kind's word, or a word that is no kind's, refuses the memory
  * (`TypeError`) instead of reading someone else's words as its own. The word is at the end, so the
@@ -37,26 +37,36 @@
  * silently corrupt each other. A place is held while its object lives (weakly: a dropped object holds
  * it until collected). Threads cannot see each other's records: a layout shared across threads is the
  * caller's to keep apart. `from(value)` on a thread that has a live primitive of the kind at the place
- * returns that object.
+ * returns that object. Places are told apart by their `SharedArrayBuffer` object: every message brings
+ * new ones over the same memory (and a primitive received twice rebuilds to two objects, which work
+ * together as two threads' do).
+ *
+ * # A new kind
+ *
+ * Add its Kind, with the id reserved for it above, to KINDS; its constructor calls
+ * `sharedMemory(KIND, buffer, byteOffset, this, init?)`, and `memory.fresh` says whether it set the
+ * memory up; its `from(value)` is {@link arrived}, then the live object or a new one over the place.
  */
 import { describe } from '../core/arguments.js';
 import { mayBlock } from './word.js';
 
-/** A kind of shared primitive: its class's name, a phrase for messages, and its bytes, kind word included. */
+/** A kind of shared primitive: its number, its class's name, a phrase for messages, its bytes. */
 export interface Kind {
+  /** Its number in the kind word, 1 to 7: written in memory, so never changed. */
+  readonly id: number;
   readonly name: string;
   /** e.g. "an event", in "no room for an event". */
   readonly what: string;
-  /** The class's `BYTES`. */
+  /** The class's `BYTES`, the kind word included. */
   readonly bytes: number;
 }
 
-export const EVENT: Kind = { name: 'SharedEvent', what: 'an event', bytes: 8 };
-export const LOCK: Kind = { name: 'SharedLock', what: 'a lock', bytes: 140 };
-export const CONDITION: Kind = { name: 'SharedCondition', what: 'a condition', bytes: 264 };
-export const SEMAPHORE: Kind = { name: 'SharedSemaphore', what: 'a semaphore', bytes: 140 };
+export const EVENT: Kind = { id: 1, name: 'SharedEvent', what: 'an event', bytes: 8 };
+export const LOCK: Kind = { id: 2, name: 'SharedLock', what: 'a lock', bytes: 140 };
+export const CONDITION: Kind = { id: 3, name: 'SharedCondition', what: 'a condition', bytes: 264 };
+export const SEMAPHORE: Kind = { id: 4, name: 'SharedSemaphore', what: 'a semaphore', bytes: 140 };
 
-/** Every kind, in the order of their numbers in the kind word (1 first). */
+/** Every kind. */
 const KINDS = [EVENT, LOCK, CONDITION, SEMAPHORE];
 /** The kind word's fixed bits: 'a' 'e', then the layout version (1); the kind is in bits 4..6. */
 const TAG = 0x61650100;
@@ -64,11 +74,11 @@ const TAG = 0x61650100;
 const BUSY = 0x80;
 
 /** The kind word of `kind`, once set up. */
-const tagOf = (kind: Kind) => TAG | ((KINDS.indexOf(kind) + 1) << 4);
+const tagOf = (kind: Kind) => TAG | (kind.id << 4);
 
 /** The kind a kind word names (set up or BUSY), or undefined when it names none. */
 const kindOf = (word: number) =>
-  (word & ~0xff) === TAG && (word & 0xf) === 0 ? KINDS[((word >> 4) & 7) - 1] : undefined;
+  (word & ~0xff) === TAG && (word & 0xf) === 0 ? KINDS.find((k) => k.id === ((word >> 4) & 7)) : undefined;
 
 /** A primitive's place in shared memory: its buffer, its offset, and its words from `index` on. */
 export interface Memory {

@@ -158,12 +158,14 @@ export class SharedCondition {
   static readonly BYTES: number = 264; // 4 * (1 + 2 * SEATS + 1): a literal, so bundlers see no side effect
 
   /**
-   * The condition over the memory of `value`, tied to the same lock: a `SharedCondition` posted from
-   * another thread (what arrives is its structured clone, a plain object with its `buffer`,
-   * `byteOffset` and `sharedLock`, itself a posted lock), or a `SharedCondition` of this thread. The
-   * lock is {@link SharedLock.from} of `value.sharedLock`: this thread's live lock over its memory when
-   * there is one. Returns this thread's live condition over that memory when there is one (`value`
-   * itself, for a `SharedCondition` of this thread), else a new one.
+   * The condition over the memory of `value`, tied to the same lock: a `SharedCondition` posted from another
+   * thread (what arrives is its structured clone, a plain object with its `buffer`, `byteOffset` and
+   * `sharedLock`, itself a posted lock), or a `SharedCondition` of this thread. The lock is
+   * {@link SharedLock.from} of `value.sharedLock`: this thread's live lock over its memory when there is one.
+   * Returns `value` itself for a `SharedCondition` of this thread; for a clone, this thread's live condition at that
+   * place of the same `SharedArrayBuffer` object when there is one (the objects of one message share their
+   * buffers), else a new one (a primitive received in two messages rebuilds to two objects over the same
+   * memory, which work together as two threads' do).
    *
    * @throws `TypeError` naming what is wrong and showing it when `value` is not an object, has no
    *   `SharedArrayBuffer` as `buffer` or no valid `byteOffset` in it, its memory holds no condition,

@@ -114,9 +114,11 @@ export class SharedEvent {
 
   /**
    * The event over the memory of `value`: a `SharedEvent` posted from another thread (what arrives is its
-   * structured clone, a plain object with its `buffer` and `byteOffset`), or a `SharedEvent` of this
-   * thread. Returns this thread's live event over that memory when there is one (`value` itself, for a
-   * `SharedEvent` of this thread), else a new one.
+   * structured clone, a plain object with its `buffer` and `byteOffset`), or a `SharedEvent` of this thread.
+   * Returns `value` itself for a `SharedEvent` of this thread; for a clone, this thread's live event at that
+   * place of the same `SharedArrayBuffer` object when there is one (the objects of one message share their
+   * buffers), else a new one (a primitive received in two messages rebuilds to two objects over the same
+   * memory, which work together as two threads' do).
    *
    * @throws `TypeError` naming what is wrong and showing it when `value` is not an object, has no
    *   `SharedArrayBuffer` as `buffer` or no valid `byteOffset` in it, or its memory holds no event
