@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import * as sinon from 'sinon';
 import { inspect } from 'node:util';
+import { Worker } from 'node:worker_threads';
 import { SharedLock, SharedSemaphore, TimeoutError } from '../../lib/index.js';
 import { fakeClock, flush, recorder, track, waiterCount, withFakeClock } from '../helpers.js';
 import { lockSuite } from '../lock-suite.js';
@@ -884,5 +885,25 @@ describe('SharedSemaphore: the protocol, step by step (shared memory written as 
     Atomics.store(w, STATE, MAX - 1);
     expect(() => a.release()).to.throw(RangeError, /release\(1\) would make more than 33554431 permits free/);
     Atomics.store(w, STATE, 0);
+  });
+});
+
+describe('SharedSemaphore: Node worker lifetime', () => {
+  it('SharedSemaphore: a worker with a pending acquire() stays alive until it gets a permit, then exits by itself', async () => {
+    const semaphore = new SharedSemaphore(1);
+    await semaphore.acquire();
+    const worker = new Worker(new URL('../workers/boot.mjs', import.meta.url), {
+      workerData: { entry: '../fixtures/semaphore-lifetime.ts', semaphore },
+    });
+    const said: string[] = [];
+    worker.on('message', (m: string) => said.push(m));
+    const exited = new Promise<number>((resolve) => worker.once('exit', resolve));
+    await until(() => counted(semaphore) === 1, 'the worker in line');
+    await new Promise((r) => setTimeout(r, 200));
+    expect(said).to.deep.equal([]);
+    semaphore.release();
+    expect(await within(exited, 10_000, 'the worker exiting')).to.equal(0);
+    expect(said).to.deep.equal(['got a permit']);
+    expect(semaphore.value).to.equal(1);
   });
 });
