@@ -418,8 +418,11 @@ export class SharedSemaphore {
       }
       const mine = this.#mine;
       if (left <= 0) {
-        if (this.#waiters.size > 0) return false; // the seat stays published for the async waiters
-        return this.#doneSync(this.#withdraw());
+        if (this.#waiters.size === 0) return this.#doneSync(this.#withdraw());
+        // The seat stays published for the async waiters, with an engine waiter of theirs: this call may
+        // have published it on a new seat, where none is armed yet (a grant would find it gone).
+        if (this.#armed === undefined) this.#arm();
+        return false;
       }
       const seat = this.#seat;
       const granted = (mine & ~STATE) | GRANTED;

@@ -560,7 +560,8 @@ describe('SharedSemaphore: faults', () => {
           const seats = Array.from(w.slice(2, 34))
             .filter((v) => v !== 0)
             .map((v) => `${v >>> 3}:${v & 7}`);
-          throw new Error(`stuck at ${entries} entries: state ${w[0]}, seats ${seats.join(' ')}`);
+          const states = await Promise.all(survivors.map((x) => x.call({ op: 'inspect' })));
+          throw new Error(`stuck at ${entries} entries: state ${w[0]}, seats ${seats.join(' ')}; ${states.join(', ')}`);
         }
       }
       await Promise.all(runs);

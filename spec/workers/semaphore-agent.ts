@@ -3,6 +3,7 @@
  * (data words after it, see `semaphoreLayout`), answering each request `{ id, op, ... }` with
  * `{ id, result }` or `{ id, error }`.
  */
+import { inspect } from 'node:util';
 import { parentPort, workerData } from 'node:worker_threads';
 import { SharedSemaphore } from '../../lib/index.js';
 import { AHEAD, ENTRIES, MAIN_MINE, MAIN_SEAT, OVERTAKES, enter, leave, semaphoreLayout } from './semaphore-layout.js';
@@ -16,7 +17,8 @@ export type Request =
   | { id: number; op: 'build'; value: number }
   | { id: number; op: 'hammer'; until: number }
   | { id: number; op: 'churn' }
-  | { id: number; op: 'adopt'; semaphore: unknown };
+  | { id: number; op: 'adopt'; semaphore: unknown }
+  | { id: number; op: 'inspect' };
 
 const { buffer } = workerData as { buffer: SharedArrayBuffer };
 let semaphore = new SharedSemaphore(3, buffer, semaphoreLayout.semaphore);
@@ -106,6 +108,8 @@ async function handle(req: Request): Promise<unknown> {
       }
       return;
     }
+    case 'inspect':
+      return inspect(semaphore);
     case 'adopt':
       // A semaphore posted in the message, as it is: rebuilt here with from().
       semaphore = SharedSemaphore.from(req.semaphore);
