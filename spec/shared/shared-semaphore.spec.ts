@@ -923,3 +923,36 @@ describe('SharedSemaphore: Node worker lifetime', () => {
     expect(semaphore.value).to.equal(1);
   });
 });
+
+describe('SharedSemaphore: acquireSync() and the async waiters of its thread', () => {
+  afterEach(noRaces);
+  const SEAT0 = 2;
+
+  it('SharedSemaphore.acquireSync() that moves to a new seat and times out leaves the async waiters of its thread watching it: a grant there wakes them', async () => {
+    const holder = new SharedSemaphore(1);
+    const x = new SharedSemaphore(1, holder.buffer);
+    const y = new SharedSemaphore(1, holder.buffer);
+    await holder.acquire();
+    const waiter = track(x.acquire());
+    await flush();
+    // The grant to x's seat finds nobody (as if x's thread were gone): taken for gone, and y sits there.
+    at(
+      'notify',
+      (array, index) => on(x, array, index, SEAT0),
+      () => 0,
+    );
+    holder.release();
+    noRaces();
+    expect(holder.value, 'the grant taken back, the permit free').to.equal(1);
+    await holder.acquire();
+    const yWaits = track(y.acquire());
+    await flush();
+    expect(x.acquireSync(5)).to.equal(false); // finds its seat taken, sits elsewhere, times out
+    holder.release(); // to y, first in line
+    await until(() => yWaits.state === 'fulfilled', 'y');
+    y.release(); // to x's new seat: its async waiter wakes
+    await until(() => waiter.state === 'fulfilled', "x's async waiter");
+    expect(waiter.value).to.equal(true);
+    x.release();
+  });
+});
