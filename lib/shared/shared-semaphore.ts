@@ -68,7 +68,9 @@
  *   absorbs a permit and never holds anyone up, even when its thread is busy afterwards.
  * - acquireSync publishes the same way and blocks in `Atomics.wait` on its seat word (counted by the
  *   releaser's notify, so a thread terminated while blocked is skipped too). A grant that reaches a thread
- *   blocked in acquireSync goes to acquireSync: the thread's async waiters cannot run before.
+ *   blocked in acquireSync goes to acquireSync: the thread's async waiters cannot run before. An
+ *   acquireSync that times out while its thread has async waiters leaves the seat published for them,
+ *   with their engine waiter armed on it (it may have moved to a new seat, where none was yet).
  *
  * # Why nothing is lost, and nobody dead absorbs a permit
  *
