@@ -7,4 +7,15 @@ import type * as Lib from '../lib/index.js';
 
 const lib = (await import(new URL('../dist/index.js', import.meta.url).href)) as typeof Lib;
 
-export const { Condition, Event, Lock, Queue, ReadWriteLock, Semaphore, SharedBarrier, SharedEvent, SharedLock } = lib;
+export const {
+  Condition,
+  Event,
+  Lock,
+  Queue,
+  ReadWriteLock,
+  Semaphore,
+  SharedBarrier,
+  SharedEvent,
+  SharedLock,
+  SharedSemaphore,
+} = lib;

@@ -9,7 +9,7 @@
 import type * as Lib from '../lib/index.js';
 
 /** The library classes a round trip uses: the built `dist/`, as users run it. */
-export type Classes = Pick<typeof Lib, 'SharedEvent' | 'SharedLock'>;
+export type Classes = Pick<typeof Lib, 'SharedEvent' | 'SharedLock'> & Partial<Pick<typeof Lib, 'SharedSemaphore'>>;
 
 export type Variant =
   | 'SharedEvent wait <-> wait'
@@ -19,6 +19,7 @@ export type Variant =
   | 'SharedEvent waitSync <-> waitSync'
   | 'raw Atomics.wait <-> Atomics.wait'
   | 'SharedLock acquire <-> acquire'
+  | 'SharedSemaphore acquire <-> acquire'
   | 'SharedLock release -> acquireSync'
   | 'raw notify -> Atomics.wait'
   | 'navigator.locks request <-> request'
@@ -31,10 +32,21 @@ export type Variant =
  * (FIFO puts it behind the other). B counts its turns in the word before the lock, and A checks that B had
  * exactly one per round (a round that was not two hand-offs is left out and counted, `missed`).
  */
-type LockVariant = 'SharedLock acquire <-> acquire';
+type LockVariant = 'SharedLock acquire <-> acquire' | 'SharedSemaphore acquire <-> acquire';
 const lockSides: Record<LockVariant, Side> = {
   'SharedLock acquire <-> acquire': 'async',
+  'SharedSemaphore acquire <-> acquire': 'async',
 };
+
+/**
+ * The lock of a lock variant: a SharedLock, or a SharedSemaphore(1), whose words have the same layout
+ * (a state word, the ticket counter, 32 seats) and whose hand-off is the same: a permit released to the
+ * other side, waiting in line.
+ */
+function lockOf(variant: Variant, buffer: SharedArrayBuffer, classes: Classes) {
+  if (variant !== 'SharedSemaphore acquire <-> acquire') return new classes.SharedLock(buffer, LOCK_AT);
+  return new classes.SharedSemaphore!(1, buffer, LOCK_AT);
+}
 
 /**
  * The blocking variants are timed one way, a single hand-off: a blocking side cannot get in line for its
@@ -327,14 +339,15 @@ export async function pingPongA(
   variant: Variant,
   buffer: SharedArrayBuffer,
   rounds: number,
-  { SharedEvent, SharedLock }: Classes,
+  classes: Classes,
   batch = 1,
 ): Promise<Rounds> {
+  const { SharedEvent, SharedLock } = classes;
   if (variant === 'navigator.locks request <-> request') return webLocksA(buffer, rounds, batch);
   if (isOneWay(variant)) return oneWayA(variant as OneWay, buffer, rounds, { SharedEvent, SharedLock }, batch);
   const lockSide = (lockSides as Partial<Record<Variant, Side>>)[variant];
   if (lockSide !== undefined) {
-    const lock = new SharedLock(buffer, LOCK_AT);
+    const lock = lockOf(variant, buffer, classes);
     const words = new Int32Array(buffer, LOCK_AT, SharedLock.BYTES / 4);
     const turns = new Int32Array(buffer, 0, 2);
     const laps = new Laps(batch, turns);
@@ -379,13 +392,14 @@ export async function pingPongB(
   variant: Variant,
   buffer: SharedArrayBuffer,
   rounds: number,
-  { SharedEvent, SharedLock }: Classes,
+  classes: Classes,
 ): Promise<void> {
+  const { SharedEvent, SharedLock } = classes;
   if (variant === 'navigator.locks request <-> request') return webLocksB(buffer, rounds);
   if (isOneWay(variant)) return oneWayB(variant as OneWay, buffer, rounds, { SharedEvent, SharedLock });
   const lockSide = (lockSides as Partial<Record<Variant, Side>>)[variant];
   if (lockSide !== undefined) {
-    const lock = new SharedLock(buffer, LOCK_AT);
+    const lock = lockOf(variant, buffer, classes);
     const turns = new Int32Array(buffer, 0, 2);
     while (!lock.locked()) await pause(); // A takes it first, then waits for us
     await lock.acquire();

@@ -160,6 +160,8 @@ export function goals(cases: Case[]): Verdict[] {
     ['threads-lock-workers', 'SharedLock acquire <-> acquire', 'raw waitAsync <-> waitAsync'],
     ['threads-lock-sync', 'SharedLock release -> acquireSync', 'raw notify -> Atomics.wait'],
     ['threads-barrier', 'SharedBarrier wait <-> wait', 'raw waitAsync barrier'],
+    ['threads-semaphore', 'SharedSemaphore acquire <-> acquire', 'raw waitAsync <-> waitAsync'],
+    ['threads-semaphore-workers', 'SharedSemaphore acquire <-> acquire', 'raw waitAsync <-> waitAsync'],
   ] as const) {
     ratio(`${id}: ${ours} <= 1.3x ${raw} (median)`, 1.3, value(cases, id, ours), value(cases, id, raw));
   }
@@ -168,6 +170,7 @@ export function goals(cases: Case[]): Verdict[] {
     ['browser-lock-workers', 'SharedLock acquire <-> acquire', 'raw waitAsync <-> waitAsync'],
     ['browser-lock-sync', 'SharedLock release -> acquireSync', 'raw notify -> Atomics.wait'],
     ['browser-barrier', 'SharedBarrier wait <-> wait', 'raw waitAsync barrier'],
+    ['browser-semaphore', 'SharedSemaphore acquire <-> acquire', 'raw waitAsync <-> waitAsync'],
   ] as const) {
     ratio(`${id}: ${ours} <= 1.3x ${raw} (median)`, 1.3, value(cases, id, ours), value(cases, id, raw));
   }

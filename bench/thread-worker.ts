@@ -4,7 +4,7 @@
  * times it; role `b` answers.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { SharedEvent, SharedLock } from './lib.js';
+import { SharedEvent, SharedLock, SharedSemaphore } from './lib.js';
 import { pinThread } from './pin.js';
 import { type Variant, pingPongA, pingPongB } from './ping-pong.js';
 
@@ -30,9 +30,10 @@ if (variant === 'postMessage') {
     }
   });
 } else {
-  if (role === 'a') parentPort!.postMessage(await pingPongA(variant, buffer, rounds, { SharedEvent, SharedLock }));
+  if (role === 'a')
+    parentPort!.postMessage(await pingPongA(variant, buffer, rounds, { SharedEvent, SharedLock, SharedSemaphore }));
   else {
-    await pingPongB(variant, buffer, rounds, { SharedEvent, SharedLock });
+    await pingPongB(variant, buffer, rounds, { SharedEvent, SharedLock, SharedSemaphore });
     parentPort!.postMessage('done');
   }
   clearInterval(keepAlive);

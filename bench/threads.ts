@@ -3,7 +3,7 @@
  * way, worker -> worker. Median and p99 per variant.
  */
 import { Worker } from 'node:worker_threads';
-import { SharedEvent, SharedLock } from './lib.js';
+import { SharedEvent, SharedLock, SharedSemaphore } from './lib.js';
 import type { Case } from './events.js';
 import { median, percentile } from './harness.js';
 import { ALL_CORES, CORE_A, CORE_B, pinThread } from './pin.js';
@@ -51,7 +51,7 @@ async function run(
     const b = start(variant, 'b', buffer, rounds);
     const done = reply(b);
     await new Promise((r) => b.once('online', r));
-    ({ times, missed } = await pingPongA(variant, buffer, rounds, { SharedEvent, SharedLock }));
+    ({ times, missed } = await pingPongA(variant, buffer, rounds, { SharedEvent, SharedLock, SharedSemaphore }));
     await done;
     await b.terminate();
   } else {
@@ -95,6 +95,18 @@ export async function roundTrips(rounds: number): Promise<Case[]> {
       'worker-worker',
     ],
     [
+      'threads-semaphore',
+      'main thread <-> worker SharedSemaphore(1) permit hand-off and back (two hand-offs), both awaiting',
+      ['SharedSemaphore acquire <-> acquire', 'raw waitAsync <-> waitAsync'],
+      'main-worker',
+    ],
+    [
+      'threads-semaphore-workers',
+      'worker <-> worker SharedSemaphore(1) permit hand-off and back (two hand-offs), both awaiting',
+      ['SharedSemaphore acquire <-> acquire', 'raw waitAsync <-> waitAsync'],
+      'worker-worker',
+    ],
+    [
       'threads-sync-worker',
       'main thread awaiting <-> worker blocking',
       ['SharedEvent wait <-> waitSync', 'raw waitAsync <-> Atomics.wait'],
@@ -115,7 +127,9 @@ export async function roundTrips(rounds: number): Promise<Case[]> {
   ];
   const cases: Case[] = [];
   pinThread(CORE_A); // the main thread is side A of the main-worker cases (see pin.ts)
-  for (const [id, title, variants, between] of groups) {
+  // BENCH_ONLY=id,id runs only those groups (to measure one change without the whole run).
+  const only = process.env.BENCH_ONLY?.split(',');
+  for (const [id, title, variants, between] of groups.filter(([id]) => only === undefined || only.includes(id))) {
     // The variants run in turn, in 4 passes, so that a change in the machine's load (it is shared) hits
     // them alike, as in the browser cases.
     const passes = 4;

@@ -2,13 +2,15 @@
  * `npm run demo`: the race of Python's `threading.Event` example, on one thread and with the rabbit in
  * a worker thread; then a longer race, the turtle and the rabbit signalling each other through events,
  * the same two ways; then a producer/consumer hand-off, with a Condition, with an Event and with a Queue, and
- * across worker threads with a SharedCondition; readers and writers, a countdown latch, a pool and a barrier.
+ * across worker threads with a SharedCondition; readers and writers, a countdown latch, a pool and a barrier;
+ * and one device shared by four workers, at most two at a time, with a SharedSemaphore.
  */
 import { writeSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { Event, SharedEvent } from '../lib/index.js';
 import { withSharedCondition } from './bakery-threads.js';
 import { withCondition, withEvent, withQueue } from './bakery.js';
+import { scannerAcrossThreads } from './device-threads.js';
 import { poolAndHike } from './pool.js';
 import { rabbit, turtle } from './race.js';
 import { launch, readingRoom } from './reading-room.js';
@@ -87,3 +89,6 @@ await launch(say);
 await poolAndHike(say, (line) => console.log(`\n${line}`));
 console.log('\nThe bakery across threads: the baker and the customers in workers (SharedLock, SharedCondition):');
 await withSharedCondition(say);
+
+console.log('\nOne scanner, four workers, at most two at a time (SharedSemaphore):');
+await scannerAcrossThreads(say);

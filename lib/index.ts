@@ -13,3 +13,4 @@ export { SharedBarrier } from './shared/shared-barrier.js';
 export { SharedCondition } from './shared/shared-condition.js';
 export { SharedEvent } from './shared/shared-event.js';
 export { SharedLock } from './shared/shared-lock.js';
+export { SharedSemaphore } from './shared/shared-semaphore.js';

@@ -95,4 +95,17 @@ describe('npm run demo', () => {
     expect(bought).to.deep.equal([1, 2, 3, 4, 5, 6]);
     expect(lines.at(-1)).to.equal('  Every loaf sold, none twice.');
   });
+
+  it('lets four workers scan two pages each, never more than two at the scanner at once', () => {
+    const [heading, ...lines] = sections.find((section) => /SharedSemaphore/.test(section[0]!))!;
+    expect(heading).to.match(/four workers, at most two at a time \(SharedSemaphore\)/);
+    const scans = lines.filter((l) => l.includes('scans page'));
+    expect(scans).to.have.length(8);
+    for (const who of ['Ann', 'Bob', 'Cid', 'Dee']) {
+      expect(scans.filter((l) => l.startsWith(`  ${who}: scans page`))).to.have.length(2);
+    }
+    const at = scans.map((l) => Number(/\((\d) at the scanner\)/.exec(l)![1]));
+    expect(Math.max(...at)).to.be.at.most(2);
+    expect(lines.at(-1)).to.match(/^ {2}Every page scanned; never more than [12] at the scanner at once\.$/);
+  });
 });

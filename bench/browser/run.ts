@@ -39,6 +39,12 @@ const groups: Group[] = [
     between: 'worker-worker',
   },
   {
+    id: 'browser-semaphore',
+    title: 'page <-> module worker SharedSemaphore(1) permit hand-off and back (two hand-offs), both awaiting',
+    variants: ['SharedSemaphore acquire <-> acquire', 'raw waitAsync <-> waitAsync'],
+    between: 'page-worker',
+  },
+  {
     id: 'browser-lock-sync',
     title: 'module worker -> module worker lock hand-off, one way, to a thread blocked waiting',
     variants: ['SharedLock release -> acquireSync', 'raw notify -> Atomics.wait'],
@@ -99,6 +105,9 @@ export async function browserRoundTrips(rounds: number, passes: number, limitMs:
     console.log(`browser cases left out: no Chromium at ${executablePath} (set CHROMIUM_PATH)`);
     return [];
   }
+  // BENCH_ONLY=id,id runs only those groups, as in the Node cases.
+  const only = process.env.BENCH_ONLY?.split(',');
+  const chosen = groups.filter(({ id }) => only === undefined || only.includes(id));
   const { chromium } = await import('playwright-core');
   const server = await serve();
   const browser = await chromium.launch({
@@ -113,7 +122,7 @@ export async function browserRoundTrips(rounds: number, passes: number, limitMs:
     await tab.goto(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
     await tab.waitForFunction(() => (globalThis as { benchReady?: boolean }).benchReady === true);
     const plan = {
-      groups: groups.map(({ id, variants, between }) => ({ id, variants, between })),
+      groups: chosen.map(({ id, variants, between }) => ({ id, variants, between })),
       rounds,
       passes,
       batch: BATCH,
@@ -147,7 +156,7 @@ export async function browserRoundTrips(rounds: number, passes: number, limitMs:
         return { name, ns: median(t) * 1000, min: t[0]! * 1000, max: percentile(t, 0.99) * 1000 };
       }),
     };
-    const lockCases = groups.map(({ id, title, variants }) => {
+    const lockCases = chosen.map(({ id, title, variants }) => {
       const notes: string[] = [];
       const rows = variants.map((name) => {
         const { times, missed, rounds: ran } = report[id]![name]!;

@@ -64,10 +64,11 @@ export interface Kind {
 export const EVENT: Kind = { id: 1, name: 'SharedEvent', what: 'an event', bytes: 8 };
 export const LOCK: Kind = { id: 2, name: 'SharedLock', what: 'a lock', bytes: 140 };
 export const CONDITION: Kind = { id: 3, name: 'SharedCondition', what: 'a condition', bytes: 264 };
+export const SEMAPHORE: Kind = { id: 4, name: 'SharedSemaphore', what: 'a semaphore', bytes: 140 };
 export const BARRIER: Kind = { id: 5, name: 'SharedBarrier', what: 'a barrier', bytes: 140 };
 
 /** Every kind. */
-const KINDS = [EVENT, LOCK, CONDITION, BARRIER];
+const KINDS = [EVENT, LOCK, CONDITION, SEMAPHORE, BARRIER];
 /** The kind word's fixed bits: 'a' 'e', then the layout version (1); the kind is in bits 4..6. */
 const TAG = 0x61650100;
 /** Set in the kind word while the constructor that found the memory fresh writes its first state. */

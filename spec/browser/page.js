@@ -5,6 +5,7 @@ import { SharedEvent } from '/dist/index.js';
 import { lockTests } from '/lock.js';
 import { postingTests } from '/posting.js';
 import { barrierTests } from '/barrier.js';
+import { semaphoreTests } from '/semaphore.js';
 
 const results = [];
 const tests = [];
@@ -114,6 +115,7 @@ test("SharedEvent.waitSync() on the page's main thread throws an Error that name
 lockTests(test, assert);
 postingTests(test, assert);
 barrierTests(test, assert);
+semaphoreTests(test, assert);
 
 for (const { name, fn } of tests) {
   const start = performance.now();

@@ -45,6 +45,8 @@ const files = {
   '/posting-worker.js': ['spec/browser/posting-worker.js', 'text/javascript'],
   '/barrier.js': ['spec/browser/barrier.js', 'text/javascript'],
   '/barrier-worker.js': ['spec/browser/barrier-worker.js', 'text/javascript'],
+  '/semaphore.js': ['spec/browser/semaphore.js', 'text/javascript'],
+  '/semaphore-worker.js': ['spec/browser/semaphore-worker.js', 'text/javascript'],
   '/dist/index.js': ['dist/index.js', 'text/javascript'],
   '/dist/shared.js': ['dist/shared.js', 'text/javascript'], // what the core entry shares with the Redis one
 };
@@ -70,7 +72,7 @@ for (const name of names) {
   try {
     const { version, path, results, errors } = await engines[name](url);
     console.log(
-      `\n  ${version}: SharedEvent, SharedLock, SharedCondition and SharedBarrier on a page and in Web Workers\n`,
+      `\n  ${version}: SharedEvent, SharedLock, SharedCondition SharedSemaphore and SharedBarrier on a page and in Web Workers\n`,
     );
     for (const r of results) {
       counts[r.ok ? 'passed' : 'failed']++;

@@ -1,0 +1,825 @@
+/*
+ * SharedSemaphore: one counting semaphore, seen by every thread that maps its words of shared memory.
+ *
+ * It is SharedLock's protocol (shared-lock.ts) with the lock bit widened to a number of free permits:
+ * "the lock is free" reads "a permit is free", "take the lock" reads "take a permit", and a release hands
+ * one permit at a time.
+ *
+ * # The words (SharedSemaphore.BYTES = 140)
+ *
+ *     state     bits 25..30: COUNT, the seats counted as waiting; bits 0..24: PERMITS, the free permits
+ *               (at most 2^25 - 1)
+ *     tickets   the ticket counter (seats.ts)
+ *     seat k    (32 words) ticket | state: FREE, RESERVED, WAITING, POLLING, GRANTED or DEAD
+ *     kind      says the memory holds a SharedSemaphore (memory.ts)
+ *
+ * As with SharedLock, the thread, not each waiter, takes a place in line: a semaphore object with local
+ * waiters holds exactly one seat, and its local FIFO queue stands behind it. Invariant: a thread counts
+ * itself only while no permit is free (finding one free, it takes it instead).
+ *
+ * # Who initializes
+ *
+ * The constructor that finds the memory fresh (its kind word 0, see memory.ts) writes the initial
+ * permits into the state word before any other thread may use it; every other object, in any thread
+ * (a second `new SharedSemaphore(3, buffer, offset)`, or `SharedSemaphore.from`), finds the kind word
+ * set and joins the semaphore as it is: its `value` argument is checked, then unused. So building the
+ * semaphore again in another thread never resets its count, and two threads building at once agree on
+ * one of their values.
+ *
+ * # Who writes what
+ *
+ * - acquire, a permit free: state → state - 1 (a compare-exchange). Taken.
+ * - A thread whose first local waiter arrives while no permit is free takes a seat (FREE or DEAD →
+ *   RESERVED), REGISTERS ITS ENGINE WAITER ON THE SEAT WORD (`Atomics.waitAsync` on RESERVED), then
+ *   counts itself (state + ONE, only while PERMITS is 0; finding a permit free, it takes it instead), then
+ *   publishes: seat → WAITING(ticket), a new ticket. Then it reads the state word once more. If a permit
+ *   is free now, a release let one go meanwhile (see below; it may also have granted the seat and, finding
+ *   no engine waiter yet, taken it for gone): the thread takes its seat out of line with a compare-exchange
+ *   (WAITING(t) → RESERVED(t)); only if that succeeds is it still counted, and it takes the permit
+ *   uncounting itself in one step (state - 1 - ONE), or, someone else having taken it, publishes again. If
+ *   the seat moved, it claims the grant or, taken for gone, gets back in line.
+ * - release(n) gives its n permits one at a time. With COUNT 0, it adds all it has left: state → state + k
+ *   (a compare-exchange, so a thread counting itself meanwhile either is seen or sees the permits).
+ *   Else it marks the oldest WAITING seat GRANTED (WAITING(t) → GRANTED(t)), uncounts it (state - ONE)
+ *   and notifies the seat word: that permit is handed over, PERMITS unchanged. If the notify woke nobody,
+ *   the seat's thread is gone: the releaser takes the grant back (GRANTED(t) → DEAD(t)) and offers the
+ *   permit to the next seat. If COUNT > 0 but no seat is published yet (its thread is between counting
+ *   and publishing), the releaser lets that permit go (state + 1), then looks at the seats again and
+ *   takes a permit back (state - 1, if one is still free) to hand it over if a seat was published
+ *   meanwhile: either it sees the seat, or the thread sees the permit (the thread writes its seat before
+ *   reading the state, the releaser writes the state before reading the seats). Nobody spins.
+ * - The oldest seat is found as SharedLock finds it: the ticket counter read first, then COUNT, then the
+ *   seats in turn, stopping once COUNT published seats ticketed no later than that counter were seen.
+ * - The owner, woken, claims its grant (GRANTED(t) → RESERVED(t)): its first local waiter has the
+ *   permit. If it still has local waiters, it re-arms its engine waiter and publishes again, with a new
+ *   ticket (at the back of the line); else it leaves the seat. A thread blocked in acquireSync with no
+ *   async waiter and no engine waiter claims and leaves in one step (GRANTED(t) → FREE).
+ * - A releaser that finds its own seat (its index, with its ticket) the oldest hands the permit to its
+ *   local waiter directly, taking the seat out of line with a compare-exchange (WAITING(t) → RESERVED(t),
+ *   then state - ONE): unlike SharedLock's, whose releaser is the one holder, releases run on several
+ *   threads at once, and another may grant that seat first; then its grant reaches the thread as any
+ *   grant does, and this release offers its permit again. Every other step of a release is a
+ *   compare-exchange already: two releases that pick the same seat grant it once.
+ * - Before a deadline of its local waiters expires, the thread looks at its seat as if woken: a grant
+ *   whose wake-up is not delivered yet goes to its first waiter, never dropped.
+ * - A thread whose local queue empties (its waiters timed out or were aborted) withdraws at once, on its
+ *   own thread: WAITING(t) → RESERVED(t), state - ONE. If the seat was GRANTED first, it claims the permit
+ *   and releases it (passes it on) right there. Then it leaves the seat. So a waiter that gave up never
+ *   absorbs a permit and never holds anyone up, even when its thread is busy afterwards.
+ * - acquireSync publishes the same way and blocks in `Atomics.wait` on its seat word (counted by the
+ *   releaser's notify, so a thread terminated while blocked is skipped too). A grant that reaches a thread
+ *   blocked in acquireSync goes to acquireSync: the thread's async waiters cannot run before. An
+ *   acquireSync that times out while its thread has async waiters leaves the seat published for them,
+ *   with their engine waiter armed on it (it may have moved to a new seat, where none was yet).
+ *
+ * # Why nothing is lost, and nobody dead absorbs a permit
+ *
+ * As in SharedLock: a published, live thread always has an engine waiter (or a blocked `Atomics.wait`) on
+ * its seat, registered before it publishes. So a notify that wakes nobody after GRANTED means the thread
+ * is gone, and the grant is taken back by the compare-exchange that also decides the owner's claim:
+ * exactly one of them wins. A permit is either free (in PERMITS), held by a task, or on its way in one
+ * GRANTED seat; every path above moves it from one of these to another with one atomic step. In the two
+ * rare races of SharedLock, a live thread taken for gone finds its seat DEAD(t) when it next looks, and
+ * queues again at the back: nothing is lost; only that turn is.
+ *
+ * # Fairness (no barging)
+ *
+ * FIFO across threads by the time each thread's first waiter arrived (its ticket), FIFO within a thread:
+ * a thread served goes to the back with its next waiter, so a waiter has at most one hand-off per other
+ * thread ahead of it, while at most 32 threads wait at once (a thread that finds every seat taken polls,
+ * 1 ms doubling to 32 ms, for a seat or a free permit, outside the line). A permit released while a
+ * thread waits goes to the oldest waiting thread, never to a newcomer: permits become free only while
+ * nobody is counted. Two windows remain. For the instant a thread is counted but not yet published, a
+ * release lets a permit go for it (above), and a newcomer may take that permit first (the thread then
+ * waits in line), as with SharedLock. And between a grant and the moment its thread runs again, that
+ * thread is out of line: if no other thread waits, a further permit released then becomes free, for
+ * anyone (the thread takes it too if it is still free when it publishes again).
+ *
+ * # Faults and the polling fallback
+ *
+ * A thread terminated while it holds permits, or after it was handed a permit and woken, keeps them, as
+ * with any semaphore; in the second case its seat stays GRANTED (taken). A thread terminated while it
+ * waits holds nobody up and absorbs nothing. Without `Atomics.waitAsync`, a thread polls its seat (1 ms,
+ * doubling to 32 ms; the seat is POLLING): no notify can tell whether it is alive, so a thread terminated
+ * while polling can be handed a permit and keep it.
+ */
+import { type WaitOptions, checkFunction, readCount, readTimeout } from '../core/arguments.js';
+import { monotonic } from '../core/clock.js';
+import { inspectable } from '../core/inspect.js';
+import { park } from '../core/park.js';
+import { TRUE, WaiterQueue, releaseOne } from '../core/queue.js';
+import { type Guard, guarded, heldGuard, runGuarded } from '../guard.js';
+import { SEMAPHORE, arrived, sharedMemory } from './memory.js';
+import {
+  DEAD,
+  FREE,
+  GRANTED,
+  POLLING,
+  POLL_MAX,
+  RESERVED,
+  SEATS,
+  STATE,
+  WAITING,
+  before,
+  canWaitAsync,
+  newTicket,
+  sleep,
+  takeSeat,
+} from './seats.js';
+import { assertMayBlock, holdThread, lookBeforeDeadlines, releaseThread } from './word.js';
+
+/** The free permits, in the state word. */
+const PERMITS = 0x01ffffff;
+/** The most permits a shared semaphore holds. */
+const MAX = PERMITS;
+/** One counted seat, in the state word. */
+const ONE = 0x02000000;
+/** Bits 25..30 of the state word: the seats counted. */
+const COUNT = 0x7e000000;
+
+/**
+ * A {@link Semaphore} whose state lives in a `SharedArrayBuffer`, so the tasks of every thread holding the
+ * buffer (Node `worker_threads`, browser Web Workers) share one set of permits, with no messages. Post
+ * the semaphore itself to another thread and rebuild it there with {@link SharedSemaphore.from} (or post
+ * `buffer` and `byteOffset` and call `new SharedSemaphore(value, buffer, byteOffset)`: only the object
+ * that finds the memory fresh sets the value; the others join the semaphore as it is).
+ *
+ * Order: FIFO across threads (by the time each thread's first waiter arrived), FIFO within a thread; a
+ * permit released while a thread waits goes to the longest-waiting thread, and a waiter gets a permit
+ * after at most one hand-off per other thread ahead of it, while at most 32 threads wait at once. Like
+ * `Semaphore`, it does not track who holds a permit. A waiter that times out or is aborted, or whose
+ * thread is terminated, holds nobody up and never absorbs a permit; a thread terminated while it holds a
+ * permit keeps it. `acquire()` never blocks the thread; `acquireSync()` does.
+ *
+ * @example
+ * ```ts
+ * // main thread: at most 2 workers use the device at once
+ * import { SharedSemaphore } from 'awaitable-event';
+ * const device = new SharedSemaphore(2);
+ * for (let i = 0; i < 4; i++) new Worker('./worker.js', { workerData: { device } });
+ *
+ * // worker.js
+ * const device = SharedSemaphore.from(workerData.device);
+ * await device.runExclusive(() => useDevice());
+ * ```
+ */
+export class SharedSemaphore {
+  /**
+   * Bytes one semaphore occupies in a buffer (140, a multiple of 4); several primitives of one buffer sit
+   * at offsets that far apart.
+   *
+   * @example
+   * ```ts
+   * const buffer = new SharedArrayBuffer(2 * SharedSemaphore.BYTES);
+   * const [a, b] = [0, 1].map((i) => new SharedSemaphore(3, buffer, i * SharedSemaphore.BYTES));
+   * ```
+   */
+  static readonly BYTES: number = 140; // 4 * (2 + SEATS + 1): a literal, so bundlers see no side effect
+
+  /**
+   * The semaphore over the memory of `value`: a `SharedSemaphore` posted from another thread (what
+   * arrives is its structured clone, a plain object with its `buffer` and `byteOffset`), or a
+   * `SharedSemaphore` of this thread. Returns this thread's live semaphore over that memory when there is
+   * one (`value` itself, for a `SharedSemaphore` of this thread), else a new one, with the permits the
+   * semaphore has now.
+   *
+   * @throws `TypeError` naming what is wrong and showing it when `value` is not an object, has no
+   *   `SharedArrayBuffer` as `buffer` or no valid `byteOffset` in it, or its memory holds no semaphore
+   *   (another kind of primitive, or none).
+   *
+   * @example
+   * ```ts
+   * // main thread
+   * const device = new SharedSemaphore(2);
+   * worker.postMessage({ device });
+   *
+   * // worker
+   * parentPort.once('message', async (data) => {
+   *   const device = SharedSemaphore.from(data.device);
+   *   await device.runExclusive(() => useDevice());
+   * });
+   * ```
+   */
+  static from(value: unknown): SharedSemaphore {
+    if (value instanceof SharedSemaphore) return value;
+    const at = arrived<SharedSemaphore>(SEMAPHORE, value);
+    return at.live ?? new SharedSemaphore(0, at.buffer, at.byteOffset);
+  }
+
+  /**
+   * The shared memory holding the semaphore. A posted semaphore carries it (with
+   * {@link SharedSemaphore.byteOffset}), as its structured clone keeps exactly these two properties.
+   *
+   * @example
+   * ```ts
+   * const buffer = new SharedArrayBuffer(SharedSemaphore.BYTES + 4); // a semaphore and a counter
+   * const pool = new SharedSemaphore(3, buffer);
+   * const counter = new Int32Array(pool.buffer, SharedSemaphore.BYTES, 1);
+   * ```
+   */
+  readonly buffer: SharedArrayBuffer;
+
+  /**
+   * Where in {@link SharedSemaphore.buffer} the semaphore's words start.
+   *
+   * @example
+   * ```ts
+   * const same = new SharedSemaphore(3, pool.buffer, pool.byteOffset);
+   * ```
+   */
+  readonly byteOffset: number;
+
+  readonly #words: Int32Array;
+  /** Index of the state word; the ticket counter follows, then the seats. */
+  readonly #at: number;
+  readonly #waiters = new WaiterQueue();
+  /** Word index of this object's seat, or -1. */
+  #seat = -1;
+  /** What this object last wrote in its seat: RESERVED(t), or WAITING(t) / POLLING(t) while published. */
+  #mine = 0;
+  #published = false;
+  /** The pending engine waiter on the seat (its identity), or undefined. */
+  #armed: object | undefined = undefined;
+  #poll: ReturnType<typeof setTimeout> | undefined = undefined;
+  #delay = 1;
+  #holdsThread = false;
+  readonly #tryNow = () => this.#waiters.size === 0 && this.#take();
+  readonly #look = () => this.#check();
+  readonly #onPoll = () => {
+    this.#poll = undefined;
+    this.#delay = Math.min(this.#delay * 2, POLL_MAX);
+    this.#check();
+  };
+  static #prototypeReady = false;
+
+  /**
+   * @param value - the number of permits, a whole number from 0 to 33,554,431 (default 1). Used only
+   *   where the memory is fresh (all zero): over memory that already holds a semaphore (built by another
+   *   thread, or by this one), the object joins it with the permits it has now.
+   * @param buffer - the shared memory to use; omitted, a new `SharedArrayBuffer` of
+   *   {@link SharedSemaphore.BYTES} bytes.
+   * @param byteOffset - where the semaphore's words start in `buffer`: a multiple of 4, default 0.
+   * @throws `TypeError` when `value` is not a number, `RangeError` when it is negative, fractional, NaN or
+   *   beyond 33,554,431; for `buffer` and `byteOffset`, the errors `SharedLock` gives (a buffer that is not
+   *   a `SharedArrayBuffer`, an offset that is not a multiple of 4 or leaves no room, words overlapping
+   *   another primitive this thread built on `buffer`).
+   *
+   * @example
+   * ```ts
+   * const pool = new SharedSemaphore(3);                                // a new buffer, 3 permits
+   * const again = new SharedSemaphore(3, pool.buffer, pool.byteOffset); // the same one, e.g. in a worker
+   * ```
+   */
+  constructor(value: number = 1, buffer?: SharedArrayBuffer, byteOffset: number = 0) {
+    const initial = readCount(value, 'value', 0);
+    if (initial > MAX) throw new RangeError(`value must be at most ${MAX}, got ${initial}`);
+    // The initial permits, written only where the memory is fresh (see the protocol).
+    const memory = sharedMemory(SEMAPHORE, buffer, byteOffset, this, (words, at) => Atomics.store(words, at, initial));
+    this.buffer = memory.buffer;
+    this.byteOffset = memory.byteOffset;
+    this.#words = memory.words;
+    this.#at = memory.index;
+    this.#waiters.onEmpty = () => this.#idle();
+    // Set up on the first semaphore made, not in the class body (see core/inspect.ts).
+    if (!SharedSemaphore.#prototypeReady) {
+      SharedSemaphore.#prototypeReady = inspectable(SharedSemaphore.prototype, 'SharedSemaphore', (s) => ({
+        value: s.value,
+        waiters: s.#waiters.size,
+      }));
+    }
+  }
+
+  /**
+   * The number of permits free now, for every thread. While any thread waits, 0 (but for an instant
+   * while a release and a thread joining the line cross).
+   *
+   * @example
+   * ```ts
+   * console.log(`${pool.value} slots free`);
+   * ```
+   */
+  get value(): number {
+    return Atomics.load(this.#words, this.#at) & PERMITS;
+  }
+
+  /**
+   * Whether `acquire()` would have to wait: no permit is free, or a task of this thread is queued ahead.
+   *
+   * @example
+   * ```ts
+   * if (pool.locked()) console.log('every slot is busy');
+   * ```
+   */
+  locked(): boolean {
+    return this.value === 0 || this.#waiters.size > 0;
+  }
+
+  /**
+   * Takes a permit: at once when one is free and nobody on this thread is queued, else in turn (FIFO
+   * across threads, then within a thread).
+   *
+   * Cancel safety: a waiter that times out or is aborted gives up its place at once and never holds a
+   * permit afterwards (if one reached it first, it is passed on); once `acquire()` has resolved `true`,
+   * the caller holds a permit and must release it. A Node worker with a pending `acquire()` stays alive
+   * until it settles.
+   *
+   * @example
+   * ```ts
+   * await pool.acquire();
+   * try {
+   *   await useDevice();
+   * } finally {
+   *   pool.release();
+   * }
+   * ```
+   */
+  acquire(): Promise<true>;
+  /**
+   * Takes a permit, or gives up after `timeout` milliseconds (`false`: none taken). `0` or less only
+   * takes a free permit.
+   *
+   * @example
+   * ```ts
+   * if (await pool.acquire(100)) {
+   *   try { await useDevice(); } finally { pool.release(); }
+   * }
+   * ```
+   */
+  acquire(timeout: number): Promise<boolean>;
+  /**
+   * Takes a permit, unless the timeout runs out first (`false`) or the signal aborts (rejects with
+   * `signal.reason`).
+   *
+   * @example
+   * ```ts
+   * await pool.acquire({ signal: shutdown.signal });
+   * ```
+   */
+  acquire(options: WaitOptions): Promise<boolean>;
+  /**
+   * Takes a permit, with an optional timeout (ms) or options: the form to forward an argument that may
+   * be either, or absent.
+   *
+   * @example
+   * ```ts
+   * const take = (timeout?: number) => pool.acquire(timeout);
+   * ```
+   */
+  acquire(arg?: number | WaitOptions): Promise<boolean>;
+  acquire(arg?: number | WaitOptions): Promise<boolean> {
+    if (arg === undefined && this.#tryNow()) return TRUE;
+    const before = this.#waiters.size;
+    const promise = park(this.#waiters, arg, this.#tryNow);
+    if (this.#waiters.size > before) this.#joined();
+    lookBeforeDeadlines(this.#waiters, this.#look); // a grant not delivered yet goes to the first waiter
+    return promise;
+  }
+
+  /**
+   * Takes a permit, blocking the whole thread until one comes or `timeout` milliseconds pass. Only where
+   * `Atomics.wait` is allowed: Node's main thread, Node workers and Web Workers, not a browser page's
+   * main thread. It blocks every task of the thread: a permit only a task of the same thread would
+   * release never comes; give it a timeout there. A permit that comes to this thread while it blocks goes
+   * to acquireSync, ahead of the thread's async waiters (which cannot run before it returns).
+   *
+   * @param timeout - milliseconds; omitted or `Infinity` waits for ever, `0` or less only takes a free
+   *   permit.
+   * @returns `true` when a permit was taken, `false` when the timeout ran out first.
+   * @throws `Error` where the thread may not block (use `await pool.acquire()` there); `TypeError` /
+   *   `RangeError` for a timeout that is not a number / NaN.
+   *
+   * @example
+   * ```ts
+   * // in a worker
+   * if (pool.acquireSync(1_000)) {
+   *   try { useDevice(); } finally { pool.release(); }
+   * }
+   * ```
+   */
+  acquireSync(timeout?: number): boolean {
+    const ms = timeout === undefined ? Infinity : readTimeout(timeout, 'timeout');
+    assertMayBlock('SharedSemaphore.acquireSync()', 'await semaphore.acquire()');
+    if (this.#take()) return true;
+    if (ms <= 0) return false;
+    const words = this.#words;
+    const deadline = monotonic() + ms;
+    let poll = 1;
+    for (;;) {
+      const left = deadline - monotonic();
+      if (!this.#published) {
+        if (this.#seat < 0 && !this.#sit()) {
+          // Every seat is taken: try for a permit (and a seat) again after 1 ms, doubling up to 32 ms.
+          if (left <= 0) return false;
+          sleep(Math.min(left, poll));
+          poll = Math.min(poll * 2, POLL_MAX);
+          if (this.#take()) return true;
+          continue;
+        }
+        if (!this.#publish()) return this.#doneSync(true);
+        continue; // published, or out of line again: look again
+      }
+      const mine = this.#mine;
+      if (left <= 0) {
+        if (this.#waiters.size === 0) return this.#doneSync(this.#withdraw());
+        // The seat stays published for the async waiters, with an engine waiter of theirs: this call may
+        // have published it on a new seat, where none is armed yet (a grant would find it gone).
+        if (this.#armed === undefined) this.#arm();
+        return false;
+      }
+      const seat = this.#seat;
+      const granted = (mine & ~STATE) | GRANTED;
+      // Nothing else runs on this thread while it blocks: whether it has other waiters is known now.
+      const alone = this.#waiters.size === 0 && this.#armed === undefined;
+      Atomics.wait(words, seat, mine, left);
+      if (alone && Atomics.compareExchange(words, seat, granted, FREE) === granted) {
+        // Alone on this thread: the grant claimed and the seat left in one step (GRANTED(t) → FREE).
+        this.#published = false;
+        this.#seat = -1;
+        return true;
+      }
+      if (Atomics.load(words, seat) !== mine && this.#moved()) return this.#doneSync(true);
+    }
+  }
+
+  /**
+   * Takes a permit now if one is free and this thread has nobody queued for one, and returns `true`;
+   * otherwise takes nothing and returns `false` (as `acquire(0)` would resolve).
+   *
+   * @example
+   * ```ts
+   * if (pool.tryAcquire()) {
+   *   try { useDevice(); } finally { pool.release(); }
+   * } else {
+   *   console.log('busy: try later');
+   * }
+   * ```
+   */
+  tryAcquire(): boolean {
+    return this.#tryNow();
+  }
+
+  /**
+   * Like {@link SharedSemaphore.tryAcquire}, as a {@link Guard} that gives the permit back once, or
+   * `undefined` when none is free now (`using` accepts both).
+   *
+   * @example
+   * ```ts
+   * using guard = pool.tryLock();
+   * if (guard !== undefined) useDevice();
+   * ```
+   */
+  tryLock(): Guard | undefined {
+    return this.#tryNow() ? heldGuard(() => this.release()) : undefined;
+  }
+
+  /**
+   * Gives back `n` permits, one at a time to the longest-waiting threads (the first waiter of each);
+   * those nobody waits for become free. Like `Semaphore`, it may add permits beyond the initial value.
+   *
+   * @param n - how many permits, a whole number of at least 1 (default 1).
+   * @throws `TypeError` when `n` is not a number, `RangeError` when it is below 1, fractional, NaN or
+   *   infinite, or when the free permits would exceed 33,554,431 (nothing is given back then).
+   *
+   * @example
+   * ```ts
+   * pool.release();
+   * gate.release(3); // lets three waiters through, on any threads
+   * ```
+   */
+  release(n: number = 1): void {
+    if (n !== 1) readCount(n, 'n', 1);
+    const words = this.#words;
+    const at = this.#at;
+    if (n > MAX - (Atomics.load(words, at) & PERMITS)) this.#tooMany(n);
+    // The hand-off's path, in one function (no calls before the notify). k: the permits still to give;
+    // loose: one was let go for a counted thread not yet published, and we look again.
+    let k = n;
+    let loose = false;
+    for (;;) {
+      const newest = Atomics.load(words, at + 1); // the last ticket given, read before the count (see the scan)
+      const w = Atomics.load(words, at);
+      if ((w & COUNT) === 0 && !loose) {
+        if (k > MAX - (w & PERMITS)) this.#tooMany(k); // only when releases of other threads crossed ours
+        if (Atomics.compareExchange(words, at, w, w + k) === w) return;
+        continue;
+      }
+      // The published seat with the oldest ticket. The scan stops once it has seen as many seats ticketed
+      // no later than `newest` as `w` counts (see SharedLock's protocol).
+      let left = (w & COUNT) / ONE;
+      let seat = -1;
+      let v = 0;
+      for (let i = 0, s = at + 2; i < SEATS && left > 0; i++, s++) {
+        const x = Atomics.load(words, s);
+        const state = x & STATE;
+        if (state === WAITING || state === POLLING) {
+          if (seat < 0 || before(x & ~STATE, v & ~STATE)) {
+            seat = s;
+            v = x;
+          }
+          if (!before(newest, x & ~STATE)) left--;
+        }
+      }
+      if (loose) {
+        // We let a permit go and looked again: take one back for a seat published meanwhile.
+        loose = false;
+        if (seat >= 0 && this.#take()) k++;
+        if (k === 0) return;
+        continue;
+      }
+      if (seat < 0) {
+        // Counted seats not published yet: let one permit go, then look again (see the protocol).
+        if ((w & PERMITS) === MAX) this.#tooMany(k);
+        if (Atomics.compareExchange(words, at, w, w + 1) === w) {
+          k--;
+          loose = true;
+        }
+        continue;
+      }
+      if (seat === this.#seat && v === this.#mine) {
+        // Our own seat (with our ticket: not one taken for gone and reused): straight to our first
+        // waiter; the engine waiter stays armed. Out of line with a compare-exchange, for a release on
+        // another thread may grant the seat meanwhile (then its permit reaches us as a grant, and ours
+        // goes on).
+        if (this.#unpublish()) {
+          this.#handOff();
+          this.#ensure();
+          if (--k === 0) return;
+        }
+        continue;
+      }
+      const t = v & ~STATE;
+      if (Atomics.compareExchange(words, seat, v, t | GRANTED) === v) {
+        Atomics.sub(words, at, ONE);
+        // A polling seat's thread may be blocked in acquireSync: notify it too, but waking nobody
+        // proves nothing.
+        if (
+          Atomics.notify(words, seat) > 0 ||
+          (v & STATE) === POLLING ||
+          // Nobody waits on that seat: its thread is gone. Take the grant back, unless it was claimed.
+          Atomics.compareExchange(words, seat, t | GRANTED, t | DEAD) !== (t | GRANTED)
+        ) {
+          if (--k === 0) return;
+        }
+      }
+      // The seat changed meanwhile, or its thread is gone: the permit is still ours to pass on.
+    }
+  }
+
+  #tooMany(n: number): never {
+    throw new RangeError(
+      `SharedSemaphore.release(${n}) would make more than ${MAX} permits free (${this.value} free now)`,
+    );
+  }
+
+  /**
+   * Runs `fn` holding a permit and gives it back afterwards, however `fn` ends.
+   *
+   * @param options - a timeout (ms), or `{ timeout, signal }`, for taking the permit.
+   * @returns what `fn` returns (awaited).
+   * @throws rejects with {@link TimeoutError} when the timeout passes before a permit is taken, with
+   *   `signal.reason` when the signal aborts first, with `TypeError` when `fn` is not a function.
+   *
+   * @example
+   * ```ts
+   * const frame = await pool.runExclusive(() => camera.capture(), 1_000);
+   * ```
+   */
+  async runExclusive<T>(fn: () => T | PromiseLike<T>, options?: number | WaitOptions): Promise<T> {
+    checkFunction(fn, 'fn');
+    return runGuarded(this.#guard(options, 'SharedSemaphore.runExclusive()'), fn);
+  }
+
+  /**
+   * Takes a permit like `acquire()`, as a {@link Guard} that gives it back once: with `using`, at the end
+   * of the block.
+   *
+   * @param options - a timeout (ms), or `{ timeout, signal }`.
+   * @throws rejects with {@link TimeoutError} when the timeout passes before a permit is taken, with
+   *   `signal.reason` when the signal aborts first.
+   *
+   * @example
+   * ```ts
+   * {
+   *   using _ = await pool.lock(1_000);
+   *   await useDevice();
+   * } // the permit is back here
+   * ```
+   */
+  lock(options?: number | WaitOptions): Promise<Guard> {
+    return this.#guard(options, 'SharedSemaphore.lock()');
+  }
+
+  #guard(options: unknown, method: string): Promise<Guard> {
+    return guarded(
+      (o) => this.acquire(o),
+      () => this.release(),
+      options,
+      method,
+      'a permit',
+    );
+  }
+
+  get [Symbol.toStringTag](): string {
+    return 'SharedSemaphore';
+  }
+
+  /** Takes a free permit. */
+  #take(): boolean {
+    const words = this.#words;
+    const at = this.#at;
+    for (let w = Atomics.load(words, at); (w & PERMITS) !== 0;) {
+      const seen = Atomics.compareExchange(words, at, w, w - 1);
+      if (seen === w) return true;
+      w = seen;
+    }
+    return false;
+  }
+
+  /** A local waiter joined (queued): keep the thread alive and make sure this object is in line. */
+  #joined(): void {
+    if (!this.#holdsThread) {
+      this.#holdsThread = true;
+      holdThread();
+    }
+    this.#ensure();
+  }
+
+  /** While there are local waiters and this object is not in line: take a seat, arm, publish. */
+  #ensure(): void {
+    while (this.#waiters.size > 0 && !this.#published) {
+      if (this.#seat < 0 && !this.#sit()) {
+        if (this.#take()) {
+          this.#handOff();
+          continue;
+        }
+        return this.#startPolling(); // every seat is taken: look again later
+      }
+      this.#arm();
+      if (!this.#publish()) this.#handOff();
+    }
+  }
+
+  #sit(): boolean {
+    const at = takeSeat(this.#words, this.#at + 2, 1);
+    if (at < 0) return false;
+    this.#seat = at;
+    this.#mine = RESERVED;
+    this.#delay = 1;
+    return true;
+  }
+
+  /** Registers the engine waiter on the (not published) seat, or polls where there is no waitAsync. */
+  #arm(): void {
+    if (!canWaitAsync()) return this.#startPolling();
+    if (this.#armed !== undefined) return;
+    const token = {};
+    const result = Atomics.waitAsync(this.#words, this.#seat, this.#mine);
+    // The seat is ours and unpublished, or published and seen unmoved just now: 'not-equal' is a move.
+    if (!result.async) return void Promise.resolve().then(() => this.#check());
+    this.#armed = token;
+    void result.value.then(() => {
+      if (this.#armed !== token) return;
+      this.#armed = undefined;
+      this.#check();
+    });
+  }
+
+  /**
+   * Counts this object in and publishes its seat. False when it holds a permit instead, for its first
+   * waiter (it found one free, or was granted one as it published); true otherwise: published, or, taken
+   * for gone as it published, out of line again (uncounted; seat RESERVED, or lost): the caller looks
+   * again.
+   */
+  #publish(): boolean {
+    const words = this.#words;
+    const at = this.#at;
+    const seat = this.#seat;
+    for (;;) {
+      const w = Atomics.load(words, at);
+      if ((w & PERMITS) !== 0) {
+        if (Atomics.compareExchange(words, at, w, w - 1) === w) return false;
+      } else if (Atomics.compareExchange(words, at, w, w + ONE) === w) break;
+    }
+    for (;;) {
+      const mine = newTicket(words, at + 1) | (canWaitAsync() ? WAITING : POLLING);
+      Atomics.store(words, seat, mine);
+      this.#mine = mine;
+      this.#published = true;
+      let w = Atomics.load(words, at);
+      if ((w & PERMITS) === 0) return true;
+      // A permit was let go since we counted ourselves. Out of line first: a release may have granted
+      // our seat meanwhile, and uncounted us (then, finding no engine waiter, taken it for gone).
+      const reserved = (mine & ~STATE) | RESERVED;
+      if (Atomics.compareExchange(words, seat, mine, reserved) !== mine) return !this.#moved();
+      this.#mine = reserved;
+      this.#published = false;
+      // Still counted and seen by nobody: take the permit, uncounting, or publish again behind its taker.
+      for (; (w & PERMITS) !== 0; w = Atomics.load(words, at)) {
+        if (Atomics.compareExchange(words, at, w, w - 1 - ONE) === w) return false;
+      }
+    }
+  }
+
+  /**
+   * Takes our published seat out of line (WAITING(t) → RESERVED(t), uncounted) if it has not moved;
+   * false when it has (granted by another thread's release: our #check claims it).
+   */
+  #unpublish(): boolean {
+    const mine = this.#mine;
+    const reserved = (mine & ~STATE) | RESERVED;
+    if (Atomics.compareExchange(this.#words, this.#seat, mine, reserved) !== mine) return false;
+    Atomics.sub(this.#words, this.#at, ONE);
+    this.#mine = reserved;
+    this.#published = false;
+    return true;
+  }
+
+  /**
+   * We hold a permit for our local queue: its first waiter gets it. The queue is never empty here: we
+   * hand off only from #ensure (while there are waiters) and for a seat we published, and a queue that
+   * empties takes its seat out of line at once (#idle).
+   */
+  #handOff(): void {
+    releaseOne(this.#waiters, true);
+  }
+
+  /**
+   * Our published seat moved: claims a grant (true: we hold a permit), or, taken for gone, takes the seat
+   * back or drops it (false). Either way this object is no longer published.
+   */
+  #moved(): boolean {
+    const words = this.#words;
+    const at = this.#seat;
+    const t = this.#mine & ~STATE;
+    this.#published = false;
+    if (Atomics.compareExchange(words, at, t | GRANTED, t | RESERVED) === (t | GRANTED)) {
+      this.#mine = t | RESERVED;
+      return true;
+    }
+    if (Atomics.compareExchange(words, at, t | DEAD, t | RESERVED) === (t | DEAD)) this.#mine = t | RESERVED;
+    else this.#dropSeat(); // someone took the dead seat meanwhile
+    return false;
+  }
+
+  /** Forgets a seat that is not ours any more. */
+  #dropSeat(): void {
+    this.#seat = -1;
+    this.#armed = undefined;
+  }
+
+  /** Woken (or polled): claims a grant, or re-arms, or gets back in line. */
+  #check(): void {
+    if (this.#seat >= 0 && this.#published) {
+      if (Atomics.load(this.#words, this.#seat) === this.#mine) return this.#arm(); // nothing for us yet
+      if (this.#moved()) this.#handOff(); // #ensure re-arms before it publishes again
+    }
+    this.#ensure();
+  }
+
+  /** Done with acquireSync: leaves the seat if no async waiter needs it, else gets them in line. */
+  #doneSync(result: boolean): boolean {
+    if (this.#waiters.size === 0) this.#leave();
+    else if (this.#armed === undefined) this.#ensure();
+    return result;
+  }
+
+  /**
+   * Takes our seat out of line as its waiters gave up; true when a permit was handed to it first (the
+   * caller now holds it).
+   */
+  #withdraw(): boolean {
+    if (!this.#published || this.#unpublish()) return false;
+    return this.#moved();
+  }
+
+  /** Gives the seat back: our engine waiter notified away first, so the next owner's count is its own. */
+  #leave(): void {
+    const at = this.#seat;
+    if (at < 0) return;
+    if (this.#armed !== undefined) Atomics.notify(this.#words, at);
+    this.#armed = undefined;
+    Atomics.compareExchange(this.#words, at, this.#mine, 0);
+    this.#seat = -1;
+  }
+
+  #startPolling(): void {
+    if (this.#poll !== undefined) return;
+    const handle = setTimeout(this.#onPoll, this.#delay);
+    (handle as { unref?: () => void }).unref?.();
+    this.#poll = handle;
+  }
+
+  /** The last local waiter left: out of line (passing on a permit handed to us meanwhile), let go. */
+  #idle(): void {
+    if (this.#withdraw()) this.release();
+    this.#leave();
+    if (this.#poll !== undefined) {
+      clearTimeout(this.#poll);
+      this.#poll = undefined;
+    }
+    if (this.#holdsThread) {
+      this.#holdsThread = false;
+      releaseThread();
+    }
+  }
+}
