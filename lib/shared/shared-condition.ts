@@ -86,6 +86,7 @@ import {
   SEATS,
   STATE,
   WAITING,
+  Watch,
   before,
   canWaitAsync,
   newTicket,
@@ -187,6 +188,8 @@ export class SharedCondition {
   #poll: ReturnType<typeof setTimeout> | undefined = undefined;
   #delay = 1;
   #holdsThread = false;
+  /** What this object saw of FLIGHT and RESERVED seats, and since when (seats.ts), once it did. */
+  #watch: Watch | undefined = undefined;
   readonly #owner: Owner = {
     unregister: () => this.#unregister(),
     passOn: () => this.#give(1),
@@ -532,12 +535,61 @@ export class SharedCondition {
       const counts = Atomics.load(words, seat + 1);
       const registered = counts >>> 16;
       if (registered === 0) continue;
+      const v = Atomics.load(words, seat);
+      if ((v & STATE) === FLIGHT && seat !== this.#seat && this.#seenStale(seat, v, counts)) {
+        // Woken, and it has not looked since STALE ms: its thread is gone, or it loses its turn.
+        const back = this.#kill(seat, v);
+        if (back >= 0) {
+          left += back;
+          continue;
+        }
+      }
       const k = Math.min(left, registered);
-      if (Atomics.compareExchange(words, seat + 1, counts, counts - k * REGISTERED + k) !== counts) continue;
+      const given = counts - k * REGISTERED + k;
+      if (Atomics.compareExchange(words, seat + 1, counts, given) !== counts) continue;
       left -= k;
       if (seat === this.#seat && this.#ours(seat)) this.#take();
-      else left += this.#wake(seat);
+      else left += this.#wake(seat, given);
     }
+  }
+
+  /** Whether `seat` showed `v` and `counts` at each of our looks for STALE ms (seats.ts). */
+  #seenStale(seat: number, v: number, counts: number): boolean {
+    const watch = (this.#watch ??= new Watch());
+    return watch.stale((seat - this.#at - 1) >> 1, v, counts, watch.now());
+  }
+
+  /**
+   * Takes the thread of `seat`, seen stale showing `v` (RESERVED(t) or FLIGHT(t)), for gone: v → DEAD(t),
+   * and returns the notifications taken back, to give on; -1 when the seat moved, or, FLIGHT, its owner
+   * answers a notify (it re-armed: alive).
+   */
+  #kill(seat: number, v: number): number {
+    const words = this.#words;
+    this.#watch!.forget((seat - this.#at - 1) >> 1);
+    if ((v & STATE) === FLIGHT && Atomics.notify(words, seat + 1) > 0) return -1;
+    if (Atomics.compareExchange(words, seat, v, (v & ~STATE) | DEAD) !== v) return -1;
+    return this.#takeBack(seat);
+  }
+
+  /**
+   * Every seat is taken: takes for gone the threads of seats that showed the very same RESERVED(t) or
+   * FLIGHT(t), and counts, at each of our looks for STALE ms, giving their notifications on. True when
+   * it freed one.
+   */
+  #bury(): boolean {
+    const words = this.#words;
+    let freed = false;
+    for (let i = 0, at = this.#at + 1; i < SEATS; i++, at += 2) {
+      const v = Atomics.load(words, at);
+      const s = v & STATE;
+      if ((s !== RESERVED && s !== FLIGHT) || !this.#seenStale(at, v, Atomics.load(words, at + 1))) continue;
+      const back = this.#kill(at, v);
+      if (back < 0) continue;
+      freed = true;
+      if (back > 0) this.#give(back);
+    }
+    return freed;
   }
 
   /** The seat (state word index) with registered waiters and the oldest ticket, or -1. */
@@ -560,8 +612,11 @@ export class SharedCondition {
     return found;
   }
 
-  /** Wakes the owner of `seat`; returns the notifications taken back when its thread is gone. */
-  #wake(seat: number): number {
+  /**
+   * Wakes the owner of `seat`, whose counts we made `given`; returns the notifications taken back when
+   * its thread is gone.
+   */
+  #wake(seat: number, given: number): number {
     const words = this.#words;
     for (;;) {
       const v = Atomics.load(words, seat);
@@ -569,14 +624,22 @@ export class SharedCondition {
       switch (v & STATE) {
         case WAITING:
           if (Atomics.compareExchange(words, seat, v, t | FLIGHT) !== v) continue;
-          if (Atomics.notify(words, seat + 1) > 0) return 0;
+          if (Atomics.notify(words, seat + 1) > 0) {
+            // Woken: it will look. Should it not (its thread terminated meanwhile), seen so for STALE ms
+            // it is taken for gone at a later notify of ours (see #give).
+            const watch = (this.#watch ??= new Watch());
+            watch.seen((seat - this.#at - 1) >> 1, t | FLIGHT, given, watch.now());
+            return 0;
+          }
           if (Atomics.compareExchange(words, seat, t | FLIGHT, t | DEAD) !== (t | FLIGHT)) return 0;
           return this.#takeBack(seat);
         case POLLING:
           Atomics.notify(words, seat + 1); // for a thread blocked in waitSync
           return 0;
         case FLIGHT:
-          return 0; // woken already: it will look
+          // Woken already: it will look. Its counts moved by our doing only: still the same look.
+          this.#watch?.keep((seat - this.#at - 1) >> 1, v, given);
+          return 0;
         default:
           return this.#takeBack(seat); // dead, or left meanwhile: what it was given is not taken
       }
@@ -606,16 +669,34 @@ export class SharedCondition {
   /** Takes a seat and publishes it, registering no one yet. */
   #sit(): boolean {
     const words = this.#words;
-    const seat = takeSeat(words, this.#at + 1, 2);
-    if (seat < 0) return false;
-    this.#seat = seat;
-    const left = Atomics.exchange(words, seat + 1, 0) & NOTIFIED; // given to a thread now gone
-    this.#arm();
-    this.#mine = newTicket(words, this.#at) | (canWaitAsync() ? WAITING : POLLING);
-    Atomics.store(words, seat, this.#mine);
-    this.#delay = 1;
-    if (left > 0) this.#give(left);
-    return true;
+    for (;;) {
+      const reserved = newTicket(words, this.#at) | RESERVED;
+      const seat = takeSeat(words, this.#at + 1, 2, reserved);
+      if (seat < 0) {
+        if (this.#bury()) continue;
+        return false;
+      }
+      this.#seat = seat;
+      const left = Atomics.exchange(words, seat + 1, 0) & NOTIFIED; // given to a thread now gone
+      this.#arm();
+      const mine = (reserved & ~STATE) | (canWaitAsync() ? WAITING : POLLING);
+      // From the RESERVED(t) we wrote: DEAD(t) if a thread with no seat took us for gone meanwhile (we
+      // were stalled past STALE). Then the seat is not ours: sit again.
+      const won = Atomics.compareExchange(words, seat, reserved, mine) === reserved;
+      if (!won) this.#dropSeat();
+      if (left > 0) this.#give(left);
+      if (!won) continue;
+      this.#mine = mine;
+      this.#delay = 1;
+      return true;
+    }
+  }
+
+  /** Forgets a seat that is not ours any more, our engine waiter on it notified away. */
+  #dropSeat(): void {
+    if (this.#armed !== undefined) Atomics.notify(this.#words, this.#seat + 1);
+    this.#armed = undefined;
+    this.#seat = -1;
   }
 
   /** Registers the engine waiter on our counts word, or polls where there is no waitAsync. */
@@ -654,24 +735,31 @@ export class SharedCondition {
       this.#arm(); // before going back to WAITING: a live WAITING seat always has an engine waiter
       if (Atomics.compareExchange(words, seat, v, mine) !== v) return this.#check();
     } else if (v !== mine) {
-      return this.#rejoin(v === (t | DEAD));
+      return this.#rejoin();
     } else if ((mine & STATE) === POLLING || this.#armed === undefined) {
       this.#arm();
     }
     this.#take();
   }
 
-  /** Taken for gone: frees the dead seat (our engine waiter notified away), sits again, re-registers. */
-  #rejoin(dead: boolean): void {
+  /**
+   * Taken for gone: our waiters that were notified wake (the notifications taken back from us went on
+   * to others as well), the others register again in a seat we take anew. The waiters still registered
+   * are those the counts of our dead seat still count; if another thread took the seat before we
+   * looked, we cannot tell, and every waiter wakes, `true`, as the waiters of a thread without a seat do.
+   */
+  #rejoin(): void {
     const words = this.#words;
     const seat = this.#seat;
-    if (dead) {
-      if (this.#armed !== undefined) Atomics.notify(words, seat + 1);
-      Atomics.compareExchange(words, seat, (this.#mine & ~STATE) | DEAD, 0);
+    const t = this.#mine & ~STATE;
+    this.#dropSeat();
+    let woken = this.#waiters.size;
+    if (Atomics.compareExchange(words, seat, t | DEAD, t | RESERVED) === (t | DEAD)) {
+      woken -= Atomics.exchange(words, seat + 1, 0) >>> 16;
+      Atomics.compareExchange(words, seat, t | RESERVED, 0);
     }
-    this.#armed = undefined;
-    this.#seat = -1;
-    this.#check();
+    for (let i = 0; i < woken; i++) releaseOne(this.#waiters, true); // each takes the lock back before it settles
+    if (this.#waiters.size > 0) this.#check();
   }
 
   /**
@@ -724,12 +812,13 @@ export class SharedCondition {
       this.#seat = -1;
       const mine = this.#mine;
       const flight = (mine & ~STATE) | FLIGHT;
+      const reserved = (mine & ~STATE) | RESERVED;
       if (
-        Atomics.compareExchange(words, seat, mine, RESERVED) === mine ||
-        Atomics.compareExchange(words, seat, flight, RESERVED) === flight
+        Atomics.compareExchange(words, seat, mine, reserved) === mine ||
+        Atomics.compareExchange(words, seat, flight, reserved) === flight
       ) {
         const left = Atomics.exchange(words, seat + 1, 0) & NOTIFIED;
-        Atomics.store(words, seat, 0);
+        Atomics.compareExchange(words, seat, reserved, 0); // else taken for gone meanwhile: DEAD, free already
         if (left > 0) this.#give(left);
       } // else taken for gone (DEAD): free for anyone already
     }

@@ -108,6 +108,7 @@ import {
   SEATS,
   STATE,
   WAITING,
+  Watch,
   before,
   canWaitAsync,
   newTicket,
@@ -213,6 +214,8 @@ export class SharedLock {
   #poll: ReturnType<typeof setTimeout> | undefined = undefined;
   #delay = 1;
   #holdsThread = false;
+  /** What this object saw of the seats while it found them all taken (seats.ts), once it did. */
+  #watch: Watch | undefined = undefined;
   readonly #tryNow = () => this.#waiters.size === 0 && this.#tryLock();
   readonly #look = () => this.#check();
   readonly #onPoll = () => {
@@ -608,12 +611,36 @@ export class SharedLock {
   }
 
   #sit(): boolean {
-    const at = takeSeat(this.#words, this.#at + 2, 1);
-    if (at < 0) return false;
-    this.#seat = at;
-    this.#mine = RESERVED;
-    this.#delay = 1;
-    return true;
+    const words = this.#words;
+    for (;;) {
+      const reserved = newTicket(words, this.#at + 1) | RESERVED;
+      const at = takeSeat(words, this.#at + 2, 1, reserved);
+      if (at >= 0) {
+        this.#seat = at;
+        this.#mine = reserved;
+        this.#delay = 1;
+        return true;
+      }
+      if (!this.#bury()) return false;
+    }
+  }
+
+  /**
+   * Every seat is taken: takes for gone the threads of seats that showed the very same RESERVED(t) at
+   * each of our looks for STALE ms (seats.ts): RESERVED(t) → DEAD(t). True when it freed one.
+   */
+  #bury(): boolean {
+    const words = this.#words;
+    const watch = (this.#watch ??= new Watch());
+    const now = watch.now();
+    let freed = false;
+    for (let i = 0, s = this.#at + 2; i < SEATS; i++, s++) {
+      const v = Atomics.load(words, s);
+      if ((v & STATE) !== RESERVED || !watch.stale(i, v, 0, now)) continue;
+      if (Atomics.compareExchange(words, s, v, (v & ~STATE) | DEAD) === v) freed = true;
+      watch.forget(i);
+    }
+    return freed;
   }
 
   /** Registers the engine waiter on the (not published) seat, or polls where there is no waitAsync. */
@@ -650,7 +677,9 @@ export class SharedLock {
     }
     for (;;) {
       const mine = newTicket(words, at + 1) | (canWaitAsync() ? WAITING : POLLING);
-      Atomics.store(words, seat, mine);
+      // From the RESERVED(t) we wrote: another value is DEAD(t), a thread that found every seat taken
+      // having taken us for gone (we were stalled past STALE): we are counted, out of line.
+      if (Atomics.compareExchange(words, seat, this.#mine, mine) !== this.#mine) return this.#uncount();
       this.#mine = mine;
       this.#published = true;
       let l = Atomics.load(words, at);
@@ -666,6 +695,32 @@ export class SharedLock {
         if (Atomics.compareExchange(words, at, l, (l | LOCKED) - ONE) === l) return false;
       }
     }
+  }
+
+  /**
+   * Taken for gone while counted and not published: uncounts this object, taking the lock at the same
+   * time if it is free (let go for our count, or by its holder), then takes the seat back or drops it.
+   * As #publish: false when we hold the lock (for our first waiter), true when out of line.
+   */
+  #uncount(): boolean {
+    const words = this.#words;
+    const at = this.#at;
+    let l = Atomics.load(words, at);
+    for (;;) {
+      const seen = Atomics.compareExchange(words, at, l, (l | LOCKED) - ONE);
+      if (seen === l) break;
+      l = seen;
+    }
+    this.#reclaim();
+    return (l & LOCKED) !== 0;
+  }
+
+  /** Takes our seat back from DEAD(t), or, someone having taken it meanwhile, drops it. */
+  #reclaim(): void {
+    const t = this.#mine & ~STATE;
+    if (Atomics.compareExchange(this.#words, this.#seat, t | DEAD, t | RESERVED) === (t | DEAD)) {
+      this.#mine = t | RESERVED;
+    } else this.#dropSeat();
   }
 
   /** Takes our published seat out of line, seen unmoved: WAITING(t) → RESERVED(t), uncounted. */
@@ -699,13 +754,17 @@ export class SharedLock {
       this.#mine = t | RESERVED;
       return true;
     }
-    if (Atomics.compareExchange(words, at, t | DEAD, t | RESERVED) === (t | DEAD)) this.#mine = t | RESERVED;
-    else this.#dropSeat(); // someone took the dead seat meanwhile
+    this.#reclaim();
     return false;
   }
 
-  /** Forgets a seat that is not ours any more. */
+  /**
+   * Forgets a seat that is not ours any more, our engine waiter on it notified away (a stray waiter of
+   * ours would make the next owner look alive after its thread is gone; waking it is harmless: it looks
+   * and waits again).
+   */
   #dropSeat(): void {
+    if (this.#armed !== undefined) Atomics.notify(this.#words, this.#seat);
     this.#seat = -1;
     this.#armed = undefined;
   }

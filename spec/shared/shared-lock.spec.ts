@@ -477,6 +477,10 @@ describe('SharedLock: races, the other thread stepping in between two steps of t
   const SEAT = 2;
   afterEach(noRaces);
 
+  /** The ticket taken as a thread publishes its seat (SEAT, taken: RESERVED), after it counted itself. */
+  const publishing = (x: SharedLock, array: Int32Array, index: number) =>
+    on(x, array, index, 1) && (Atomics.load(wordsOf(x), SEAT) & 7) === 1;
+
   /** Three lock objects over one lock (three threads). */
   const threads = () => {
     const a = new SharedLock();
@@ -496,7 +500,7 @@ describe('SharedLock: races, the other thread stepping in between two steps of t
     // b has counted itself and is about to publish its seat; a's release read the word before b counted.
     at(
       'add',
-      (array, index) => on(a, array, index, 1),
+      (array, index) => publishing(a, array, index),
       (real) => {
         at(
           'load',
@@ -523,7 +527,7 @@ describe('SharedLock: races, the other thread stepping in between two steps of t
     // b has counted itself, not published; a releases, and c gets in line just before a lets go.
     at(
       'add',
-      (array, index) => on(a, array, index, 1),
+      (array, index) => publishing(a, array, index),
       (real) => {
         at(
           'compareExchange',
@@ -549,8 +553,8 @@ describe('SharedLock: races, the other thread stepping in between two steps of t
     await a.acquire();
     // b publishes its seat; a's release looked at the seats just before, and lets go just after.
     at(
-      'store',
-      (array, index, value) => on(a, array, index, SEAT) && (value! & 7) === 2,
+      'compareExchange',
+      (array, index, _, value) => on(a, array, index, SEAT) && (value! & 7) === 2,
       (real) => {
         const done = real();
         at(
@@ -679,7 +683,7 @@ describe('SharedLock: races, the other thread stepping in between two steps of t
     await a.acquire();
     at(
       'add',
-      (array, index) => on(a, array, index, 1),
+      (array, index) => publishing(a, array, index),
       (real) => {
         a.release(); // b counted, not published: a lets go for b to take
         at(
@@ -753,6 +757,43 @@ describe('SharedLock: races, the other thread stepping in between two steps of t
     expectClean(a);
   });
 
+  for (const then of ['holds on', 'lets go for its count', 'lets go, and a third thread takes the seat'] as const) {
+    it(`SharedLock: a thread taken for gone (a thread with no seat saw its seat RESERVED for 1 s) as it publishes, counted, while the holder ${then}, loses nothing and gets the lock in turn`, async () => {
+      const [a, b, c] = threads();
+      const w = wordsOf(a);
+      const order: string[] = [];
+      let cDone: Promise<unknown> | undefined;
+      await a.acquire();
+      const raced = at(
+        'add',
+        (array, index) => publishing(a, array, index),
+        (real) => {
+          const v = Atomics.load(w, SEAT);
+          Atomics.compareExchange(w, SEAT, v, (v & ~7) | 5); // as a thread with no seat, after 1 s
+          if (then !== 'holds on') a.release(); // b is counted, not published: a lets go for it
+          if (then === 'lets go, and a third thread takes the seat') {
+            expect(c.acquireSync(0)).to.equal(true);
+            cDone = c.acquire().then(() => (order.push('c'), c.release())); // sits on the dead seat
+            expect(Atomics.load(w, SEAT) & 7).to.equal(2);
+          }
+          return real();
+        },
+      );
+      const bDone = b.acquire().then(() => (order.push('b'), b.release()));
+      await flush();
+      expect(raced.fired).to.equal(true);
+      // In line: b again, at the back (holds on); nobody, b holding the lock (lets go); c then b (a third).
+      expect(Atomics.load(w, 0) >>> 1).to.equal({ 'holds on': 1, 'lets go for its count': 0 }[then as string] ?? 2);
+      if (then === 'lets go for its count')
+        expect(order).to.deep.equal(['b']); // it took the free lock
+      else if (then === 'holds on') a.release();
+      else c.release();
+      await within(Promise.all([bDone, cDone]), 10_000, 'every thread');
+      expect(order).to.deep.equal(then === 'lets go, and a third thread takes the seat' ? ['c', 'b'] : ['b']);
+      expectClean(a);
+    });
+  }
+
   describe('with a fake clock', () => {
     let clock: ReturnType<typeof fakeClock>;
     withFakeClock((c) => (clock = c));
@@ -779,7 +820,8 @@ describe('SharedLock: races, the other thread stepping in between two steps of t
       w[0] = LOCKED; // held by another thread
       const released = at(
         'compareExchange',
-        (array, index, expected, replacement) => on(a, array, index, SEAT) && expected === 0 && replacement === 1,
+        (array, index, expected, replacement) =>
+          on(a, array, index, SEAT) && expected === 0 && (replacement! & 7) === 1,
         (real) => {
           const seen = real();
           Atomics.store(w, 0, 0); // the holder releases, nobody in line
@@ -858,8 +900,8 @@ describe('SharedLock: races, the other thread stepping in between two steps of t
       // d (no engine waiter: blocking) publishes its seat; before it reads the lock word again, a releases:
       // grants d's seat, wakes nobody, takes the grant back as DEAD and lets go.
       const released = at(
-        'store',
-        (array, index, value) => on(a, array, index, SEAT) && (value! & 7) === 2,
+        'compareExchange',
+        (array, index, _, value) => on(a, array, index, SEAT) && (value! & 7) === 2,
         (real) => {
           const done = real();
           a.release();
@@ -881,8 +923,8 @@ describe('SharedLock: races, the other thread stepping in between two steps of t
       const w = wordsOf(a);
       w[0] = LOCKED; // held by a
       const raced = at(
-        'store',
-        (array, index, value) => on(a, array, index, SEAT) && (value! & 7) === 2,
+        'compareExchange',
+        (array, index, _, value) => on(a, array, index, SEAT) && (value! & 7) === 2,
         (real) => {
           const done = real();
           a.release(); // takes d's seat for gone and lets go
@@ -1039,6 +1081,35 @@ describe('SharedLock: races, the other thread stepping in between two steps of t
       expect(q.state).to.equal('rejected');
       d.release();
       expect(a.locked()).to.equal(false);
+    });
+
+    it('SharedLock: seats left RESERVED by threads terminated partway through a lock operation are freed by a thread that finds every seat taken and sees them so for 1 s; all 32 can be taken again', async () => {
+      const [a, d] = threads();
+      const w = wordsOf(a);
+      await a.acquire();
+      const left = fill(a); // 32 threads terminated between taking a seat and publishing it
+      const ac = new AbortController();
+      const p = track(d.acquire({ signal: ac.signal })); // no seat: polls
+      for (let ms = 0; ms < 990; ms += 32) {
+        clock.tick(32);
+        await flush();
+      }
+      expect(Array.from(w.slice(SEAT, SEAT + 32))).to.deep.equal(left); // not yet: a live thread may be that slow
+      clock.tick(64);
+      await flush();
+      const seats = Array.from(w.slice(SEAT, SEAT + 32));
+      expect(seats.filter((v) => (v & 7) === 2).length).to.equal(1); // d in line
+      expect(seats.filter((v) => (v & 7) === 5).length).to.equal(31); // the others free (DEAD) for anyone
+      expect(clock.countTimers()).to.equal(0); // d polls no more
+      const others = Array.from({ length: 31 }, () => new SharedLock(a.buffer));
+      const waits = others.map((l) => track(l.acquire({ signal: ac.signal })));
+      expect(Array.from(w.slice(SEAT, SEAT + 32)).every((v) => (v & 7) === 2)).to.equal(true); // 32 in line
+      expect(clock.countTimers()).to.equal(0);
+      ac.abort();
+      await flush();
+      expect([p, ...waits].every((x) => x.state === 'rejected')).to.equal(true);
+      a.release();
+      expectClean(a);
     });
 
     it('SharedLock.acquireSync() with every seat taken that takes the lock free frees a seat left GRANTED by a terminated thread', () => {
