@@ -923,6 +923,137 @@ describe('SharedCondition: races, the other thread stepping in between two steps
       expectClean(a!, e!, ...others);
     });
 
+    it('SharedCondition: a thread with no seat takes for gone no seat whose owner re-armed (FLIGHT, it answers) or moved just then (its owner left)', async () => {
+      const [a, e] = threads(2);
+      const w = wordsOf(a!.cond);
+      fill(a!.cond, 0);
+      w[0] = 33 * 8;
+      w[seat(0)] = 8 | FLIGHT; // its owner woken, re-armed, about to go back to WAITING (slowly)
+      w[seat(0) + 1] = REG + 1;
+      const owner = Atomics.waitAsync(w, seat(0) + 1, REG + 1);
+      const left = at(
+        'compareExchange',
+        (array, index, _, replacement) => on(a!.cond, array, index, seat(1)) && (replacement! & 7) === DEAD,
+        (real) => {
+          Atomics.store(w, seat(1), 0); // its owner leaves the seat just as e takes it for gone
+          return real();
+        },
+      );
+      let done = false;
+      const ew = (async () => {
+        await e!.lock.acquire();
+        try {
+          while (!done) await e!.cond.wait();
+        } finally {
+          e!.lock.release();
+        }
+      })();
+      for (let ms = 0; ms < 1_100; ms += 32) {
+        clock.tick(32);
+        await flush();
+      }
+      expect(left.fired).to.equal(true);
+      expect(owner.async && (await owner.value)).to.equal('ok'); // answered: not taken for gone
+      expect(Atomics.load(w, seat(0))).to.equal(8 | FLIGHT);
+      expect(Atomics.load(w, seat(1)) & 7).to.equal(2); // e sat in the seat left
+      await a!.lock.acquire();
+      done = true;
+      a!.cond.notify(2); // the (slow) owner's waiter, then e's
+      a!.lock.release();
+      await within(ew, 10_000, 'e');
+      w[seat(0)] = 0;
+      w[seat(0) + 1] = 0;
+      for (let k = 2; k < 32; k++) w[seat(k)] = 0; // the dead seats, freed
+      expectClean(a!, e!);
+    });
+
+    it('SharedCondition: a woken thread that re-armed but has not looked for 1 s answers the notifier that would take it for gone, and keeps its turn', async () => {
+      const [a, b] = threads(2);
+      const w = wordsOf(a!.cond);
+      const bw = [track(waitOn(b!)), track(waitOn(b!)), track(waitOn(b!))];
+      await until(() => waiterCount(b!.cond) === 3, 'b waiting');
+      await a!.lock.acquire();
+      // b, woken by a's notify(1), re-arms; before it goes back to WAITING (it was descheduled for 1 s),
+      // a notifies again and finds its seat FLIGHT, unmoved since it woke it.
+      const probed = at(
+        'waitAsync',
+        (array, index) => on(a!.cond, array, index, seat(0) + 1),
+        (real) => {
+          const armed = real();
+          clock.tick(1_000);
+          expect(a!.lock.acquireSync(0)).to.equal(true);
+          a!.cond.notify(1);
+          a!.lock.release();
+          expect(Atomics.load(w, seat(0)) & 7).to.equal(FLIGHT); // not taken for gone
+          return armed;
+        },
+      );
+      a!.cond.notify(1);
+      a!.lock.release();
+      await until(() => probed.fired && bw.filter((x) => x.value === true).length === 2, 'two of b woken');
+      await flush();
+      expect(bw[2]!.state).to.equal('pending');
+      await a!.lock.acquire();
+      a!.cond.notify(1);
+      a!.lock.release();
+      await until(() => bw[2]!.value === true, 'the third woken');
+      expectClean(a!, b!);
+    });
+
+    for (const then of ['sits there again', 'sits elsewhere: another thread took the seat']) {
+      it(`SharedCondition: a thread taken for gone as it takes a seat (a thread with no seat saw it RESERVED for 1 s) ${then}, and is notified`, async () => {
+        const [a, b] = threads(2);
+        const w = wordsOf(a!.cond);
+        const raced = at(
+          'waitAsync',
+          (array, index) => on(a!.cond, array, index, seat(0) + 1),
+          (real) => {
+            const v = Atomics.load(w, seat(0));
+            expect(v & 7).to.equal(1);
+            Atomics.compareExchange(w, seat(0), v, (v & ~7) | DEAD); // as a thread with no seat, after 1 s
+            if (then !== 'sits there again') Atomics.store(w, seat(0), (99 * 8) | 1); // that thread took the seat
+            return real();
+          },
+        );
+        const bw = track(waitOn(b!));
+        await until(() => raced.fired && waiterCount(b!.cond) === 1, 'b waiting');
+        const bSeat = then === 'sits there again' ? seat(0) : seat(1);
+        expect(Atomics.load(w, bSeat) & 7).to.equal(2);
+        expect(Atomics.load(w, bSeat + 1)).to.equal(REG);
+        await a!.lock.acquire();
+        a!.cond.notifyAll();
+        a!.lock.release();
+        await until(() => bw.value === true, 'b woken');
+        if (then !== 'sits there again') Atomics.store(w, seat(0), 0); // the other thread leaves
+        expectClean(a!, b!);
+      });
+    }
+
+    it('SharedCondition: a woken thread taken for gone before it looked (a thread with no seat saw it FLIGHT for 1 s and took the seat) wakes its waiters, true', async () => {
+      const [a, b, c] = threads(3);
+      const w = wordsOf(a!.cond);
+      const bw = track(waitOn(b!));
+      await until(() => waiterCount(b!.cond) === 1, 'b waiting');
+      await a!.lock.acquire();
+      a!.cond.notify(1); // b's seat FLIGHT, b woken: it looks in a later job
+      const v = Atomics.load(w, seat(0));
+      expect(v & 7).to.equal(FLIGHT);
+      // A thread with no seat, after 1 s: takes it for gone, takes its notification back, gives it on
+      // (to nobody) and sits there.
+      Atomics.compareExchange(w, seat(0), v, (v & ~7) | DEAD);
+      Atomics.store(w, seat(0) + 1, 0);
+      a!.lock.release();
+      expect(c!.lock.acquireSync(0)).to.equal(true);
+      const cw = track(c!.cond.wait().finally(() => c!.lock.release()));
+      await until(() => bw.value === true, 'b woken all the same');
+      expect(cw.state).to.equal('pending');
+      await a!.lock.acquire();
+      a!.cond.notify(1);
+      a!.lock.release();
+      await until(() => cw.value === true, 'c woken');
+      expectClean(a!, b!, c!);
+    });
+
     it('SharedCondition.waitSync() on a thread without Atomics.waitAsync wakes when another thread notifies it', () => {
       const [a, b] = threads(2);
       delete (Atomics as { waitAsync?: unknown }).waitAsync;

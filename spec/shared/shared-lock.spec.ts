@@ -757,7 +757,12 @@ describe('SharedLock: races, the other thread stepping in between two steps of t
     expectClean(a);
   });
 
-  for (const then of ['holds on', 'lets go for its count', 'lets go, and a third thread takes the seat'] as const) {
+  for (const then of [
+    'holds on',
+    'lets go for its count',
+    'lets go as it uncounts',
+    'lets go, and a third thread takes the seat',
+  ] as const) {
     it(`SharedLock: a thread taken for gone (a thread with no seat saw its seat RESERVED for 1 s) as it publishes, counted, while the holder ${then}, loses nothing and gets the lock in turn`, async () => {
       const [a, b, c] = threads();
       const w = wordsOf(a);
@@ -770,7 +775,17 @@ describe('SharedLock: races, the other thread stepping in between two steps of t
         (real) => {
           const v = Atomics.load(w, SEAT);
           Atomics.compareExchange(w, SEAT, v, (v & ~7) | 5); // as a thread with no seat, after 1 s
-          if (then !== 'holds on') a.release(); // b is counted, not published: a lets go for it
+          if (then === 'lets go as it uncounts') {
+            at(
+              'compareExchange',
+              (array, index, expected, replacement) =>
+                on(a, array, index, 0) && expected === (LOCKED | ONE) && replacement === LOCKED,
+              (uncount) => {
+                a.release(); // b is counted, not published: a lets go for it
+                return uncount();
+              },
+            );
+          } else if (then !== 'holds on') a.release(); // b is counted, not published: a lets go for it
           if (then === 'lets go, and a third thread takes the seat') {
             expect(c.acquireSync(0)).to.equal(true);
             cDone = c.acquire().then(() => (order.push('c'), c.release())); // sits on the dead seat
@@ -783,8 +798,9 @@ describe('SharedLock: races, the other thread stepping in between two steps of t
       await flush();
       expect(raced.fired).to.equal(true);
       // In line: b again, at the back (holds on); nobody, b holding the lock (lets go); c then b (a third).
-      expect(Atomics.load(w, 0) >>> 1).to.equal({ 'holds on': 1, 'lets go for its count': 0 }[then as string] ?? 2);
-      if (then === 'lets go for its count')
+      const took = then === 'lets go for its count' || then === 'lets go as it uncounts';
+      expect(Atomics.load(w, 0) >>> 1).to.equal(then === 'holds on' ? 1 : took ? 0 : 2);
+      if (took)
         expect(order).to.deep.equal(['b']); // it took the free lock
       else if (then === 'holds on') a.release();
       else c.release();
