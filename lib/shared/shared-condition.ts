@@ -14,16 +14,21 @@
  *
  * # Who writes what
  *
- * - wait(), with the lock held: the owner takes a seat if it has none (FREE or DEAD → RESERVED, the
- *   counts zeroed), REGISTERS ITS ENGINE WAITER ON THE COUNTS WORD, then publishes the seat
- *   (WAITING(ticket), a new ticket); then adds 1 to `registered`, queues the waiter locally, and
- *   releases the lock. A notify needs the lock, so it finds the waiter registered: no wake-up is lost.
+ * - wait(), with the lock held: the owner takes a seat if it has none (FREE or DEAD → RESERVED(t), a
+ *   new ticket; the counts zeroed, notifications left there given on), REGISTERS ITS ENGINE WAITER ON
+ *   THE COUNTS WORD, then publishes the seat (RESERVED(t) → WAITING(t), a compare-exchange: failing, it
+ *   was taken for gone, see below, and sits again); then adds 1 to `registered`, queues the waiter
+ *   locally, and releases the lock. A notify needs the lock, so it finds the waiter registered: no
+ *   wake-up is lost.
  * - notify(n), with the lock held: walks the seats with registered waiters, oldest ticket first, and
  *   moves k = min(left, registered) of each from `registered` to `notified` (one compare-exchange of the
  *   counts word: exact, whatever else runs). Then it wakes the owner: WAITING(t) → FLIGHT(t) and
  *   `Atomics.notify` of the counts word. If that woke nobody, the owner's thread is gone: FLIGHT(t) →
  *   DEAD(t), and it takes the notifications back (notified → 0) and gives them to the next seats. A
- *   seat already FLIGHT is not notified again: its owner was woken and will look.
+ *   seat already FLIGHT is not notified again: its owner was woken and will look. But a notifier that
+ *   has seen it FLIGHT(t), its counts moved by nobody else, for STALE ms (1 s, seats.ts) takes it for gone
+ *   before giving: it notifies the counts word (a live owner that re-armed answers: it keeps its turn),
+ *   and if nobody answers, FLIGHT(t) → DEAD(t), and it gives on the notifications it takes back.
  * - The owner, woken, re-arms its engine waiter, moves FLIGHT(t) → WAITING(t), then takes the
  *   notifications (notified → 0) and hands them to its first local waiters, in order. Each notified
  *   waiter takes the lock back (through the lock's own queue) before its promise settles.
@@ -33,7 +38,19 @@
  *   registered - 1; or, if none is left registered (its notification is on its way), notified - 1 and
  *   it passes that notification on (as a notify(1) would). A notified waiter that times out or is
  *   aborted while it takes the lock back passes its notification on too, as `Condition`'s does.
- * - The owner whose local queue empties leaves its seat (its engine waiter notified away, seat → FREE).
+ * - The owner whose local queue empties leaves its seat (its engine waiter notified away; WAITING(t) or
+ *   FLIGHT(t) → RESERVED(t), counts taken, RESERVED(t) → FREE, compare-exchanges all).
+ * - A thread that finds every seat taken (and polls) takes for gone the seats that showed it the very
+ *   same RESERVED(t), FLIGHT(t), or WAITING(t) with nobody registered (where no notify looks), and
+ *   counts, at each of its looks for STALE ms: a thread terminated partway through taking, registering
+ *   in or leaving its seat, or after it was woken and before it looked. As the notifier above: a
+ *   FLIGHT or WAITING seat answering a notify is alive (a live WAITING owner is always armed); else →
+ *   DEAD(t), its notifications given on.
+ * - An owner that finds its seat DEAD(t) (or another thread's: taken for gone and taken) when it looks
+ *   takes DEAD(t) back to read its counts: the waiters still registered there register again in a new
+ *   seat; the others had been notified, and wake (their notifications, taken back, went on as well). If
+ *   another thread took the seat first, it cannot tell which were notified: every waiter wakes, `true`,
+ *   as the waiters of a thread without a seat do (a condition's waiter loops on its predicate).
  * - waitSync registers the same way and blocks in `Atomics.wait` on the counts word, looking at the
  *   seat after each wake-up; then it takes the lock back with `acquireSync`. An async waiter of its
  *   thread notified meanwhile (FIFO: it may be first) gets in line for the lock only once the thread
@@ -47,11 +64,13 @@
  * (and unregisters: not counted) or finds its notification given (and passes it on). A live owner with
  * a WAITING seat always has an engine waiter on its counts word (it registers before publishing and
  * re-arms before going back to WAITING), so a notify that wakes nobody means the thread is gone, and its
- * notifications go to the next seats. As with SharedLock, a notify arriving late after a seat changed
- * hands can make a live owner look gone; it then finds its seat DEAD, takes it (or another) back and
- * registers its waiters again: the notifications taken back went to other waiters. Until it looks, the
+ * notifications go to the next seats. A thread terminated after it was woken (FLIGHT) keeps what it was
+ * given until it is seen so for STALE ms (above); then it goes on. As with SharedLock, a notify arriving
+ * late after a seat changed hands, or a thread stalled for STALE ms while RESERVED or FLIGHT, can make a
+ * live owner look gone; its notified waiters still wake (above), so nothing is lost, and that notify
+ * may wake more than n: the notifications taken back went to other waiters as well. Until it looks, the
  * seat may have been taken by another thread: an owner unregisters from, or takes notifications from,
- * only a seat that carries its ticket.
+ * only a seat that carries its ticket (tickets are each taker's own, RESERVED ones too).
  *
  * # Limits
  *
@@ -560,22 +579,22 @@ export class SharedCondition {
   }
 
   /**
-   * Takes the thread of `seat`, seen stale showing `v` (RESERVED(t) or FLIGHT(t)), for gone: v → DEAD(t),
-   * and returns the notifications taken back, to give on; -1 when the seat moved, or, FLIGHT, its owner
-   * answers a notify (it re-armed: alive).
+   * Takes the thread of `seat`, seen stale showing `v` (RESERVED(t), FLIGHT(t) or WAITING(t)), for gone:
+   * v → DEAD(t), and returns the notifications taken back, to give on; -1 when the seat moved, or, not
+   * RESERVED, its owner answers a notify (it is armed: alive).
    */
   #kill(seat: number, v: number): number {
     const words = this.#words;
     this.#watch!.forget((seat - this.#at - 1) >> 1);
-    if ((v & STATE) === FLIGHT && Atomics.notify(words, seat + 1) > 0) return -1;
+    if ((v & STATE) !== RESERVED && Atomics.notify(words, seat + 1) > 0) return -1;
     if (Atomics.compareExchange(words, seat, v, (v & ~STATE) | DEAD) !== v) return -1;
     return this.#takeBack(seat);
   }
 
   /**
    * Every seat is taken: takes for gone the threads of seats that showed the very same RESERVED(t) or
-   * FLIGHT(t), and counts, at each of our looks for STALE ms, giving their notifications on. True when
-   * it freed one.
+   * FLIGHT(t), or WAITING(t) with nobody registered (no notify looks there), and counts, at each of our
+   * looks for STALE ms, giving their notifications on. True when it freed one.
    */
   #bury(): boolean {
     const words = this.#words;
@@ -583,7 +602,9 @@ export class SharedCondition {
     for (let i = 0, at = this.#at + 1; i < SEATS; i++, at += 2) {
       const v = Atomics.load(words, at);
       const s = v & STATE;
-      if ((s !== RESERVED && s !== FLIGHT) || !this.#seenStale(at, v, Atomics.load(words, at + 1))) continue;
+      const counts = Atomics.load(words, at + 1);
+      const unseen = s === RESERVED || s === FLIGHT || (s === WAITING && counts >>> 16 === 0);
+      if (!unseen || !this.#seenStale(at, v, counts)) continue;
       const back = this.#kill(at, v);
       if (back < 0) continue;
       freed = true;

@@ -16,9 +16,10 @@
  *
  * - acquire, the lock free: lock → lock | LOCKED (a compare-exchange). Taken.
  * - A thread whose first local waiter arrives while the lock is held takes a seat (FREE or DEAD →
- *   RESERVED), REGISTERS ITS ENGINE WAITER ON THE SEAT WORD (`Atomics.waitAsync` on RESERVED), then
- *   counts itself (lock → lock + 2, only while LOCKED; finding the lock free, it takes it instead),
- *   then publishes: seat → WAITING(ticket), a new ticket. Then it reads the lock word once more. If it
+ *   RESERVED(t), a ticket of its own), REGISTERS ITS ENGINE WAITER ON THE SEAT WORD (`Atomics.waitAsync`
+ *   on RESERVED(t)), then counts itself (lock → lock + 2, only while LOCKED; finding the lock free, it
+ *   takes it instead), then publishes: RESERVED(t) → WAITING(ticket), a new ticket, by a
+ *   compare-exchange (see "Seats of terminated threads"). Then it reads the lock word once more. If it
  *   is free now, a release let go meanwhile: it found the seat not yet published (below), or it granted
  *   the seat, uncounted it, woke nobody (a thread about to block in acquireSync has no engine waiter
  *   yet), took it for gone and let go. So the thread first takes its seat out of line with a
@@ -72,6 +73,32 @@
  * seat DEAD(t) when it next looks, takes it back (DEAD(t) → RESERVED(t)) or another seat, and queues
  * again at the back. Nothing is lost; only that turn is.
  *
+ * # Seats of terminated threads
+ *
+ * A thread terminated while it waits leaves its seat WAITING: the next release's notify wakes nobody and
+ * takes it back (DEAD). One terminated after it was woken for a grant leaves it GRANTED: see "Faults".
+ * One terminated partway through its own steps leaves it RESERVED(t), where nobody notifies it: a
+ * thread that finds every seat taken (and polls) takes a seat that showed it the very same RESERVED(t)
+ * at each of its looks for STALE ms (1 s, seats.ts) for gone: RESERVED(t) → DEAD(t), a compare-exchange.
+ * No release grants a RESERVED seat, so no grant is lost with it.
+ *
+ * A live thread keeps RESERVED(t) only within one synchronous step (take, arm, count, publish; claim,
+ * hand off, publish again or leave), or, after acquireSync claimed a grant for a thread with async
+ * waiters, until its event loop runs their wake-up: so only a thread busy or descheduled for STALE ms
+ * can be taken for gone this way. Such a thread loses its turn, nothing else. Every write by which it
+ * leaves RESERVED(t) is a compare-exchange from RESERVED(t), so it finds DEAD(t) (or another thread's
+ * value, a ticket being each taker's own) instead:
+ *
+ * - publishing, it has counted itself already: it uncounts itself, and if the lock is free it takes it
+ *   in the same step (lock → (lock | LOCKED) - 2; a release let go for its count, or its holder
+ *   released: our seat never showed WAITING, so nobody can have granted it). Then it takes the seat back
+ *   (DEAD(t) → RESERVED(t)) or, someone having taken it, drops it (its engine waiter notified away: the
+ *   next owner's notifies count that owner's waiters only), and sits again, at the back of the line.
+ * - leaving, its compare-exchange to FREE fails: DEAD is free for anyone already.
+ *
+ * A false verdict thus costs one turn, as the late-notify race above does, and the count stays exact:
+ * the thread is counted exactly while it has not failed its publish.
+ *
  * # Fairness
  *
  * FIFO across threads by the time each thread's first waiter arrived (its ticket), and FIFO within a
@@ -84,11 +111,15 @@
  *
  * A thread terminated while it holds the lock, or after it was handed the lock and woken, leaves the
  * lock held, as with any mutex. In the second case its seat stays GRANTED after the lock is released on
- * its behalf; a thread that finds every seat taken and then takes the lock free frees it (GRANTED(t) →
- * DEAD(t)): a lock taken free has no hand-off in flight, so no seat GRANTED is live then. Without `Atomics.waitAsync`, a thread polls its seat (1 ms, doubling to
- * 32 ms; the seat is POLLING): no notify can tell whether it is alive, so a thread terminated while
- * polling can be handed the lock and keep it. A grant to a POLLING seat is notified all the same, for
- * its thread may be blocked in acquireSync (which publishes POLLING there too).
+ * its behalf, until a thread that holds the lock (no hand-off is in flight then, so no seat GRANTED is
+ * live) sees it as it releases, or a thread that finds every seat taken takes the lock free: GRANTED(t)
+ * → DEAD(t). A thread that counted itself and was terminated before it published leaves the count one
+ * too high: nothing is lost (a release that finds fewer seats published than counted looks at every
+ * seat, and lets go when there is none), only the one-seat look of release. Without
+ * `Atomics.waitAsync`, a thread polls its seat (1 ms, doubling to 32 ms; the seat is POLLING): no notify
+ * can tell whether it is alive, so a thread terminated while polling can be handed the lock and keep
+ * it. A grant to a POLLING seat is notified all the same, for its thread may be blocked in acquireSync
+ * (which publishes POLLING there too).
  */
 import { type WaitOptions, checkFunction, readTimeout } from '../core/arguments.js';
 import { monotonic } from '../core/clock.js';
@@ -443,6 +474,10 @@ export class SharedLock {
             v = w;
           }
           if (!before(newest, w & ~STATE)) left--;
+        } else if (state === GRANTED && (l & LOCKED) !== 0) {
+          // We hold the lock, so no hand-off is in flight: its thread was terminated after it was woken
+          // for a grant (the lock since released on its behalf). Free for anyone.
+          Atomics.compareExchange(words, s, w, (w & ~STATE) | DEAD);
         }
       }
       if ((l & LOCKED) === 0) {

@@ -930,6 +930,7 @@ describe('SharedCondition: races, the other thread stepping in between two steps
       w[0] = 33 * 8;
       w[seat(0)] = 8 | FLIGHT; // its owner woken, re-armed, about to go back to WAITING (slowly)
       w[seat(0) + 1] = REG + 1;
+      w[seat(2)] = (3 * 8) | 2; // a thread terminated as it published, before it registered its waiter
       const owner = Atomics.waitAsync(w, seat(0) + 1, REG + 1);
       const left = at(
         'compareExchange',
@@ -956,6 +957,7 @@ describe('SharedCondition: races, the other thread stepping in between two steps
       expect(owner.async && (await owner.value)).to.equal('ok'); // answered: not taken for gone
       expect(Atomics.load(w, seat(0))).to.equal(8 | FLIGHT);
       expect(Atomics.load(w, seat(1)) & 7).to.equal(2); // e sat in the seat left
+      expect(Atomics.load(w, seat(2)) & 7).to.equal(DEAD); // nobody answered there
       await a!.lock.acquire();
       done = true;
       a!.cond.notify(2); // the (slow) owner's waiter, then e's

@@ -326,6 +326,91 @@ describe('SharedLock: faults', () => {
     }
   });
 
+  it('SharedLock and SharedCondition: after workers are terminated at random moments of their lock and condition operations, all 32 seats of each can be taken again', async () => {
+    const buffer = new SharedArrayBuffer(bufferBytes(0));
+    const lock = new SharedLock(buffer, layout.lock);
+    const agents = await Promise.all(Array.from({ length: 6 }, () => startLockAgent(buffer)));
+    await Promise.all(
+      agents.map(async (a) => {
+        await a.call({ op: 'churn' });
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * 20));
+        await a.terminate();
+      }),
+    );
+    const words = new Int32Array(buffer);
+    const lockSeats = () => Array.from(words.slice(2, 34));
+    const condSeats = () =>
+      Array.from(words.slice(layout.notEmpty / 4 + 1, layout.notEmpty / 4 + 65)).filter((_, i) => i % 2 === 0);
+    // From here on, this thread alone: a fake clock drives its polls (1 s of them, past STALE).
+    const clock = sinon.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const run = async (done: () => boolean, ticks = 400) => {
+      for (let i = 0; i < ticks && !done(); i++) {
+        clock.tick(32);
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    };
+    try {
+      if (lock.locked()) lock.release(); // on behalf of a worker terminated holding it
+      // 33 threads (one more than the seats) take the lock in turn, first held for 1 s.
+      expect(lock.tryAcquire()).to.equal(true);
+      let served = 0;
+      for (let k = 0; k < 33; k++) void new SharedLock(buffer, layout.lock).runExclusive(() => served++);
+      await run(() => false, 40);
+      lock.release();
+      await run(() => served === 33);
+      expect(served).to.equal(33);
+      // 33 threads wait on the condition, in a loop on the guarded state (a thread with no seat wakes
+      // early), for 1 s.
+      let done = false;
+      let woken = 0;
+      for (let k = 0; k < 33; k++) {
+        const l = new SharedLock(buffer, layout.lock);
+        const c = new SharedCondition(l, buffer, layout.notEmpty);
+        void (async () => {
+          await l.acquire();
+          while (!done) await c.wait(100);
+          l.release();
+          woken++;
+        })();
+      }
+      await run(() => false, 40);
+      let held = false;
+      void lock.acquire().then(() => (held = true)); // in line with 33 others: it may poll too
+      await run(() => held);
+      expect(held).to.equal(true);
+      done = true;
+      new SharedCondition(lock, buffer, layout.notEmpty).notifyAll();
+      lock.release();
+      await run(() => woken === 33);
+      expect(woken).to.equal(33);
+      // Now 32 threads find a seat each, on the lock and on the condition.
+      const ac = new AbortController();
+      expect(lock.tryAcquire()).to.equal(true);
+      const fresh = Array.from({ length: 32 }, () => new SharedLock(buffer, layout.lock));
+      const settled = fresh.map((l) => l.acquire({ signal: ac.signal }).catch(() => 'aborted'));
+      expect(lockSeats().map((v) => v & 7)).to.deep.equal(new Array(32).fill(2));
+      ac.abort();
+      lock.release();
+      const again = new AbortController();
+      expect(lock.tryAcquire()).to.equal(true);
+      for (const l of fresh) {
+        const c = new SharedCondition(l, buffer, layout.notEmpty);
+        settled.push(c.wait({ signal: again.signal }).catch(() => l.release())); // the lock held again: let go
+        expect(lock.tryAcquire()).to.equal(true); // the wait released it
+      }
+      expect(condSeats().map((v) => v & 7)).to.deep.equal(new Array(32).fill(2));
+      again.abort();
+      lock.release();
+      let over = false;
+      void Promise.all(settled).then(() => (over = true));
+      await run(() => over);
+      expect(over).to.equal(true);
+      expect(lock.locked()).to.equal(false);
+    } finally {
+      clock.restore();
+    }
+  });
+
   it('SharedLock: a worker terminated while it holds the lock leaves it held, as any mutex would', async () => {
     const buffer = new SharedArrayBuffer(bufferBytes(0));
     const lock = new SharedLock(buffer, layout.lock);
@@ -809,6 +894,23 @@ describe('SharedLock: races, the other thread stepping in between two steps of t
       expectClean(a);
     });
   }
+
+  it('SharedLock.release() from the holder frees a seat it sees left GRANTED by a thread terminated after it was woken, and hands the lock on', async () => {
+    const [a, b] = threads();
+    const w = wordsOf(a);
+    w[0] = LOCKED; // held on behalf of the terminated thread, then by a
+    w[1] = 8;
+    w[SEAT] = 8 | 4; // granted to a thread terminated before it claimed
+    const p = track(b.acquire());
+    await flush();
+    expect(Atomics.load(w, SEAT + 1) & 7).to.equal(2); // b in line, behind the dead seat
+    a.release();
+    expect(Atomics.load(w, SEAT)).to.equal(8 | 5); // DEAD: free for anyone
+    await until(() => p.value === true, 'b getting the lock');
+    b.release();
+    w[SEAT] = 0;
+    expectClean(a);
+  });
 
   describe('with a fake clock', () => {
     let clock: ReturnType<typeof fakeClock>;
