@@ -15,12 +15,13 @@
  * A thread terminated while it waits is found gone by the notify that wakes nobody on its seat (each
  * primitive's protocol). A thread terminated between two steps of its own can leave its seat in a state
  * that nobody notifies: RESERVED(t) (it is taking, leaving or re-publishing the seat) or, for a
- * condition, FLIGHT(t) (woken, it had not looked yet). A live thread never keeps a seat RESERVED(t)
- * across an event-loop turn but while it is busy or descheduled, nor FLIGHT(t) but until its event loop
- * runs the wake-up. So a thread that finds every seat taken, and polls, remembers what each seat shows,
- * and takes a seat that showed the very same RESERVED(t) or FLIGHT(t) at each of its looks for at least
- * {@link STALE} ms for gone: RESERVED(t) or FLIGHT(t) → DEAD(t), free for anyone (a FLIGHT seat is
- * first notified: a live owner that re-armed answers). Every write by which an owner leaves RESERVED(t)
+ * condition, FLIGHT(t) (woken, it had not looked yet) or WAITING(t) with nobody registered yet. A live
+ * thread never keeps a seat RESERVED(t) across an event-loop turn but while it is busy or descheduled,
+ * nor FLIGHT(t) but until its event loop runs the wake-up. So a thread that finds every seat taken, and
+ * polls, remembers what each seat shows, and takes a seat that showed the very same value at each of
+ * its looks for at least {@link STALE} ms for gone: → DEAD(t), free for anyone (a seat other than
+ * RESERVED is first notified: a live owner that is armed answers). (A lock's seat left GRANTED is
+ * freed by a thread that holds the lock: see shared-lock.ts.) Every write by which an owner leaves RESERVED(t)
  * or FLIGHT(t) is a compare-exchange from the value it last wrote, so an owner so taken for gone (a
  * thread busy or descheduled that long) finds DEAD(t) instead, and takes the path of any thread taken
  * for gone: it takes the seat back or another one and queues again, at the back; nothing it holds is

@@ -387,7 +387,7 @@ describe('SharedLock: faults', () => {
       const ac = new AbortController();
       expect(lock.tryAcquire()).to.equal(true);
       const fresh = Array.from({ length: 32 }, () => new SharedLock(buffer, layout.lock));
-      const settled = fresh.map((l) => l.acquire({ signal: ac.signal }).catch(() => 'aborted'));
+      const settled: Promise<unknown>[] = fresh.map((l) => l.acquire({ signal: ac.signal }).catch(() => false));
       expect(lockSeats().map((v) => v & 7)).to.deep.equal(new Array(32).fill(2));
       ac.abort();
       lock.release();
