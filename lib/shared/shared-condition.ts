@@ -209,6 +209,8 @@ export class SharedCondition {
   #holdsThread = false;
   /** What this object saw of FLIGHT and RESERVED seats, and since when (seats.ts), once it did. */
   #watch: Watch | undefined = undefined;
+  /** RESERVED and a ticket not written anywhere yet, for the next seat this object takes, or 0. */
+  #spare = 0;
   readonly #owner: Owner = {
     unregister: () => this.#unregister(),
     passOn: () => this.#give(1),
@@ -691,12 +693,14 @@ export class SharedCondition {
   #sit(): boolean {
     const words = this.#words;
     for (;;) {
-      const reserved = newTicket(words, this.#at) | RESERVED;
+      // A ticket of ours, kept while no seat is found (it was written nowhere): polls take no tickets.
+      const reserved = (this.#spare ||= newTicket(words, this.#at) | RESERVED);
       const seat = takeSeat(words, this.#at + 1, 2, reserved);
       if (seat < 0) {
         if (this.#bury()) continue;
         return false;
       }
+      this.#spare = 0;
       this.#seat = seat;
       const left = Atomics.exchange(words, seat + 1, 0) & NOTIFIED; // given to a thread now gone
       this.#arm();

@@ -247,6 +247,8 @@ export class SharedLock {
   #holdsThread = false;
   /** What this object saw of the seats while it found them all taken (seats.ts), once it did. */
   #watch: Watch | undefined = undefined;
+  /** RESERVED and a ticket not written anywhere yet, for the next seat this object takes, or 0. */
+  #spare = 0;
   readonly #tryNow = () => this.#waiters.size === 0 && this.#tryLock();
   readonly #look = () => this.#check();
   readonly #onPoll = () => {
@@ -648,9 +650,11 @@ export class SharedLock {
   #sit(): boolean {
     const words = this.#words;
     for (;;) {
-      const reserved = newTicket(words, this.#at + 1) | RESERVED;
+      // A ticket of ours, kept while no seat is found (it was written nowhere): polls take no tickets.
+      const reserved = (this.#spare ||= newTicket(words, this.#at + 1) | RESERVED);
       const at = takeSeat(words, this.#at + 2, 1, reserved);
       if (at >= 0) {
+        this.#spare = 0;
         this.#seat = at;
         this.#mine = reserved;
         this.#delay = 1;
