@@ -57,10 +57,10 @@ export function before(a: number, b: number): boolean {
 
 /**
  * Takes a FREE or DEAD seat among the `SEATS` words at `first`, `stride` words apart, writing `reserved`
- * there: RESERVED and a new ticket of the caller's. Returns its word index, or -1 when every seat is
- * taken.
+ * there: RESERVED and a new ticket of the caller's (bare RESERVED by default: for a primitive whose
+ * seats nobody takes for gone while RESERVED). Returns its word index, or -1 when every seat is taken.
  */
-export function takeSeat(words: Int32Array, first: number, stride: number, reserved: number): number {
+export function takeSeat(words: Int32Array, first: number, stride: number, reserved: number = RESERVED): number {
   for (let i = 0, at = first; i < SEATS; i++, at += stride) {
     const v = Atomics.load(words, at);
     const s = v & STATE;
