@@ -18,16 +18,21 @@
  *
  * # Who writes what
  *
- * - wait(), with the lock held: the owner takes a seat if it has none (FREE or DEAD → RESERVED, the
- *   counts zeroed), REGISTERS ITS ENGINE WAITER ON THE COUNTS WORD, then publishes the seat
- *   (WAITING(ticket), a new ticket); then adds 1 to `registered`, queues the waiter locally, and
- *   releases the lock. A notify needs the lock, so it finds the waiter registered: no wake-up is lost.
+ * - wait(), with the lock held: the owner takes a seat if it has none (FREE or DEAD → RESERVED(t), a
+ *   new ticket; the counts zeroed, notifications left there given on), REGISTERS ITS ENGINE WAITER ON
+ *   THE COUNTS WORD, then publishes the seat (RESERVED(t) → WAITING(t), a compare-exchange: failing, it
+ *   was taken for gone, see below, and sits again); then adds 1 to `registered`, queues the waiter
+ *   locally, and releases the lock. A notify needs the lock, so it finds the waiter registered: no
+ *   wake-up is lost.
  * - notify(n), with the lock held: walks the seats with registered waiters, oldest ticket first, and
  *   moves k = min(left, registered) of each from `registered` to `notified` (one compare-exchange of the
  *   counts word: exact, whatever else runs). Then it wakes the owner: WAITING(t) → FLIGHT(t) and
  *   `Atomics.notify` of the counts word. If that woke nobody, the owner's thread is gone: FLIGHT(t) →
  *   DEAD(t), and it takes the notifications back (notified → 0) and gives them to the next seats. A
- *   seat already FLIGHT is not notified again: its owner was woken and will look.
+ *   seat already FLIGHT is not notified again: its owner was woken and will look. But a notifier that
+ *   has seen it FLIGHT(t), its counts moved by nobody else, for STALE ms (1 s, seats.ts) takes it for gone
+ *   before giving: it notifies the counts word (a live owner that re-armed answers: it keeps its turn),
+ *   and if nobody answers, FLIGHT(t) → DEAD(t), and it gives on the notifications it takes back.
  * - The owner, woken, re-arms its engine waiter, moves FLIGHT(t) → WAITING(t), then takes the
  *   notifications (notified → 0) and hands them to its first local waiters, in order. Each notified
  *   waiter takes the lock back (through the lock's own queue) before its promise settles.
@@ -37,7 +42,19 @@
  *   registered - 1; or, if none is left registered (its notification is on its way), notified - 1 and
  *   it passes that notification on (as a notify(1) would). A notified waiter that times out or is
  *   aborted while it takes the lock back passes its notification on too, as `Condition`'s does.
- * - The owner whose local queue empties leaves its seat (its engine waiter notified away, seat → FREE).
+ * - The owner whose local queue empties leaves its seat (its engine waiter notified away; WAITING(t) or
+ *   FLIGHT(t) → RESERVED(t), counts taken, RESERVED(t) → FREE, compare-exchanges all).
+ * - A thread that finds every seat taken (and polls) takes for gone the seats that showed it the very
+ *   same RESERVED(t), FLIGHT(t), or WAITING(t) with nobody registered (where no notify looks), and
+ *   counts, at each of its looks for STALE ms: a thread terminated partway through taking, registering
+ *   in or leaving its seat, or after it was woken and before it looked. As the notifier above: a
+ *   FLIGHT or WAITING seat answering a notify is alive (a live WAITING owner is always armed); else →
+ *   DEAD(t), its notifications given on.
+ * - An owner that finds its seat DEAD(t) (or another thread's: taken for gone and taken) when it looks
+ *   takes DEAD(t) back to read its counts: the waiters still registered there register again in a new
+ *   seat; the others had been notified, and wake (their notifications, taken back, went on as well). If
+ *   another thread took the seat first, it cannot tell which were notified: every waiter wakes, `true`,
+ *   as the waiters of a thread without a seat do (a condition's waiter loops on its predicate).
  * - waitSync registers the same way and blocks in `Atomics.wait` on the counts word, looking at the
  *   seat after each wake-up; then it takes the lock back with `acquireSync`. An async waiter of its
  *   thread notified meanwhile (FIFO: it may be first) gets in line for the lock only once the thread
@@ -51,11 +68,13 @@
  * (and unregisters: not counted) or finds its notification given (and passes it on). A live owner with
  * a WAITING seat always has an engine waiter on its counts word (it registers before publishing and
  * re-arms before going back to WAITING), so a notify that wakes nobody means the thread is gone, and its
- * notifications go to the next seats. As with SharedLock, a notify arriving late after a seat changed
- * hands can make a live owner look gone; it then finds its seat DEAD, takes it (or another) back and
- * registers its waiters again: the notifications taken back went to other waiters. Until it looks, the
+ * notifications go to the next seats. A thread terminated after it was woken (FLIGHT) keeps what it was
+ * given until it is seen so for STALE ms (above); then it goes on. As with SharedLock, a notify arriving
+ * late after a seat changed hands, or a thread stalled for STALE ms while RESERVED or FLIGHT, can make a
+ * live owner look gone; its notified waiters still wake (above), so nothing is lost, and that notify
+ * may wake more than n: the notifications taken back went to other waiters as well. Until it looks, the
  * seat may have been taken by another thread: an owner unregisters from, or takes notifications from,
- * only a seat that carries its ticket.
+ * only a seat that carries its ticket (tickets are each taker's own, RESERVED ones too).
  *
  * # Limits
  *
@@ -90,6 +109,7 @@ import {
   SEATS,
   STATE,
   WAITING,
+  Watch,
   before,
   canWaitAsync,
   newTicket,
@@ -251,6 +271,10 @@ export class SharedCondition {
   #poll: ReturnType<typeof setTimeout> | undefined = undefined;
   #delay = 1;
   #holdsThread = false;
+  /** What this object saw of FLIGHT and RESERVED seats, and since when (seats.ts), once it did. */
+  #watch: Watch | undefined = undefined;
+  /** RESERVED and a ticket not written anywhere yet, for the next seat this object takes, or 0. */
+  #spare = 0;
   readonly #owner: Owner = {
     unregister: () => this.#unregister(),
     passOn: () => this.#give(1),
@@ -596,12 +620,63 @@ export class SharedCondition {
       const counts = Atomics.load(words, seat + 1);
       const registered = counts >>> 16;
       if (registered === 0) continue;
+      const v = Atomics.load(words, seat);
+      if ((v & STATE) === FLIGHT && seat !== this.#seat && this.#seenStale(seat, v, counts)) {
+        // Woken, and it has not looked since STALE ms: its thread is gone, or it loses its turn.
+        const back = this.#kill(seat, v);
+        if (back >= 0) {
+          left += back;
+          continue;
+        }
+      }
       const k = Math.min(left, registered);
-      if (Atomics.compareExchange(words, seat + 1, counts, counts - k * REGISTERED + k) !== counts) continue;
+      const given = counts - k * REGISTERED + k;
+      if (Atomics.compareExchange(words, seat + 1, counts, given) !== counts) continue;
       left -= k;
       if (seat === this.#seat && this.#ours(seat)) this.#take();
-      else left += this.#wake(seat);
+      else left += this.#wake(seat, given);
     }
+  }
+
+  /** Whether `seat` showed `v` and `counts` at each of our looks for STALE ms (seats.ts). */
+  #seenStale(seat: number, v: number, counts: number): boolean {
+    const watch = (this.#watch ??= new Watch());
+    return watch.stale((seat - this.#at - 1) >> 1, v, counts, watch.now());
+  }
+
+  /**
+   * Takes the thread of `seat`, seen stale showing `v` (RESERVED(t), FLIGHT(t) or WAITING(t)), for gone:
+   * v → DEAD(t), and returns the notifications taken back, to give on; -1 when the seat moved, or, not
+   * RESERVED, its owner answers a notify (it is armed: alive).
+   */
+  #kill(seat: number, v: number): number {
+    const words = this.#words;
+    this.#watch!.forget((seat - this.#at - 1) >> 1);
+    if ((v & STATE) !== RESERVED && Atomics.notify(words, seat + 1) > 0) return -1;
+    if (Atomics.compareExchange(words, seat, v, (v & ~STATE) | DEAD) !== v) return -1;
+    return this.#takeBack(seat);
+  }
+
+  /**
+   * Every seat is taken: takes for gone the threads of seats that showed the very same RESERVED(t) or
+   * FLIGHT(t), or WAITING(t) with nobody registered (no notify looks there), and counts, at each of our
+   * looks for STALE ms, giving their notifications on. True when it freed one.
+   */
+  #bury(): boolean {
+    const words = this.#words;
+    let freed = false;
+    for (let i = 0, at = this.#at + 1; i < SEATS; i++, at += 2) {
+      const v = Atomics.load(words, at);
+      const s = v & STATE;
+      const counts = Atomics.load(words, at + 1);
+      const unseen = s === RESERVED || s === FLIGHT || (s === WAITING && counts >>> 16 === 0);
+      if (!unseen || !this.#seenStale(at, v, counts)) continue;
+      const back = this.#kill(at, v);
+      if (back < 0) continue;
+      freed = true;
+      if (back > 0) this.#give(back);
+    }
+    return freed;
   }
 
   /** The seat (state word index) with registered waiters and the oldest ticket, or -1. */
@@ -624,8 +699,11 @@ export class SharedCondition {
     return found;
   }
 
-  /** Wakes the owner of `seat`; returns the notifications taken back when its thread is gone. */
-  #wake(seat: number): number {
+  /**
+   * Wakes the owner of `seat`, whose counts we made `given`; returns the notifications taken back when
+   * its thread is gone.
+   */
+  #wake(seat: number, given: number): number {
     const words = this.#words;
     for (;;) {
       const v = Atomics.load(words, seat);
@@ -633,14 +711,22 @@ export class SharedCondition {
       switch (v & STATE) {
         case WAITING:
           if (Atomics.compareExchange(words, seat, v, t | FLIGHT) !== v) continue;
-          if (Atomics.notify(words, seat + 1) > 0) return 0;
+          if (Atomics.notify(words, seat + 1) > 0) {
+            // Woken: it will look. Should it not (its thread terminated meanwhile), seen so for STALE ms
+            // it is taken for gone at a later notify of ours (see #give).
+            const watch = (this.#watch ??= new Watch());
+            watch.seen((seat - this.#at - 1) >> 1, t | FLIGHT, given, watch.now());
+            return 0;
+          }
           if (Atomics.compareExchange(words, seat, t | FLIGHT, t | DEAD) !== (t | FLIGHT)) return 0;
           return this.#takeBack(seat);
         case POLLING:
           Atomics.notify(words, seat + 1); // for a thread blocked in waitSync
           return 0;
         case FLIGHT:
-          return 0; // woken already: it will look
+          // Woken already: it will look. Its counts moved by our doing only: still the same look.
+          this.#watch?.keep((seat - this.#at - 1) >> 1, v, given);
+          return 0;
         default:
           return this.#takeBack(seat); // dead, or left meanwhile: what it was given is not taken
       }
@@ -670,16 +756,36 @@ export class SharedCondition {
   /** Takes a seat and publishes it, registering no one yet. */
   #sit(): boolean {
     const words = this.#words;
-    const seat = takeSeat(words, this.#at + 1, 2);
-    if (seat < 0) return false;
-    this.#seat = seat;
-    const left = Atomics.exchange(words, seat + 1, 0) & NOTIFIED; // given to a thread now gone
-    this.#arm();
-    this.#mine = newTicket(words, this.#at) | (canWaitAsync() ? WAITING : POLLING);
-    Atomics.store(words, seat, this.#mine);
-    this.#delay = 1;
-    if (left > 0) this.#give(left);
-    return true;
+    for (;;) {
+      // A ticket of ours, kept while no seat is found (it was written nowhere): polls take no tickets.
+      const reserved = (this.#spare ||= newTicket(words, this.#at) | RESERVED);
+      const seat = takeSeat(words, this.#at + 1, 2, reserved);
+      if (seat < 0) {
+        if (this.#bury()) continue;
+        return false;
+      }
+      this.#spare = 0;
+      this.#seat = seat;
+      const left = Atomics.exchange(words, seat + 1, 0) & NOTIFIED; // given to a thread now gone
+      this.#arm();
+      const mine = (reserved & ~STATE) | (canWaitAsync() ? WAITING : POLLING);
+      // From the RESERVED(t) we wrote: DEAD(t) if a thread with no seat took us for gone meanwhile (we
+      // were stalled past STALE). Then the seat is not ours: sit again.
+      const won = Atomics.compareExchange(words, seat, reserved, mine) === reserved;
+      if (!won) this.#dropSeat();
+      if (left > 0) this.#give(left);
+      if (!won) continue;
+      this.#mine = mine;
+      this.#delay = 1;
+      return true;
+    }
+  }
+
+  /** Forgets a seat that is not ours any more, our engine waiter on it notified away. */
+  #dropSeat(): void {
+    if (this.#armed !== undefined) Atomics.notify(this.#words, this.#seat + 1);
+    this.#armed = undefined;
+    this.#seat = -1;
   }
 
   /** Registers the engine waiter on our counts word, or polls where there is no waitAsync. */
@@ -718,24 +824,31 @@ export class SharedCondition {
       this.#arm(); // before going back to WAITING: a live WAITING seat always has an engine waiter
       if (Atomics.compareExchange(words, seat, v, mine) !== v) return this.#check();
     } else if (v !== mine) {
-      return this.#rejoin(v === (t | DEAD));
+      return this.#rejoin();
     } else if ((mine & STATE) === POLLING || this.#armed === undefined) {
       this.#arm();
     }
     this.#take();
   }
 
-  /** Taken for gone: frees the dead seat (our engine waiter notified away), sits again, re-registers. */
-  #rejoin(dead: boolean): void {
+  /**
+   * Taken for gone: our waiters that were notified wake (the notifications taken back from us went on
+   * to others as well), the others register again in a seat we take anew. The waiters still registered
+   * are those the counts of our dead seat still count; if another thread took the seat before we
+   * looked, we cannot tell, and every waiter wakes, `true`, as the waiters of a thread without a seat do.
+   */
+  #rejoin(): void {
     const words = this.#words;
     const seat = this.#seat;
-    if (dead) {
-      if (this.#armed !== undefined) Atomics.notify(words, seat + 1);
-      Atomics.compareExchange(words, seat, (this.#mine & ~STATE) | DEAD, 0);
+    const t = this.#mine & ~STATE;
+    this.#dropSeat();
+    let woken = this.#waiters.size;
+    if (Atomics.compareExchange(words, seat, t | DEAD, t | RESERVED) === (t | DEAD)) {
+      woken -= Atomics.exchange(words, seat + 1, 0) >>> 16;
+      Atomics.compareExchange(words, seat, t | RESERVED, 0);
     }
-    this.#armed = undefined;
-    this.#seat = -1;
-    this.#check();
+    for (let i = 0; i < woken; i++) releaseOne(this.#waiters, true); // each takes the lock back before it settles
+    if (this.#waiters.size > 0) this.#check();
   }
 
   /**
@@ -788,12 +901,13 @@ export class SharedCondition {
       this.#seat = -1;
       const mine = this.#mine;
       const flight = (mine & ~STATE) | FLIGHT;
+      const reserved = (mine & ~STATE) | RESERVED;
       if (
-        Atomics.compareExchange(words, seat, mine, RESERVED) === mine ||
-        Atomics.compareExchange(words, seat, flight, RESERVED) === flight
+        Atomics.compareExchange(words, seat, mine, reserved) === mine ||
+        Atomics.compareExchange(words, seat, flight, reserved) === flight
       ) {
         const left = Atomics.exchange(words, seat + 1, 0) & NOTIFIED;
-        Atomics.store(words, seat, 0);
+        Atomics.compareExchange(words, seat, reserved, 0); // else taken for gone meanwhile: DEAD, free already
         if (left > 0) this.#give(left);
       } // else taken for gone (DEAD): free for anyone already
     }

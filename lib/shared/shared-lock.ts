@@ -17,9 +17,10 @@
  *
  * - acquire, the lock free: lock → lock | LOCKED (a compare-exchange). Taken.
  * - A thread whose first local waiter arrives while the lock is held takes a seat (FREE or DEAD →
- *   RESERVED), REGISTERS ITS ENGINE WAITER ON THE SEAT WORD (`Atomics.waitAsync` on RESERVED), then
- *   counts itself (lock → lock + 2, only while LOCKED; finding the lock free, it takes it instead),
- *   then publishes: seat → WAITING(ticket), a new ticket. Then it reads the lock word once more. If it
+ *   RESERVED(t), a ticket of its own), REGISTERS ITS ENGINE WAITER ON THE SEAT WORD (`Atomics.waitAsync`
+ *   on RESERVED(t)), then counts itself (lock → lock + 2, only while LOCKED; finding the lock free, it
+ *   takes it instead), then publishes: RESERVED(t) → WAITING(ticket), a new ticket, by a
+ *   compare-exchange (see "Seats of terminated threads"). Then it reads the lock word once more. If it
  *   is free now, a release let go meanwhile: it found the seat not yet published (below), or it granted
  *   the seat, uncounted it, woke nobody (a thread about to block in acquireSync has no engine waiter
  *   yet), took it for gone and let go. So the thread first takes its seat out of line with a
@@ -73,6 +74,32 @@
  * seat DEAD(t) when it next looks, takes it back (DEAD(t) → RESERVED(t)) or another seat, and queues
  * again at the back. Nothing is lost; only that turn is.
  *
+ * # Seats of terminated threads
+ *
+ * A thread terminated while it waits leaves its seat WAITING: the next release's notify wakes nobody and
+ * takes it back (DEAD). One terminated after it was woken for a grant leaves it GRANTED: see "Faults".
+ * One terminated partway through its own steps leaves it RESERVED(t), where nobody notifies it: a
+ * thread that finds every seat taken (and polls) takes a seat that showed it the very same RESERVED(t)
+ * at each of its looks for STALE ms (1 s, seats.ts) for gone: RESERVED(t) → DEAD(t), a compare-exchange.
+ * No release grants a RESERVED seat, so no grant is lost with it.
+ *
+ * A live thread keeps RESERVED(t) only within one synchronous step (take, arm, count, publish; claim,
+ * hand off, publish again or leave), or, after acquireSync claimed a grant for a thread with async
+ * waiters, until its event loop runs their wake-up: so only a thread busy or descheduled for STALE ms
+ * can be taken for gone this way. Such a thread loses its turn, nothing else. Every write by which it
+ * leaves RESERVED(t) is a compare-exchange from RESERVED(t), so it finds DEAD(t) (or another thread's
+ * value, a ticket being each taker's own) instead:
+ *
+ * - publishing, it has counted itself already: it uncounts itself, and if the lock is free it takes it
+ *   in the same step (lock → (lock | LOCKED) - 2; a release let go for its count, or its holder
+ *   released: our seat never showed WAITING, so nobody can have granted it). Then it takes the seat back
+ *   (DEAD(t) → RESERVED(t)) or, someone having taken it, drops it (its engine waiter notified away: the
+ *   next owner's notifies count that owner's waiters only), and sits again, at the back of the line.
+ * - leaving, its compare-exchange to FREE fails: DEAD is free for anyone already.
+ *
+ * A false verdict thus costs one turn, as the late-notify race above does, and the count stays exact:
+ * the thread is counted exactly while it has not failed its publish.
+ *
  * # Fairness
  *
  * FIFO across threads by the time each thread's first waiter arrived (its ticket), and FIFO within a
@@ -85,11 +112,15 @@
  *
  * A thread terminated while it holds the lock, or after it was handed the lock and woken, leaves the
  * lock held, as with any mutex. In the second case its seat stays GRANTED after the lock is released on
- * its behalf; a thread that finds every seat taken and then takes the lock free frees it (GRANTED(t) →
- * DEAD(t)): a lock taken free has no hand-off in flight, so no seat GRANTED is live then. Without `Atomics.waitAsync`, a thread polls its seat (1 ms, doubling to
- * 32 ms; the seat is POLLING): no notify can tell whether it is alive, so a thread terminated while
- * polling can be handed the lock and keep it. A grant to a POLLING seat is notified all the same, for
- * its thread may be blocked in acquireSync (which publishes POLLING there too).
+ * its behalf, until a thread that holds the lock (no hand-off is in flight then, so no seat GRANTED is
+ * live) sees it as it releases, or a thread that finds every seat taken takes the lock free: GRANTED(t)
+ * → DEAD(t). A thread that counted itself and was terminated before it published leaves the count one
+ * too high: nothing is lost (a release that finds fewer seats published than counted looks at every
+ * seat, and lets go when there is none), only the one-seat look of release. Without
+ * `Atomics.waitAsync`, a thread polls its seat (1 ms, doubling to 32 ms; the seat is POLLING): no notify
+ * can tell whether it is alive, so a thread terminated while polling can be handed the lock and keep
+ * it. A grant to a POLLING seat is notified all the same, for its thread may be blocked in acquireSync
+ * (which publishes POLLING there too).
  */
 import { type WaitOptions, checkFunction, readTimeout } from '../core/arguments.js';
 import { monotonic } from '../core/clock.js';
@@ -109,6 +140,7 @@ import {
   SEATS,
   STATE,
   WAITING,
+  Watch,
   before,
   canWaitAsync,
   newTicket,
@@ -254,6 +286,10 @@ export class SharedLock {
   #poll: ReturnType<typeof setTimeout> | undefined = undefined;
   #delay = 1;
   #holdsThread = false;
+  /** What this object saw of the seats while it found them all taken (seats.ts), once it did. */
+  #watch: Watch | undefined = undefined;
+  /** RESERVED and a ticket not written anywhere yet, for the next seat this object takes, or 0. */
+  #spare = 0;
   readonly #tryNow = () => this.#waiters.size === 0 && this.#tryLock();
   readonly #look = () => this.#check();
   readonly #onPoll = () => {
@@ -481,6 +517,10 @@ export class SharedLock {
             v = w;
           }
           if (!before(newest, w & ~STATE)) left--;
+        } else if (state === GRANTED && (l & LOCKED) !== 0) {
+          // We hold the lock, so no hand-off is in flight: its thread was terminated after it was woken
+          // for a grant (the lock since released on its behalf). Free for anyone.
+          Atomics.compareExchange(words, s, w, (w & ~STATE) | DEAD);
         }
       }
       if ((l & LOCKED) === 0) {
@@ -649,12 +689,38 @@ export class SharedLock {
   }
 
   #sit(): boolean {
-    const at = takeSeat(this.#words, this.#at + 2, 1);
-    if (at < 0) return false;
-    this.#seat = at;
-    this.#mine = RESERVED;
-    this.#delay = 1;
-    return true;
+    const words = this.#words;
+    for (;;) {
+      // A ticket of ours, kept while no seat is found (it was written nowhere): polls take no tickets.
+      const reserved = (this.#spare ||= newTicket(words, this.#at + 1) | RESERVED);
+      const at = takeSeat(words, this.#at + 2, 1, reserved);
+      if (at >= 0) {
+        this.#spare = 0;
+        this.#seat = at;
+        this.#mine = reserved;
+        this.#delay = 1;
+        return true;
+      }
+      if (!this.#bury()) return false;
+    }
+  }
+
+  /**
+   * Every seat is taken: takes for gone the threads of seats that showed the very same RESERVED(t) at
+   * each of our looks for STALE ms (seats.ts): RESERVED(t) → DEAD(t). True when it freed one.
+   */
+  #bury(): boolean {
+    const words = this.#words;
+    const watch = (this.#watch ??= new Watch());
+    const now = watch.now();
+    let freed = false;
+    for (let i = 0, s = this.#at + 2; i < SEATS; i++, s++) {
+      const v = Atomics.load(words, s);
+      if ((v & STATE) !== RESERVED || !watch.stale(i, v, 0, now)) continue;
+      if (Atomics.compareExchange(words, s, v, (v & ~STATE) | DEAD) === v) freed = true;
+      watch.forget(i);
+    }
+    return freed;
   }
 
   /** Registers the engine waiter on the (not published) seat, or polls where there is no waitAsync. */
@@ -691,7 +757,9 @@ export class SharedLock {
     }
     for (;;) {
       const mine = newTicket(words, at + 1) | (canWaitAsync() ? WAITING : POLLING);
-      Atomics.store(words, seat, mine);
+      // From the RESERVED(t) we wrote: another value is DEAD(t), a thread that found every seat taken
+      // having taken us for gone (we were stalled past STALE): we are counted, out of line.
+      if (Atomics.compareExchange(words, seat, this.#mine, mine) !== this.#mine) return this.#uncount();
       this.#mine = mine;
       this.#published = true;
       let l = Atomics.load(words, at);
@@ -707,6 +775,32 @@ export class SharedLock {
         if (Atomics.compareExchange(words, at, l, (l | LOCKED) - ONE) === l) return false;
       }
     }
+  }
+
+  /**
+   * Taken for gone while counted and not published: uncounts this object, taking the lock at the same
+   * time if it is free (let go for our count, or by its holder), then takes the seat back or drops it.
+   * As #publish: false when we hold the lock (for our first waiter), true when out of line.
+   */
+  #uncount(): boolean {
+    const words = this.#words;
+    const at = this.#at;
+    let l = Atomics.load(words, at);
+    for (;;) {
+      const seen = Atomics.compareExchange(words, at, l, (l | LOCKED) - ONE);
+      if (seen === l) break;
+      l = seen;
+    }
+    this.#reclaim();
+    return (l & LOCKED) !== 0;
+  }
+
+  /** Takes our seat back from DEAD(t), or, someone having taken it meanwhile, drops it. */
+  #reclaim(): void {
+    const t = this.#mine & ~STATE;
+    if (Atomics.compareExchange(this.#words, this.#seat, t | DEAD, t | RESERVED) === (t | DEAD)) {
+      this.#mine = t | RESERVED;
+    } else this.#dropSeat();
   }
 
   /** Takes our published seat out of line, seen unmoved: WAITING(t) → RESERVED(t), uncounted. */
@@ -740,13 +834,17 @@ export class SharedLock {
       this.#mine = t | RESERVED;
       return true;
     }
-    if (Atomics.compareExchange(words, at, t | DEAD, t | RESERVED) === (t | DEAD)) this.#mine = t | RESERVED;
-    else this.#dropSeat(); // someone took the dead seat meanwhile
+    this.#reclaim();
     return false;
   }
 
-  /** Forgets a seat that is not ours any more. */
+  /**
+   * Forgets a seat that is not ours any more, our engine waiter on it notified away (a stray waiter of
+   * ours would make the next owner look alive after its thread is gone; waking it is harmless: it looks
+   * and waits again).
+   */
   #dropSeat(): void {
+    if (this.#armed !== undefined) Atomics.notify(this.#words, this.#seat);
     this.#seat = -1;
     this.#armed = undefined;
   }

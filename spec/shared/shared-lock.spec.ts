@@ -326,6 +326,91 @@ describe('SharedLock: faults', () => {
     }
   });
 
+  it('SharedLock and SharedCondition: after workers are terminated at random moments of their lock and condition operations, all 32 seats of each can be taken again', async () => {
+    const buffer = new SharedArrayBuffer(bufferBytes(0));
+    const lock = new SharedLock(buffer, layout.lock);
+    const agents = await Promise.all(Array.from({ length: 6 }, () => startLockAgent(buffer)));
+    await Promise.all(
+      agents.map(async (a) => {
+        await a.call({ op: 'churn' });
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * 20));
+        await a.terminate();
+      }),
+    );
+    const words = new Int32Array(buffer);
+    const lockSeats = () => Array.from(words.slice(2, 34));
+    const condSeats = () =>
+      Array.from(words.slice(layout.notEmpty / 4 + 1, layout.notEmpty / 4 + 65)).filter((_, i) => i % 2 === 0);
+    // From here on, this thread alone: a fake clock drives its polls (1 s of them, past STALE).
+    const clock = sinon.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const run = async (done: () => boolean, ticks = 400) => {
+      for (let i = 0; i < ticks && !done(); i++) {
+        clock.tick(32);
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    };
+    try {
+      if (lock.locked()) lock.release(); // on behalf of a worker terminated holding it
+      // 33 threads (one more than the seats) take the lock in turn, first held for 1 s.
+      expect(lock.tryAcquire()).to.equal(true);
+      let served = 0;
+      for (let k = 0; k < 33; k++) void new SharedLock(buffer, layout.lock).runExclusive(() => served++);
+      await run(() => false, 40);
+      lock.release();
+      await run(() => served === 33);
+      expect(served).to.equal(33);
+      // 33 threads wait on the condition, in a loop on the guarded state (a thread with no seat wakes
+      // early), for 1 s.
+      let done = false;
+      let woken = 0;
+      for (let k = 0; k < 33; k++) {
+        const l = new SharedLock(buffer, layout.lock);
+        const c = new SharedCondition(l, buffer, layout.notEmpty);
+        void (async () => {
+          await l.acquire();
+          while (!done) await c.wait(100);
+          l.release();
+          woken++;
+        })();
+      }
+      await run(() => false, 40);
+      let held = false;
+      void lock.acquire().then(() => (held = true)); // in line with 33 others: it may poll too
+      await run(() => held);
+      expect(held).to.equal(true);
+      done = true;
+      new SharedCondition(lock, buffer, layout.notEmpty).notifyAll();
+      lock.release();
+      await run(() => woken === 33);
+      expect(woken).to.equal(33);
+      // Now 32 threads find a seat each, on the lock and on the condition.
+      const ac = new AbortController();
+      expect(lock.tryAcquire()).to.equal(true);
+      const fresh = Array.from({ length: 32 }, () => new SharedLock(buffer, layout.lock));
+      const settled: Promise<unknown>[] = fresh.map((l) => l.acquire({ signal: ac.signal }).catch(() => false));
+      expect(lockSeats().map((v) => v & 7)).to.deep.equal(new Array(32).fill(2));
+      ac.abort();
+      lock.release();
+      const again = new AbortController();
+      expect(lock.tryAcquire()).to.equal(true);
+      for (const l of fresh) {
+        const c = new SharedCondition(l, buffer, layout.notEmpty);
+        settled.push(c.wait({ signal: again.signal }).catch(() => l.release())); // the lock held again: let go
+        expect(lock.tryAcquire()).to.equal(true); // the wait released it
+      }
+      expect(condSeats().map((v) => v & 7)).to.deep.equal(new Array(32).fill(2));
+      again.abort();
+      lock.release();
+      let over = false;
+      void Promise.all(settled).then(() => (over = true));
+      await run(() => over);
+      expect(over).to.equal(true);
+      expect(lock.locked()).to.equal(false);
+    } finally {
+      clock.restore();
+    }
+  });
+
   it('SharedLock: a worker terminated while it holds the lock leaves it held, as any mutex would', async () => {
     const buffer = new SharedArrayBuffer(bufferBytes(0));
     const lock = new SharedLock(buffer, layout.lock);
@@ -477,6 +562,10 @@ describe('SharedLock: races, the other thread stepping in between two steps of t
   const SEAT = 2;
   afterEach(noRaces);
 
+  /** The ticket taken as a thread publishes its seat (SEAT, taken: RESERVED), after it counted itself. */
+  const publishing = (x: SharedLock, array: Int32Array, index: number) =>
+    on(x, array, index, 1) && (Atomics.load(wordsOf(x), SEAT) & 7) === 1;
+
   /** Three lock objects over one lock (three threads). */
   const threads = () => {
     const a = new SharedLock();
@@ -496,7 +585,7 @@ describe('SharedLock: races, the other thread stepping in between two steps of t
     // b has counted itself and is about to publish its seat; a's release read the word before b counted.
     at(
       'add',
-      (array, index) => on(a, array, index, 1),
+      (array, index) => publishing(a, array, index),
       (real) => {
         at(
           'load',
@@ -523,7 +612,7 @@ describe('SharedLock: races, the other thread stepping in between two steps of t
     // b has counted itself, not published; a releases, and c gets in line just before a lets go.
     at(
       'add',
-      (array, index) => on(a, array, index, 1),
+      (array, index) => publishing(a, array, index),
       (real) => {
         at(
           'compareExchange',
@@ -549,8 +638,8 @@ describe('SharedLock: races, the other thread stepping in between two steps of t
     await a.acquire();
     // b publishes its seat; a's release looked at the seats just before, and lets go just after.
     at(
-      'store',
-      (array, index, value) => on(a, array, index, SEAT) && (value! & 7) === 2,
+      'compareExchange',
+      (array, index, _, value) => on(a, array, index, SEAT) && (value! & 7) === 2,
       (real) => {
         const done = real();
         at(
@@ -679,7 +768,7 @@ describe('SharedLock: races, the other thread stepping in between two steps of t
     await a.acquire();
     at(
       'add',
-      (array, index) => on(a, array, index, 1),
+      (array, index) => publishing(a, array, index),
       (real) => {
         a.release(); // b counted, not published: a lets go for b to take
         at(
@@ -753,6 +842,76 @@ describe('SharedLock: races, the other thread stepping in between two steps of t
     expectClean(a);
   });
 
+  for (const then of [
+    'holds on',
+    'lets go for its count',
+    'lets go as it uncounts',
+    'lets go, and a third thread takes the seat',
+  ] as const) {
+    it(`SharedLock: a thread taken for gone (a thread with no seat saw its seat RESERVED for 1 s) as it publishes, counted, while the holder ${then}, loses nothing and gets the lock in turn`, async () => {
+      const [a, b, c] = threads();
+      const w = wordsOf(a);
+      const order: string[] = [];
+      let cDone: Promise<unknown> | undefined;
+      await a.acquire();
+      const raced = at(
+        'add',
+        (array, index) => publishing(a, array, index),
+        (real) => {
+          const v = Atomics.load(w, SEAT);
+          Atomics.compareExchange(w, SEAT, v, (v & ~7) | 5); // as a thread with no seat, after 1 s
+          if (then === 'lets go as it uncounts') {
+            at(
+              'compareExchange',
+              (array, index, expected, replacement) =>
+                on(a, array, index, 0) && expected === (LOCKED | ONE) && replacement === LOCKED,
+              (uncount) => {
+                a.release(); // b is counted, not published: a lets go for it
+                return uncount();
+              },
+            );
+          } else if (then !== 'holds on') a.release(); // b is counted, not published: a lets go for it
+          if (then === 'lets go, and a third thread takes the seat') {
+            expect(c.acquireSync(0)).to.equal(true);
+            cDone = c.acquire().then(() => (order.push('c'), c.release())); // sits on the dead seat
+            expect(Atomics.load(w, SEAT) & 7).to.equal(2);
+          }
+          return real();
+        },
+      );
+      const bDone = b.acquire().then(() => (order.push('b'), b.release()));
+      await flush();
+      expect(raced.fired).to.equal(true);
+      // In line: b again, at the back (holds on); nobody, b holding the lock (lets go); c then b (a third).
+      const took = then === 'lets go for its count' || then === 'lets go as it uncounts';
+      expect(Atomics.load(w, 0) >>> 1).to.equal(then === 'holds on' ? 1 : took ? 0 : 2);
+      if (took)
+        expect(order).to.deep.equal(['b']); // it took the free lock
+      else if (then === 'holds on') a.release();
+      else c.release();
+      await within(Promise.all([bDone, cDone]), 10_000, 'every thread');
+      expect(order).to.deep.equal(then === 'lets go, and a third thread takes the seat' ? ['c', 'b'] : ['b']);
+      expectClean(a);
+    });
+  }
+
+  it('SharedLock.release() from the holder frees a seat it sees left GRANTED by a thread terminated after it was woken, and hands the lock on', async () => {
+    const [a, b] = threads();
+    const w = wordsOf(a);
+    w[0] = LOCKED; // held on behalf of the terminated thread, then by a
+    w[1] = 8;
+    w[SEAT] = 8 | 4; // granted to a thread terminated before it claimed
+    const p = track(b.acquire());
+    await flush();
+    expect(Atomics.load(w, SEAT + 1) & 7).to.equal(2); // b in line, behind the dead seat
+    a.release();
+    expect(Atomics.load(w, SEAT)).to.equal(8 | 5); // DEAD: free for anyone
+    await until(() => p.value === true, 'b getting the lock');
+    b.release();
+    w[SEAT] = 0;
+    expectClean(a);
+  });
+
   describe('with a fake clock', () => {
     let clock: ReturnType<typeof fakeClock>;
     withFakeClock((c) => (clock = c));
@@ -779,7 +938,8 @@ describe('SharedLock: races, the other thread stepping in between two steps of t
       w[0] = LOCKED; // held by another thread
       const released = at(
         'compareExchange',
-        (array, index, expected, replacement) => on(a, array, index, SEAT) && expected === 0 && replacement === 1,
+        (array, index, expected, replacement) =>
+          on(a, array, index, SEAT) && expected === 0 && (replacement! & 7) === 1,
         (real) => {
           const seen = real();
           Atomics.store(w, 0, 0); // the holder releases, nobody in line
@@ -858,8 +1018,8 @@ describe('SharedLock: races, the other thread stepping in between two steps of t
       // d (no engine waiter: blocking) publishes its seat; before it reads the lock word again, a releases:
       // grants d's seat, wakes nobody, takes the grant back as DEAD and lets go.
       const released = at(
-        'store',
-        (array, index, value) => on(a, array, index, SEAT) && (value! & 7) === 2,
+        'compareExchange',
+        (array, index, _, value) => on(a, array, index, SEAT) && (value! & 7) === 2,
         (real) => {
           const done = real();
           a.release();
@@ -881,8 +1041,8 @@ describe('SharedLock: races, the other thread stepping in between two steps of t
       const w = wordsOf(a);
       w[0] = LOCKED; // held by a
       const raced = at(
-        'store',
-        (array, index, value) => on(a, array, index, SEAT) && (value! & 7) === 2,
+        'compareExchange',
+        (array, index, _, value) => on(a, array, index, SEAT) && (value! & 7) === 2,
         (real) => {
           const done = real();
           a.release(); // takes d's seat for gone and lets go
@@ -1039,6 +1199,35 @@ describe('SharedLock: races, the other thread stepping in between two steps of t
       expect(q.state).to.equal('rejected');
       d.release();
       expect(a.locked()).to.equal(false);
+    });
+
+    it('SharedLock: seats left RESERVED by threads terminated partway through a lock operation are freed by a thread that finds every seat taken and sees them so for 1 s; all 32 can be taken again', async () => {
+      const [a, d] = threads();
+      const w = wordsOf(a);
+      await a.acquire();
+      const left = fill(a); // 32 threads terminated between taking a seat and publishing it
+      const ac = new AbortController();
+      const p = track(d.acquire({ signal: ac.signal })); // no seat: polls
+      for (let ms = 0; ms < 990; ms += 32) {
+        clock.tick(32);
+        await flush();
+      }
+      expect(Array.from(w.slice(SEAT, SEAT + 32))).to.deep.equal(left); // not yet: a live thread may be that slow
+      clock.tick(64);
+      await flush();
+      const seats = Array.from(w.slice(SEAT, SEAT + 32));
+      expect(seats.filter((v) => (v & 7) === 2).length).to.equal(1); // d in line
+      expect(seats.filter((v) => (v & 7) === 5).length).to.equal(31); // the others free (DEAD) for anyone
+      expect(clock.countTimers()).to.equal(0); // d polls no more
+      const others = Array.from({ length: 31 }, () => new SharedLock(a.buffer));
+      const waits = others.map((l) => track(l.acquire({ signal: ac.signal })));
+      expect(Array.from(w.slice(SEAT, SEAT + 32)).every((v) => (v & 7) === 2)).to.equal(true); // 32 in line
+      expect(clock.countTimers()).to.equal(0);
+      ac.abort();
+      await flush();
+      expect([p, ...waits].every((x) => x.state === 'rejected')).to.equal(true);
+      a.release();
+      expectClean(a);
     });
 
     it('SharedLock.acquireSync() with every seat taken that takes the lock free frees a seat left GRANTED by a terminated thread', () => {

@@ -1,5 +1,5 @@
 /**
- * `npm run stress`: the cross-thread primitives under hostile load, in three runs that each print their
+ * `npm run stress`: the cross-thread primitives under hostile load, in four runs that each print their
  * figures; exits 1 when a promise broke.
  *
  * - churn: 10 workers take one SharedLock for 60 s (`-- --seconds N`) by acquire(), acquire(5),
@@ -15,10 +15,17 @@
  *   not grow), and the engine waiters still pending on the words of some more, whose buffers are kept
  *   (must be 0).
  *
- * `-- --only churn|pulses|objects` runs one part. Not part of npm test: it runs for minutes on purpose.
+ * - kills: 8 workers churn on one SharedLock and one SharedCondition (acquire, acquireSync, wait(1),
+ *   notify) for 60 s (`-- --seconds N`), each terminated at a random moment 5 to 50 ms after it started
+ *   and replaced. Then this thread alone: the seats the killed workers left taken are counted; the lock
+ *   is released on their behalf if held; 33 threads take the lock in turn (held for 1.1 s first: one of
+ *   them finds every seat taken) and 33 wait on the condition in a loop for 1.1 s, then notifyAll. Every
+ *   seat of both must then be free (FREE or DEAD): a seat whose thread is gone is reusable.
+ *
+ * `-- --only churn|pulses|objects|kills` runs one part. Not part of npm test: it runs for minutes on purpose.
  */
 import { Worker } from 'node:worker_threads';
-import { SharedEvent, SharedLock } from '../../lib/index.js';
+import { SharedCondition, SharedEvent, SharedLock } from '../../lib/index.js';
 
 const argv = process.argv;
 const option = (name: string) => (argv.includes(name) ? argv[argv.indexOf(name) + 1] : undefined);
@@ -197,10 +204,96 @@ async function objects(): Promise<void> {
   check(second - first < 1e6, 'objects: no growth in the second round (within 1 MB)');
 }
 
+async function kills(): Promise<void> {
+  const buffer = new SharedArrayBuffer(SharedLock.BYTES + SharedCondition.BYTES);
+  const code = `
+    const { workerData, parentPort } = require('node:worker_threads');
+    const { SharedLock, SharedCondition } = require(workerData.lib);
+    const lock = new SharedLock(workerData.buffer, 0);
+    const cond = new SharedCondition(lock, workerData.buffer, SharedLock.BYTES);
+    const task = async (k) => {
+      for (let i = k; ; i++) {
+        if (i % 4 === 0) {
+          if (lock.acquireSync(1)) { cond.notify(1); lock.release(); }
+          await null;
+        } else if (await lock.acquire(2)) {
+          if (i % 4 === 1) await cond.wait(1); else cond.notify(2);
+          lock.release();
+        }
+      }
+    };
+    for (let k = 0; k < 3; k++) void task(k);
+    parentPort.postMessage('running');`;
+  let killed = 0;
+  const until = performance.now() + seconds * 1000;
+  const slot = async () => {
+    while (performance.now() < until) {
+      const worker = new Worker(code, { eval: true, workerData: { lib, buffer } });
+      await new Promise((resolve, reject) => {
+        worker.once('message', resolve);
+        worker.once('error', reject);
+      });
+      await new Promise((resolve) => setTimeout(resolve, 5 + Math.random() * 45));
+      await worker.terminate();
+      killed++;
+    }
+  };
+  await Promise.all(Array.from({ length: 8 }, slot));
+  const words = new Int32Array(buffer);
+  const seats = () => [
+    ...Array.from(words.slice(2, 34)),
+    ...Array.from(words.slice(SharedLock.BYTES / 4 + 1, SharedLock.BYTES / 4 + 65)).filter((_, i) => i % 2 === 0),
+  ];
+  const taken = (states: number[]) => states.filter((v) => (v & 7) !== 0 && (v & 7) !== 5).length;
+  const left = taken(seats());
+  const names = ['', 'reserved', 'waiting', 'polling', 'granted', '', 'woken'];
+  const by = new Map<string, number>();
+  for (const v of seats()) if (names[v & 7]) by.set(names[v & 7]!, (by.get(names[v & 7]!) ?? 0) + 1);
+  const kinds = [...by].map(([k, n]) => `${n} ${k}`).join(', ');
+  const wasHeld = (Atomics.load(words, 0) & 1) !== 0;
+  const lock = new SharedLock(buffer, 0);
+  // Pending waits of this thread keep no process alive (as with Lock), and polls are unref'd: this does.
+  const alive = setInterval(() => {}, 1_000);
+  if (lock.locked()) lock.release(); // on behalf of a killed worker
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+  expectTrue(lock.tryAcquire(), 'kills: the lock free once released on behalf of the killed');
+  const served = Array.from({ length: 33 }, () => new SharedLock(buffer, 0).runExclusive(() => {}));
+  await sleep(1_100);
+  lock.release();
+  await Promise.all(served);
+  let done = false;
+  const woken = Array.from({ length: 33 }, async () => {
+    const l = new SharedLock(buffer, 0);
+    const c = new SharedCondition(l, buffer, SharedLock.BYTES);
+    await l.acquire();
+    while (!done) await c.wait(100);
+    l.release();
+  });
+  await sleep(1_100);
+  await lock.acquire();
+  done = true;
+  new SharedCondition(lock, buffer, SharedLock.BYTES).notifyAll();
+  lock.release();
+  await Promise.all(woken);
+  clearInterval(alive);
+  const unfreed = taken(seats());
+  console.log(
+    `kills: 8 workers on a lock and a condition, ${seconds} s, ${killed} terminated at random moments; ` +
+      `they left ${left} of 64 seats taken (${kinds})${wasHeld ? ' and the lock held' : ''}; ` +
+      `after 33 threads took the lock and 33 waited on the condition: ${unfreed} seats left unfreed`,
+  );
+  check(unfreed === 0, `kills: every seat whose thread was killed is reusable (${unfreed} left unfreed)`);
+}
+
+function expectTrue(ok: boolean, what: string): void {
+  if (!ok) throw new Error(what);
+}
+
 for (const [name, part] of [
   ['churn', churn],
   ['pulses', pulses],
   ['objects', objects],
+  ['kills', kills],
 ] as const) {
   if (only === undefined || only === name) await part();
 }

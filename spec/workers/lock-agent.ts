@@ -16,6 +16,7 @@ export type Request =
   | { id: number; op: 'waitSync'; timeout?: number }
   | { id: number; op: 'notify'; n: number }
   | { id: number; op: 'hammer'; until: number }
+  | { id: number; op: 'churn' }
   | { id: number; op: 'consume' | 'produce'; from?: number; items?: number; sync?: boolean };
 
 const { buffer } = workerData as { buffer: SharedArrayBuffer };
@@ -111,6 +112,27 @@ async function handle(req: Request): Promise<unknown> {
         data[COUNTER] = data[COUNTER]! + 1;
         lock.release();
       }
+      return;
+    }
+    case 'churn': {
+      // Until terminated, in 3 tasks: takes the lock every way, waits on notEmpty (1 ms) and notifies it.
+      // Answers once running, so that the caller can terminate it at a moment of its choosing.
+      const task = async (k: number) => {
+        for (let i = k; ; i++) {
+          if (i % 4 === 0) {
+            if (lock.acquireSync(1)) {
+              notEmpty.notify(1);
+              lock.release();
+            }
+            await null;
+          } else if (await lock.acquire(2)) {
+            if (i % 4 === 1) await notEmpty.wait(1);
+            else notEmpty.notify(2);
+            lock.release();
+          }
+        }
+      };
+      for (let k = 0; k < 3; k++) void task(k);
       return;
     }
     case 'produce': {
