@@ -796,6 +796,46 @@ describe('SharedSemaphore: the protocol, step by step (shared memory written as 
     });
   });
 
+  it('SharedSemaphore.acquireSync() takes a permit released as it took its seat, without publishing, and leaves the seat', () => {
+    const a = new SharedSemaphore(1);
+    const d = new SharedSemaphore(1, a.buffer); // another thread
+    expect(a.tryAcquire()).to.equal(true);
+    const race = at(
+      'compareExchange',
+      (array, index) => array.buffer === a.buffer && index >= SEAT0 && index < SEAT0 + 32,
+      (real) => {
+        const took = real();
+        a.release(); // lands between the seat taken and the publish
+        return took;
+      },
+    );
+    expect(d.acquireSync(1000)).to.equal(true);
+    expect(race.fired).to.equal(true);
+    expect(a.value).to.equal(0);
+    expect(Array.from(wordsOf(a).slice(SEAT0, SEAT0 + 32)).every((v) => (v & 7) === 0)).to.equal(true);
+    d.release();
+  });
+
+  it('SharedSemaphore.acquire() whose engine waiter finds its seat moved as it registers looks again, and is served in turn', async () => {
+    const a = new SharedSemaphore(1);
+    const d = new SharedSemaphore(1, a.buffer); // another thread
+    await a.acquire();
+    const race = at(
+      'waitAsync',
+      (array) => array.buffer === a.buffer,
+      () => ({ async: false, value: 'not-equal' }),
+    );
+    const p = track(d.acquire());
+    await flush();
+    expect(race.fired).to.equal(true);
+    expect(p.state).to.equal('pending');
+    a.release();
+    await until(() => p.state === 'fulfilled', 'served');
+    expect(p.value).to.equal(true);
+    d.release();
+    expect(a.value).to.equal(1);
+  });
+
   it('SharedSemaphore.release(2) finding a thread counted but not yet published lets both permits go, one at a time; that thread takes one', async () => {
     const holder = new SharedSemaphore(2);
     const late = new SharedSemaphore(2, holder.buffer);
