@@ -796,6 +796,39 @@ describe('SharedSemaphore: the protocol, step by step (shared memory written as 
     });
   });
 
+  it('SharedSemaphore.tryAcquire() that loses its compare-exchange to another thread tries again with what it saw', () => {
+    const a = new SharedSemaphore(2);
+    const d = new SharedSemaphore(2, a.buffer); // another thread
+    const race = at(
+      'compareExchange',
+      (array, index) => array.buffer === a.buffer && index === STATE,
+      (real) => {
+        expect(a.tryAcquire()).to.equal(true); // lands between the load and the compare-exchange
+        return real();
+      },
+    );
+    expect(d.tryAcquire()).to.equal(true);
+    expect(race.fired).to.equal(true);
+    expect(a.value).to.equal(0);
+    expect(d.tryAcquire()).to.equal(false);
+  });
+
+  it("SharedSemaphore.release() that loses its compare-exchange to another thread's release tries again: both permits count", () => {
+    const a = new SharedSemaphore(0);
+    const d = new SharedSemaphore(0, a.buffer); // another thread
+    const race = at(
+      'compareExchange',
+      (array, index) => array.buffer === a.buffer && index === STATE,
+      (real) => {
+        a.release(); // lands between the load and the compare-exchange
+        return real();
+      },
+    );
+    d.release();
+    expect(race.fired).to.equal(true);
+    expect(a.value).to.equal(2);
+  });
+
   it('SharedSemaphore.acquireSync() takes a permit released as it took its seat, without publishing, and leaves the seat', () => {
     const a = new SharedSemaphore(1);
     const d = new SharedSemaphore(1, a.buffer); // another thread
