@@ -61,7 +61,9 @@
  *   afterwards.
  * - acquireSync publishes the same way and blocks in `Atomics.wait` on its seat word (counted by the
  *   releaser's notify, so a thread terminated while blocked is skipped too). A grant that reaches a
- *   thread blocked in acquireSync goes to acquireSync: the thread's async waiters cannot run before.
+ *   thread blocked in acquireSync goes to acquireSync: the thread's async waiters cannot run before. An
+ *   acquireSync that times out while its thread has async waiters leaves the seat published for them,
+ *   with their engine waiter armed on it (it may have moved to a new seat, where none was yet).
  *
  * # Why nothing is lost, and nobody dead holds the lock
  *
@@ -460,8 +462,11 @@ export class SharedLock {
       }
       const mine = this.#mine;
       if (left <= 0) {
-        if (this.#waiters.size > 0) return false; // the seat stays published for the async waiters
-        return this.#doneSync(this.#withdraw());
+        if (this.#waiters.size === 0) return this.#doneSync(this.#withdraw());
+        // The seat stays published for the async waiters, with an engine waiter of theirs: this call may
+        // have published it on a new seat, where none is armed yet (a grant would find it gone).
+        if (this.#armed === undefined) this.#arm();
+        return false;
       }
       const seat = this.#seat;
       const granted = (mine & ~STATE) | GRANTED;

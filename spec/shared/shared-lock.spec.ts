@@ -1094,6 +1094,33 @@ describe('SharedLock: races, the other thread stepping in between two steps of t
       d.release();
       expectClean(a);
     });
+
+    it('SharedLock.acquireSync() that moves to a new seat and times out leaves the async waiters of its thread watching it: a grant there wakes them', async () => {
+      const [holder, x, y] = threads();
+      const w = wordsOf(holder);
+      await holder.acquire();
+      // Each of x and y passes the lock on once it has it.
+      const xTurn = track(x.acquire().then(() => x.release())); // x in line on SEAT, its engine waiter armed
+      await flush();
+      // The grant to x's seat finds nobody (as if x's thread were gone): taken for gone, and y sits there.
+      at(
+        'notify',
+        (array, index) => on(holder, array, index, SEAT),
+        () => 0,
+      );
+      holder.release();
+      noRaces();
+      expect(Atomics.load(w, SEAT) & 7).to.equal(5);
+      expect(holder.locked(), 'the grant taken back, the lock free').to.equal(false);
+      await holder.acquire();
+      const yTurn = track(y.acquire().then(() => y.release()));
+      await flush();
+      expect(x.acquireSync(5)).to.equal(false); // finds its seat taken, sits on another, times out
+      holder.release(); // to the first of x and y in line
+      await until(() => yTurn.state === 'fulfilled', 'y getting the lock');
+      await until(() => xTurn.state === 'fulfilled', "x's async waiter getting the lock");
+      expectClean(holder);
+    });
   });
 
   describe('without Atomics.waitAsync (the polling fallback)', () => {
