@@ -796,6 +796,35 @@ describe('SharedSemaphore: the protocol, step by step (shared memory written as 
     });
   });
 
+  it('SharedSemaphore.acquireSync() granted on a polling thread with an async waiter puts that waiter back in line, and it is served next', async () => {
+    delete (Atomics as { waitAsync?: unknown }).waitAsync; // this thread polls: no engine waiter is armed
+    try {
+      const a = new SharedSemaphore(0);
+      const d = new SharedSemaphore(0, a.buffer); // another thread
+      const pending = track(d.acquire());
+      await flush();
+      const race = at(
+        'wait',
+        (array) => array.buffer === a.buffer,
+        (real) => {
+          a.release(); // granted to d's published seat as it blocks
+          return real();
+        },
+      );
+      expect(d.acquireSync(10_000)).to.equal(true);
+      expect(race.fired).to.equal(true);
+      expect(pending.state).to.equal('pending');
+      a.release(); // the async waiter, back in line, is granted this one
+      await until(() => pending.state === 'fulfilled', 'the async waiter served');
+      expect(pending.value).to.equal(true);
+      d.release();
+      d.release();
+      expect(a.value).to.equal(2);
+    } finally {
+      Atomics.waitAsync = realWaitAsync;
+    }
+  });
+
   it('SharedSemaphore.tryAcquire() that loses its compare-exchange to another thread tries again with what it saw', () => {
     const a = new SharedSemaphore(2);
     const d = new SharedSemaphore(2, a.buffer); // another thread
