@@ -59,14 +59,17 @@
  *
  * # A thread terminated while it waits
  *
- * A terminated thread's engine waiters go with it: an ender whose notify of a WAITING seat wakes nobody
- * takes the seat for gone (TOLD → DEAD, a compare-exchange that also decides against the owner's claim).
+ * A terminated thread's engine waiters go with it: an ender whose notify of a WAITING seat wakes nobody,
+ * and whose owner does not show itself live within 31 ms after (it claims the seat, or a new notify wakes
+ * an engine waiter there: a live owner whose waiter a late notify took registers another as soon as its
+ * event loop runs), takes the seat for gone (TOLD → DEAD, a compare-exchange that also decides against
+ * the owner's claim). On a page's main thread, which may not block, the ender cannot wait those 31 ms.
  * It is found when its round ends: if that round was completed (PASSED), its other waiters go on with
  * their indexes and the ender then breaks the barrier (the reason: a waiting thread was terminated), so
  * the next round, which the gone thread will never reach, rejects at once instead of waiting for ever.
- * A thread found gone in a round that broke or was reset changes nothing more. In a rare race a live
- * thread is taken for gone (it was between two engine waiters, a late notify meant for a former owner of
- * its seat having woken it): its waiters still report how their round ended when they find their seat
+ * A thread found gone in a round that broke or was reset changes nothing more. A live thread is taken
+ * for gone only if it was between two engine waiters for all of those 31 ms (a busy or descheduled
+ * thread), or at once when the ender is a page's main thread: its waiters still report how their round ended when they find their seat
  * DEAD, or a BrokenBarrierError if another thread has taken the seat since, and the barrier breaks.
  * In Node the engine drops a terminated worker's waiters 0.3-2 ms after `terminate()`; a round completed
  * before that counts the worker as there. A worker terminated while it is not at the barrier is not
@@ -105,9 +108,10 @@ import {
   STATE,
   WAITING,
   canWaitAsync,
+  sleep,
   takeSeat,
 } from './seats.js';
-import { assertMayBlock, holdThread, lookBeforeDeadlines, releaseThread } from './word.js';
+import { assertMayBlock, holdThread, lookBeforeDeadlines, mayBlock, releaseThread } from './word.js';
 
 /** The state word: COUNT in bits 0..15, how the last round ended in 16..18, the round in 19..31. */
 const COUNT = 0xffff;
@@ -179,6 +183,7 @@ function tell(core: Core, round: number, how: number): void {
       Atomics.compareExchange(words, at, v, told) === v &&
       Atomics.notify(words, at) === 0 &&
       state === WAITING &&
+      !answers(words, at, told) &&
       Atomics.compareExchange(words, at, told, seatWord(DEAD, how, round)) === told
     ) {
       gone = true;
@@ -191,6 +196,20 @@ function tell(core: Core, round: number, how: number): void {
       if (close(core, state, TERMINATED)) return tell(core, roundOf(state), TERMINATED);
     }
   }
+}
+
+/**
+ * A notify of a told seat woke nobody: its thread is gone, or it is live and between two engine waiters
+ * (a late notify of an earlier round took the one it had; it registers another as soon as its event loop
+ * runs). Where this thread may block, it gives the owner 31 ms (1, 2, 4, 8, 16) to show it is live: by
+ * claiming the seat, or with an engine waiter a new notify wakes. On a page's main thread it cannot wait.
+ */
+function answers(words: Int32Array, at: number, told: number): boolean {
+  for (let ms = 1; ms <= 16 && mayBlock(); ms *= 2) {
+    sleep(ms);
+    if (Atomics.load(words, at) !== told || Atomics.notify(words, at) > 0) return true;
+  }
+  return false;
 }
 
 /**

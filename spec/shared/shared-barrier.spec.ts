@@ -361,6 +361,26 @@ describe('SharedBarrier: races, another thread stepping in between two steps of 
     expect(engineWaiters(b)).to.equal(0);
   };
 
+  it('SharedBarrier: a live thread between two engine waiters when its round ends (the notify wakes nobody) answers the second look: nothing breaks', async () => {
+    const [a, b] = threads(2, 2);
+    const first = track(a!.wait()); // a's seat published, its engine waiter registered
+    await flush();
+    // The ender's notify of a's seat finds no engine waiter (a late notify took it, a new one is not yet
+    // registered): it wakes nobody. The engine waiter there now answers the look that follows.
+    const missed = at(
+      'notify',
+      (array, index) => on(a!, array, index, SEAT),
+      () => 0,
+    );
+    expect(await b!.wait()).to.equal(1);
+    expect(missed.fired).to.equal(true);
+    await until(() => first.state === 'fulfilled', 'the round passed for a');
+    expect(first.value).to.equal(0);
+    expect(a!.broken).to.equal(false);
+    expect(await Promise.all([a!.wait(), b!.wait()])).to.have.members([0, 1]);
+    expectClean(a!);
+  });
+
   it('SharedBarrier.wait() on a thread whose earlier round ended, not told yet, learns how from the state word and waits in the new round', async () => {
     const [a, b, c] = threads(3, 3);
     const w = wordsOf(a);
