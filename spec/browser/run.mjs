@@ -72,7 +72,7 @@ for (const name of names) {
   try {
     const { version, path, results, errors } = await engines[name](url);
     console.log(
-      `\n  ${version}: SharedEvent, SharedLock, SharedCondition SharedSemaphore and SharedBarrier on a page and in Web Workers\n`,
+      `\n  ${version}: SharedEvent, SharedLock, SharedCondition, SharedSemaphore and SharedBarrier on a page and in Web Workers\n`,
     );
     for (const r of results) {
       counts[r.ok ? 'passed' : 'failed']++;
