@@ -343,6 +343,8 @@ describe('SharedLock: faults', () => {
       Array.from(words.slice(layout.notEmpty / 4 + 1, layout.notEmpty / 4 + 65)).filter((_, i) => i % 2 === 0);
     // From here on, this thread alone: a fake clock drives its polls (1 s of them, past STALE).
     const clock = sinon.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    let done = false;
+    const stop = new AbortController(); // lets this thread's waiters go, should the test fail
     const run = async (done: () => boolean, ticks = 400) => {
       for (let i = 0; i < ticks && !done(); i++) {
         clock.tick(32);
@@ -360,20 +362,35 @@ describe('SharedLock: faults', () => {
       await run(() => served === 33);
       expect(served).to.equal(33);
       // 33 threads wait on the condition, in a loop on the guarded state (a thread with no seat wakes
-      // early), for 1 s.
-      let done = false;
+      // early and looks again), until every seat a terminated worker left RESERVED or FLIGHT, or WAITING
+      // with nobody registered (no notify looks there), is taken for gone: a thread that finds every
+      // seat taken does so once it has seen the seat unmoved for STALE (1 s). A seat left WAITING with
+      // waiters registered is found by the notifyAll() below (its notify wakes nobody).
+      const unseen = (v: number, counts: number) =>
+        (v & 7) === 1 || (v & 7) === 6 || ((v & 7) === 2 && counts >>> 16 === 0);
+      const at = layout.notEmpty / 4 + 1;
+      const left = condSeats()
+        .map((v, i) => [i, v] as const)
+        .filter(([i, v]) => unseen(v, words[at + 2 * i + 1]!));
+      const reclaimed = () => left.every(([i, v]) => condSeats()[i] !== v);
       let woken = 0;
       for (let k = 0; k < 33; k++) {
         const l = new SharedLock(buffer, layout.lock);
         const c = new SharedCondition(l, buffer, layout.notEmpty);
         void (async () => {
           await l.acquire();
-          while (!done) await c.wait(100);
-          l.release();
+          try {
+            while (!done) await c.wait({ signal: stop.signal });
+          } catch {
+            // stopped: the test failed
+          } finally {
+            l.release();
+          }
           woken++;
         })();
       }
-      await run(() => false, 40);
+      await run(reclaimed);
+      expect(reclaimed(), 'the seats terminated workers left on the condition are free again').to.equal(true);
       let held = false;
       void lock.acquire().then(() => (held = true)); // in line with 33 others: it may poll too
       await run(() => held);
@@ -408,6 +425,7 @@ describe('SharedLock: faults', () => {
       expect(lock.locked()).to.equal(false);
     } finally {
       clock.restore();
+      stop.abort();
     }
   });
 
