@@ -111,6 +111,7 @@ export class Semaphore {
       this.#value -= permits;
       if (heavy) this.#served();
       grant(takeOne(queue)!, true);
+      if (this.#value === 0) return; // nobody asks for none
     }
   };
 
