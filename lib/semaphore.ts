@@ -12,6 +12,12 @@
  * still on their way (its continuation has not run yet). A waiter that times out or is aborted leaves the
  * queue without a permit and takes none from anyone; when it was a large request at the head of the
  * line, the waiters behind it are served at once from the permits that were held back for it.
+ *
+ * A waiter with neither timeout nor signal is queued as a bare resolve function, whatever it asks for:
+ * nothing but a grant can take it out of the line, so bare waiters leave in the order they came. The
+ * weight of those that ask for more than one permit is kept apart, in that same order, next to their
+ * resolve function (`#heavy`); a bare entry at the head of the line asks for one permit unless it is
+ * the first one there.
  */
 import { isAborted, reasonOf } from './core/abort.js';
 import { type WaitOptions, checkFunction, describe, readCount, readWaitArg } from './core/arguments.js';
@@ -80,16 +86,32 @@ export class Semaphore {
     this.#value--;
     return true;
   };
+  /**
+   * The bare waiters (resolve functions) in line that ask for more than one permit, in line order: each
+   * one's resolve function, then its weight, from {@link #heavyHead} to {@link #heavyTail} (exclusive).
+   */
+  #heavy: (Resolve | number | undefined)[] = [];
+  #heavyHead = 0;
+  #heavyTail = 0;
   /** Serves the head of the line for as long as its request fits in the free permits. */
   readonly #serve = (): void => {
     const queue = this.#waiters;
     for (;;) {
       const first = peekOne(queue);
       if (first === undefined) return;
-      const permits = first instanceof PermitWaiter ? first.permits : 1;
+      let permits = 1;
+      let heavy = false;
+      if (typeof first === 'function') {
+        heavy = this.#heavy[this.#heavyHead] === first;
+        if (heavy) permits = this.#heavy[this.#heavyHead + 1] as number;
+      } else if (first instanceof PermitWaiter) {
+        permits = first.permits;
+      }
       if (permits > this.#value) return;
       this.#value -= permits;
+      if (heavy) this.#served();
       grant(takeOne(queue)!, true);
+      if (this.#value === 0) return; // nobody asks for none
     }
   };
 
@@ -280,8 +302,8 @@ export class Semaphore {
 
   /**
    * A wait for `permits`, read already; `arg` is a timeout or options, read here as park() reads it (no
-   * closure made: the weight travels in the waiter). A wait with neither timeout nor signal for one
-   * permit queues a bare resolve function, as `acquire()` does.
+   * closure made: the weight travels in the waiter). A wait with neither timeout nor signal queues a
+   * bare resolve function, as `acquire()` does, its weight (when more than one) in `#heavy`.
    */
   #acquireMany(arg: unknown, permits: number): Promise<boolean> {
     let timeout: number;
@@ -298,11 +320,39 @@ export class Semaphore {
       return TRUE;
     }
     if (timeout <= 0) return FALSE;
-    if (permits === 1 && timeout === Infinity && signal === undefined) return queue.wait();
+    if (timeout === Infinity && signal === undefined) {
+      if (permits === 1) return queue.wait();
+      const promise = new Promise<boolean>(capture);
+      const tail = this.#heavyTail;
+      this.#heavy[tail] = lastResolve;
+      this.#heavy[tail + 1] = permits;
+      this.#heavyTail = tail + 2;
+      queue.add(lastResolve);
+      return promise;
+    }
     const promise = new Promise<boolean>(capture);
     const reject = signal === undefined ? undefined : lastReject;
     enqueue(queue, new PermitWaiter(this.#serve, permits, queue, lastResolve, reject, signal), timeout, signal);
     return promise;
+  }
+
+  /**
+   * The first of {@link #heavy} is being served: lets go of it. Starts again at the front once none is
+   * left; in a line that never empties, cuts off the consumed front once it is over half the array.
+   */
+  #served(): void {
+    const heavy = this.#heavy;
+    const head = this.#heavyHead;
+    heavy[head] = undefined;
+    if (head + 2 === this.#heavyTail) {
+      this.#heavyHead = this.#heavyTail = 0;
+    } else if (head >= 1024 && 2 * head > this.#heavyTail) {
+      this.#heavy = heavy.slice(head + 2, this.#heavyTail);
+      this.#heavyHead = 0;
+      this.#heavyTail = this.#heavy.length;
+    } else {
+      this.#heavyHead = head + 2;
+    }
   }
 
   /**

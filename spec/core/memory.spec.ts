@@ -66,6 +66,19 @@ describe('Memory under steady contention', function () {
     expect(after - before, 'heap growth in bytes').to.be.below(1 * MB);
   });
 
+  it('Semaphore: a burst of 100,000 weighted waiters, once served, leaves the heap where it was', async () => {
+    const sem = new Semaphore(0);
+    const before = await heapAfterGc();
+    const waits: Promise<boolean>[] = [];
+    for (let i = 0; i < 100_000; i++) waits.push(sem.acquire({ permits: 2 + (i % 3) }));
+    for (let i = 0; i < 100_000; i++) sem.release(2 + (i % 3));
+    expect(sem.value).to.equal(0);
+    await Promise.all(waits);
+    waits.length = 0;
+    const after = await heapAfterGc();
+    expect(after - before, 'heap growth in bytes').to.be.below(1 * MB);
+  });
+
   for (const [name, make] of [
     ['Event', () => new Event()],
     ['SharedEvent', () => new SharedEvent()],
