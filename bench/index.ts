@@ -57,38 +57,52 @@ const warnings = new Set<string>();
 process.removeAllListeners('warning');
 process.on('warning', (w) => warnings.add(w.name));
 
+/**
+ * `BENCH_ONLY=id,...` runs only the named cases (their ids in bench/results.json; `memory`, `threads`,
+ * `redis` and `browser` name a group), prints them and judges nothing: to measure one change without
+ * the whole run. The threads group reads the same variable for its own ids (bench/threads.ts).
+ */
+const only = process.env.BENCH_ONLY?.split(',');
+const want = (id: string) =>
+  only === undefined || only.includes(id) || (id === 'threads' && only.some((o) => o.startsWith('threads-')));
+
 const cases: Case[] = [];
 const add = (c: Case) => {
   cases.push(c);
   if (!quick) printCase(c);
 };
 
-add(await waitOnSetEvent(scale(1_000_000), s));
-for (const n of sizes) add(await release(n, false, s));
-for (const n of sizes) add(await release(n, true, s));
-add(await timeouts(scale(100_000), s));
-add(await aborts(scale(10_000), true, s));
-add(await aborts(scale(10_000), false, s));
-add(await pingPong(scale(100_000), s));
-for (const kind of ['plain', 'task', 'timeout'] as const) add(await memory(scale(100_000), kind));
+if (want('set-wait')) add(await waitOnSetEvent(scale(1_000_000), s));
+if (want('release')) for (const n of sizes) add(await release(n, false, s));
+if (want('release-timeout')) for (const n of sizes) add(await release(n, true, s));
+if (want('timeouts')) add(await timeouts(scale(100_000), s));
+if (want('abort-one')) add(await aborts(scale(10_000), true, s));
+if (want('abort-many')) add(await aborts(scale(10_000), false, s));
+if (want('ping-pong')) add(await pingPong(scale(100_000), s));
+if (want('memory')) for (const kind of ['plain', 'task', 'timeout'] as const) add(await memory(scale(100_000), kind));
 // Peers add one abort listener per waiter, and removing each is a linear search: 10,000 keeps it in seconds.
-add(await memory(scale(10_000), 'signal'));
-add(await lockHandOff(scale(100_000), s));
-add(await conditionRoundTrip(scale(100_000), s));
-add(await conditionRoundTrip(scale(100_000), s, true));
-add(await semaphoreHandOff(scale(160_000), s));
-add(await weightedAcquire(scale(120_000), s));
-add(await queueHandOff(scale(100_000), s));
-add(await readWriteLock(scale(100_000), s));
-add(await uncontended(scale(1_000_000), s));
-for (const c of await roundTrips(quick ? 200 : 20_000)) add(c);
-add(await barrierRounds(quick ? 200 : 20_000));
-add(await idleThreads(quick));
+if (want('memory')) add(await memory(scale(10_000), 'signal'));
+if (want('lock')) add(await lockHandOff(scale(100_000), s));
+if (want('condition')) add(await conditionRoundTrip(scale(100_000), s));
+if (want('condition-wait')) add(await conditionRoundTrip(scale(100_000), s, true));
+if (want('semaphore')) add(await semaphoreHandOff(scale(160_000), s));
+if (want('weighted')) add(await weightedAcquire(scale(120_000), s));
+if (want('queue')) add(await queueHandOff(scale(100_000), s));
+if (want('rwlock')) add(await readWriteLock(scale(100_000), s));
+if (want('lock-uncontended')) add(await uncontended(scale(1_000_000), s));
+if (want('threads')) for (const c of await roundTrips(quick ? 200 : 20_000)) add(c);
+if (want('threads-barrier')) add(await barrierRounds(quick ? 200 : 20_000));
+if (want('threads-idle')) add(await idleThreads(quick));
 // Across processes on a redis-server of the bench's own: left out, with a note, where there is none.
-for (const c of await redisCases(quick ? QUICK : FULL)) add(c);
+if (want('redis')) for (const c of await redisCases(quick ? QUICK : FULL)) add(c);
 // Headless Chromium: 20,000 rounds per variant in 4 round-robin passes; the smoke run, 2 batches a variant.
-for (const c of await browserRoundTrips(quick ? 40 : 20_000, quick ? 1 : 4, quick ? 60_000 : 1_200_000)) add(c);
+if (want('browser'))
+  for (const c of await browserRoundTrips(quick ? 40 : 20_000, quick ? 1 : 4, quick ? 60_000 : 1_200_000)) add(c);
 
+if (only !== undefined) {
+  console.log(`BENCH_ONLY=${only.join(',')}: ${cases.length} cases ran; no goals judged, nothing written`);
+  process.exit(0);
+}
 if (quick) {
   // The sizes are too small for any ratio to mean anything: no table, no goals.
   console.log(`bench smoke: ${cases.length} cases ran (tiny sizes: nothing measured, no goals judged)`);
