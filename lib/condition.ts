@@ -316,17 +316,25 @@ export class Condition {
   }
 
   /**
-   * `waitFor()` with nothing but notifications to end it: a plain `wait()` per notification, the
-   * predicate evaluated where the wait resumes (a job of its own, the lock held).
+   * `waitFor()` with nothing but notifications to end it: a plain `wait()`, the predicate evaluated in
+   * its reaction (a job of its own, the lock held); a notification that leaves it false goes on in
+   * {@link #loop}.
    */
-  async #until<T>(predicate: () => T): Promise<T> {
+  #until<T>(predicate: () => T): Promise<T> {
+    const notified = this.#waiters.wait();
+    this.#lock.release();
+    return notified.then(() => predicate() || this.#loop(predicate));
+  }
+
+  /** A plain `wait()` per notification, until the predicate holds, evaluated where the wait resumes. */
+  async #loop<T>(predicate: () => T): Promise<T> {
     let result: T;
     do {
+      if (!this.#lock.locked()) throw notHeld('waitFor'); // the predicate let it go
       const notified = this.#waiters.wait();
       this.#lock.release();
       await notified;
       result = predicate();
-      if (!result && !this.#lock.locked()) throw notHeld('waitFor'); // the predicate let it go
     } while (!result);
     return result;
   }
