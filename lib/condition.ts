@@ -323,7 +323,11 @@ export class Condition {
   #until<T>(predicate: () => T): Promise<T> {
     const notified = this.#waiters.wait();
     this.#lock.release();
-    return notified.then(() => predicate() || this.#loop(predicate));
+    return notified.then(this.#check.bind(this, predicate)) as Promise<T>;
+  }
+
+  #check<T>(predicate: () => T): T | Promise<T> {
+    return predicate() || this.#loop(predicate);
   }
 
   /** A plain `wait()` per notification, until the predicate holds, evaluated where the wait resumes. */
