@@ -316,13 +316,16 @@ export class Condition {
   }
 
   /**
-   * `waitFor()` with nothing but notifications to end it: a plain `wait()`, the predicate evaluated in
-   * its reaction (a job of its own, the lock held); a notification that leaves it false goes on in
-   * {@link #loop}.
+   * `waitFor()` with nothing but notifications to end it: a plain `wait()`, and the promise of its
+   * reaction, which evaluates the predicate in a job of its own, the lock held (never inside the
+   * `release()` that handed the lock on). No async function is made for a wait that its first
+   * notification ends; one that it leaves false goes on in {@link #loop}, whose promise the returned one
+   * adopts (once: nothing grows per wake).
    */
   #until<T>(predicate: () => T): Promise<T> {
     const notified = this.#waiters.wait();
     this.#lock.release();
+    // A bound method rather than a closure: no context to allocate, no lazy compile on its first call.
     return notified.then(this.#check.bind(this, predicate)) as Promise<T>;
   }
 
