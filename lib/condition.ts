@@ -316,17 +316,32 @@ export class Condition {
   }
 
   /**
-   * `waitFor()` with nothing but notifications to end it: a plain `wait()` per notification, the
-   * predicate evaluated where the wait resumes (a job of its own, the lock held).
+   * `waitFor()` with nothing but notifications to end it: a plain `wait()`, and the promise of its
+   * reaction, which evaluates the predicate in a job of its own, the lock held (never inside the
+   * `release()` that handed the lock on). No async function is made for a wait that its first
+   * notification ends; one that it leaves false goes on in {@link #loop}, whose promise the returned one
+   * adopts (once: nothing grows per wake).
    */
-  async #until<T>(predicate: () => T): Promise<T> {
+  #until<T>(predicate: () => T): Promise<T> {
+    const notified = this.#waiters.wait();
+    this.#lock.release();
+    // A bound method rather than a closure: no context to allocate, no lazy compile on its first call.
+    return notified.then(this.#check.bind(this, predicate)) as Promise<T>;
+  }
+
+  #check<T>(predicate: () => T): T | Promise<T> {
+    return predicate() || this.#loop(predicate);
+  }
+
+  /** A plain `wait()` per notification, until the predicate holds, evaluated where the wait resumes. */
+  async #loop<T>(predicate: () => T): Promise<T> {
     let result: T;
     do {
+      if (!this.#lock.locked()) throw notHeld('waitFor'); // the predicate let it go
       const notified = this.#waiters.wait();
       this.#lock.release();
       await notified;
       result = predicate();
-      if (!result && !this.#lock.locked()) throw notHeld('waitFor'); // the predicate let it go
     } while (!result);
     return result;
   }

@@ -142,6 +142,28 @@ describe('Memory under steady contention', function () {
     expect(heap[1]! - heap[0]!, 'heap growth in bytes').to.be.below(1 * MB);
   });
 
+  it('Condition: a waitFor() woken 1 million times by notifications that leave its predicate false keeps the heap where it was', async () => {
+    const cond = new Condition();
+    const wakes = 1_000_000;
+    const heap: number[] = [];
+    let notified = 0;
+    let checks = 0;
+    await cond.acquire();
+    const waited = cond.waitFor(() => (checks++, notified === wakes));
+    while (notified < wakes) {
+      await cond.acquire();
+      notified++;
+      // Measured while holding the lock, the waiter back in the condition's queue.
+      if (notified === EARLY || notified === wakes) heap.push(await heapAfterGc());
+      cond.notify();
+      cond.release();
+    }
+    expect(await waited).to.equal(true);
+    cond.release();
+    expect(checks).to.equal(wakes + 1);
+    expect(heap[1]! - heap[0]!, 'heap growth in bytes').to.be.below(1 * MB);
+  });
+
   it('Queue: a queue that never empties (2,000 items in, 1 million through) keeps the heap where it was', async () => {
     const q = new Queue<{ n: number }>();
     for (let i = 0; i < 2_000; i++) q.tryPut({ n: i });
