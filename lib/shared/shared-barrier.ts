@@ -113,6 +113,12 @@ import {
 } from './seats.js';
 import { assertMayBlock, holdThread, lookBeforeDeadlines, mayBlock, releaseThread } from './word.js';
 
+/** Words after the state word: the seats, then the hall, the bell and the log. */
+const HALL = SEATS + 1;
+const BELL = SEATS + 2;
+const LOG = SEATS + 3;
+/** Records in the log: one per round, at its number modulo LOG_SIZE (a power of 2). */
+const LOG_SIZE = 32;
 /** The state word: COUNT in bits 0..15, how the last round ended in 16..18, the round in 19..31. */
 const COUNT = 0xffff;
 const ROUNDS = 0x1fff;
@@ -126,7 +132,8 @@ const ABORTED = 2;
 const ABORT_CALLED = 3;
 const RESET = 4;
 const TERMINATED = 5;
-const CROWDED = 6;
+/** Never written: what a seatless thread concludes when the log has no record of its round left. */
+const LOST = 6;
 const WHY = [
   '',
   'a waiter timed out',
@@ -134,7 +141,7 @@ const WHY = [
   'abort() was called',
   'reset() was called',
   'a waiting thread was terminated',
-  'a thread found no seat: more than 32 threads waited at once',
+  `how its round ended was lost: its thread, without a seat, fell ${LOG_SIZE} rounds behind`,
 ];
 
 const roundOf = (state: number) => state >>> 19;
@@ -145,6 +152,8 @@ const breaks = (how: number) => how !== PASSED && how !== RESET;
 const ended = (round: number, how: number) => (((round + 1) & ROUNDS) << 19) | (how << 16);
 /** A seat word: its state, how its round ended (once told), its round. */
 const seatWord = (state: number, how: number, round: number) => (round << 6) | (how << 3) | state;
+/** A record of the log: its round, how it ended, and bit 0 set (a word never written is 0). */
+const record = (round: number, how: number) => (round << 4) | (how << 1) | 1;
 
 /** What one barrier object shares with the groups of its thread: the words, and its current group. */
 interface Core {
@@ -172,6 +181,12 @@ function close(core: Core, state: number, how: number): boolean {
 function tell(core: Core, round: number, how: number): void {
   const words = core.words;
   const own = core.group;
+  if (Atomics.load(words, core.at + HALL) !== 0) {
+    // Seatless threads wait in the hall: the record first, then the bell (every one of them wakes).
+    Atomics.store(words, core.at + LOG + (round & (LOG_SIZE - 1)), record(round, how));
+    Atomics.add(words, core.at + BELL, 1);
+    Atomics.notify(words, core.at + BELL);
+  }
   let gone = false;
   for (let i = 0, at = core.at + 1; i < SEATS; i++, at++) {
     const v = Atomics.load(words, at);
@@ -213,14 +228,18 @@ function answers(words: Int32Array, at: number, told: number): boolean {
 }
 
 /**
- * The tasks of one barrier object of this thread that wait in one round, behind one seat: what the
- * ender of the round tells. A group settles once, when it learns how its round ended.
+ * The tasks of one barrier object of this thread that wait in one round, behind one seat (what the
+ * ender of the round tells) or, when every seat is taken, in the hall (the ender logs how the round
+ * ended and rings the bell). A group settles once, when it learns how its round ended.
  */
 class Group {
-  /** Word index of the seat, or -1. */
+  /** Word index of the seat, or -1 (none yet, none left, or in the hall). */
   seat = -1;
-  /** The seat word as published (WAITING or POLLING for the round), while `published`. */
+  /** In the hall: no seat, counted in the hall word while in line. */
+  hall = false;
+  /** The seat word as published (WAITING or POLLING for the round), while `published` with a seat. */
   mine = 0;
+  /** In line for its round: a seat published for it, or counted in the hall. */
   published = false;
   readonly queue = new WaiterQueue();
   readonly record: Round = { why: undefined };
@@ -246,17 +265,26 @@ class Group {
     this.queue.onEmpty = () => this.leave();
   }
 
-  /** Takes a seat and publishes it for the round, its engine waiter registered first. False: no seat. */
-  publish(): boolean {
+  /**
+   * Gets in line for the round: takes a seat and publishes it, its engine waiter registered first, or,
+   * when every seat is taken, counts itself in the hall.
+   */
+  publish(): void {
     const words = this.core.words;
     const seat = takeSeat(words, this.core.at + 1, 1);
-    if (seat < 0) return false;
+    this.published = true;
+    if (seat < 0) {
+      this.hall = true;
+      Atomics.add(words, this.core.at + HALL, 1);
+      // The engine waiter registered before the group counts in: the ring that ends its round wakes it.
+      const bell = this.core.at + BELL;
+      while (canWaitAsync() && !this.#arm(bell, Atomics.load(words, bell)));
+      return;
+    }
     this.seat = seat;
-    if (canWaitAsync()) this.#arm(RESERVED); // the seat is ours and RESERVED: the engine waiter waits
+    if (canWaitAsync()) this.#arm(seat, RESERVED); // the seat is ours and RESERVED: the engine waiter waits
     this.mine = seatWord(canWaitAsync() ? WAITING : POLLING, 0, this.round);
     Atomics.store(words, seat, this.mine);
-    this.published = true;
-    return true;
   }
 
   /** A waiter joined: keep the thread alive while the group has waiters, and poll where we must. */
@@ -268,23 +296,37 @@ class Group {
     if (!canWaitAsync()) this.#startPolling();
   }
 
-  /** Woken, polled, or before a deadline: settles the group if its seat was told, else keeps watching. */
+  /** Woken, polled, or before a deadline: settles the group if it can learn how its round ended, else keeps watching. */
   check(): void {
+    if (this.hall) return this.#listen();
     while (this.published) {
       const v = Atomics.load(this.core.words, this.seat);
       if (v !== this.mine) return this.#claim(v);
       if (!canWaitAsync()) return this.#startPolling();
-      if (this.#armed !== undefined || this.#arm(v)) return;
+      if (this.#armed !== undefined || this.#arm(this.seat, v)) return;
     }
+  }
+
+  /** Blocks the thread (`Atomics.wait`) until its news may have come, or `ms` passed (undefined: no limit). */
+  block(ms?: number): void {
+    const words = this.core.words;
+    if (!this.hall) {
+      Atomics.wait(words, this.seat, this.mine, ms);
+      return;
+    }
+    const bell = this.core.at + BELL;
+    const rung = Atomics.load(words, bell);
+    if (this.#logged() === undefined) Atomics.wait(words, bell, rung, ms);
   }
 
   /**
    * Its round ended (a newer one is current): settles it now if it can (its seat was told, or only its
-   * round ended since, which the state word tells), else it settles once its seat is told.
+   * round ended since, which the state word tells; in the hall, its round is logged), else it settles
+   * once it learns.
    */
   catchUp(): void {
     this.check();
-    if (!this.published) return;
+    if (!this.published || this.hall) return;
     const words = this.core.words;
     const state = Atomics.load(words, this.core.at);
     if (roundOf(state) !== ((this.round + 1) & ROUNDS)) return;
@@ -294,10 +336,11 @@ class Group {
 
   /**
    * Out of line for a round that ended (its object counts tasks in a newer one): a group with waiters
-   * catches up; one without (published for a task that could not count in) just takes its seat back.
+   * catches up; one without (in line for a task that could not count in) just leaves its seat or the hall.
    */
   detach(): void {
     if (this.queue.size > 0) return this.catchUp();
+    if (this.hall) return this.finish(PASSED);
     if (Atomics.compareExchange(this.core.words, this.seat, this.mine, RESERVED) === this.mine) this.finish(PASSED);
     else this.check();
   }
@@ -315,7 +358,7 @@ class Group {
     }
   }
 
-  /** Its round ended so: releases its waiters and leaves its seat. */
+  /** Its round ended so: releases its waiters and leaves its seat or the hall. */
   finish(how: number): void {
     this.published = false;
     this.record.why = how === PASSED ? undefined : WHY[how];
@@ -323,7 +366,11 @@ class Group {
     else this.queue.releaseAll(how === PASSED); // leaves as it empties
   }
 
-  /** The last waiter left: the seat back (our engine waiters notified away first), the thread let go. */
+  /**
+   * The last waiter left: the thread let go, and out of line, the seat back (our engine waiters notified
+   * away first) or out of the hall (our engine waiter there, if any, is woken by the bell its round's
+   * ender rings: it logged the round before we could read it, and rings after).
+   */
   leave(): void {
     if (this.#poll !== undefined) {
       clearTimeout(this.#poll);
@@ -333,13 +380,47 @@ class Group {
       this.#holdsThread = false;
       releaseThread();
     }
+    if (this.published) return; // still in line: a waitSync of its round counts on it
+    if (this.hall) {
+      this.hall = false;
+      this.#armed = undefined;
+      Atomics.sub(this.core.words, this.core.at + HALL, 1);
+      return;
+    }
     const seat = this.seat;
-    if (seat < 0 || this.published) return; // still in line: a waitSync of its round counts on it
+    if (seat < 0) return;
     this.seat = -1;
     if (this.#engine) Atomics.notify(this.core.words, seat);
     this.#engine = false;
     this.#armed = undefined;
     Atomics.store(this.core.words, seat, FREE);
+  }
+
+  /** In the hall: settles the group once its round is logged, else waits for the bell (or polls). */
+  #listen(): void {
+    const words = this.core.words;
+    const bell = this.core.at + BELL;
+    while (this.published) {
+      const rung = Atomics.load(words, bell); // before the look: a ring after it is not missed
+      const how = this.#logged();
+      if (how !== undefined) return this.finish(how);
+      if (!canWaitAsync()) return this.#startPolling();
+      if (this.#armed !== undefined || this.#arm(bell, rung)) return;
+    }
+  }
+
+  /**
+   * How its round ended, from the log: undefined while the round is open or its ender has not logged it
+   * yet (the record there is an older round's, or none); LOST when a newer round's record replaced it.
+   */
+  #logged(): number | undefined {
+    const { words, at } = this.core;
+    if (roundOf(Atomics.load(words, at)) === this.round) return undefined;
+    const r = Atomics.load(words, at + LOG + (this.round & (LOG_SIZE - 1)));
+    if ((r & 1) === 0) return undefined;
+    const ahead = ((r >>> 4) - this.round) & ROUNDS;
+    if (ahead === 0) return (r >>> 1) & 7;
+    return ahead < (ROUNDS + 1) / 2 ? LOST : undefined;
   }
 
   /** Our published seat moved: told (or taken for gone), claims it; taken by another thread since, drops it. */
@@ -356,9 +437,9 @@ class Group {
     }
   }
 
-  /** Registers an engine waiter on the seat while it holds `expected`; false when it holds something else. */
-  #arm(expected: number): boolean {
-    const result = Atomics.waitAsync(this.core.words, this.seat, expected);
+  /** Registers an engine waiter on word `at` while it holds `expected`; false when it holds something else. */
+  #arm(at: number, expected: number): boolean {
+    const result = Atomics.waitAsync(this.core.words, at, expected);
     if (!result.async) return false;
     const token = {};
     this.#armed = token;
@@ -431,7 +512,7 @@ class BarrierWaiter extends Waiter {
  */
 export class SharedBarrier {
   /**
-   * Bytes one barrier occupies in a buffer (136, a multiple of 4); several barriers of one buffer sit at
+   * Bytes one barrier occupies in a buffer (276, a multiple of 4); several barriers of one buffer sit at
    * offsets that far apart.
    *
    * @example
@@ -440,7 +521,7 @@ export class SharedBarrier {
    * const [a, b] = [0, 1].map((i) => new SharedBarrier(3, buffer, i * SharedBarrier.BYTES));
    * ```
    */
-  static readonly BYTES: number = 140; // 4 * (2 + SEATS + 1): a literal, so bundlers see no side effect
+  static readonly BYTES: number = 276; // 4 * (2 + SEATS + 2 + LOG_SIZE + 1): a literal, so bundlers see no side effect
 
   /**
    * The barrier over the memory of `value`: a `SharedBarrier` posted from another thread (what arrives
@@ -683,9 +764,9 @@ export class SharedBarrier {
     const deadline = monotonic() + ms;
     while (group.published) {
       const left = deadline - monotonic();
-      if (left > 0) Atomics.wait(words, group.seat, group.mine, left);
+      if (left > 0) group.block(left);
       else if (roundOf(Atomics.load(words, this.#core.at)) === group.round) group.giveUp(TIMED_OUT);
-      else Atomics.wait(words, group.seat, group.mine); // its round ended: its outcome is on its way
+      else group.block(); // its round ended: its outcome is on its way
       group.check();
     }
     if (group.record.why === undefined) return index;
@@ -733,8 +814,8 @@ export class SharedBarrier {
 
   /**
    * Counts a task in: `group` undefined when it passed at once (the last of its round), else the group
-   * it waits in, published for its round. Throws the BrokenBarrierError of a broken barrier, or of the
-   * round it broke (a task that would not wait, or found no seat).
+   * it waits in, in line for its round. Throws the BrokenBarrierError of a broken barrier, or of the
+   * round it broke (a task that would not wait).
    */
   #arrive(willWait: boolean, method: string): { group: Group | undefined; index: number } {
     const core = this.#core;
@@ -763,11 +844,7 @@ export class SharedBarrier {
       let group = core.group;
       if (group?.published !== true) {
         group = new Group(core, round);
-        if (!group.publish()) {
-          if (!close(core, state, CROWDED)) continue;
-          tell(core, round, CROWDED);
-          throw this.#broke(method, WHY[CROWDED]!);
-        }
+        group.publish();
         core.group = group;
       }
       if (Atomics.compareExchange(words, core.at, state, state + 1) === state) return { group, index };
