@@ -1,7 +1,7 @@
 /*
  * SharedBarrier: one barrier, met by the tasks of every thread that maps its words of shared memory.
  *
- * # The words (SharedBarrier.BYTES = 140)
+ * # The words (SharedBarrier.BYTES = 276)
  *
  *     parties   how many tasks meet each round: written once, by the constructor that finds the memory
  *               fresh (its kind word 0: see memory.ts), before any other thread may use it, and only
@@ -9,44 +9,66 @@
  *               same parties, and resets nothing
  *     state     bits 0..15: COUNT, the tasks arrived in the current round
  *               bits 16..18: how the last round ended: PASSED, or the reason it broke (a waiter timed
- *               out or was aborted, abort() or reset() was called, a waiting thread was terminated,
- *               no seat was left); the barrier is broken while that reason is not PASSED or RESET
+ *               out or was aborted, abort() or reset() was called, a waiting thread was terminated);
+ *               the barrier is broken while that reason is not PASSED or RESET
  *               bits 19..31: the round's number, modulo 8192
  *     seat k    (32 words) state bits 0..2 (seats.ts: FREE, RESERVED, WAITING, POLLING, TOLD, DEAD),
  *               how its round ended (bits 3..5, once TOLD), its round's number (bits 6..18)
+ *     hall      how many threads without a seat are in line
+ *     bell      rung (one more, and every waiter on it notified) by the ender of a round that found
+ *               anyone in the hall
+ *     log       (32 words) the record of round r at r modulo 32: bit 0 set (a word never written is 0),
+ *               how it ended (bits 1..3), its number (bits 4..16); written by the ender of round r when
+ *               it found anyone in the hall
  *     kind      says the memory holds a SharedBarrier (memory.ts)
  *
- * A thread (more exactly, one barrier object of a thread) whose tasks wait in a round holds one seat for
- * that round: its local queue of waiters stands behind it, each with its arrival index.
+ * A thread (more exactly, one barrier object of a thread) whose tasks wait in a round is in line for
+ * that round: in a seat, or, when all 32 are taken, in the hall. Its local queue of waiters stands
+ * behind it, each with its arrival index.
  *
  * # Who writes what
  *
  * - Arrival: a task reads the state word. Broken: it is refused at once. Last of its round: it ends the
  *   round, PASSED (a compare-exchange to COUNT 0, the next number), and tells the round's threads.
- *   Otherwise its thread makes sure its seat is PUBLISHED FOR THAT ROUND FIRST (a seat FREE or DEAD →
- *   RESERVED, the engine waiter registered on it, then WAITING(round)), and only then counts the task
- *   in (state → state + 1, a compare-exchange: the task's index is the COUNT it replaced). A thread
- *   that cannot count in because the round ended meanwhile looks again, in a seat for the new round.
+ *   Otherwise its thread makes sure it is IN LINE FOR THAT ROUND FIRST: its seat published (a seat FREE
+ *   or DEAD → RESERVED, the engine waiter registered on it, then WAITING(round)), or, every seat taken,
+ *   counted in the hall (hall + 1, then an engine waiter registered on the bell at the value it holds).
+ *   Only then does it count the task in (state → state + 1, a compare-exchange: the task's index is the
+ *   COUNT it replaced). A thread that cannot count in because the round ended meanwhile looks again, in
+ *   line for the new round (it leaves the hall or its seat first).
  * - Ending a round (the last arrival; a waiter that times out or is aborted while its round is open;
  *   abort(); reset()): one compare-exchange of the state word from the round's value to the next
- *   round's, COUNT 0, with how it ended. Exactly one ender per round. Then the ender TELLS: it looks at
- *   every seat, and writes each one WAITING or POLLING for that round TOLD(how) (a compare-exchange),
- *   then notifies it. Its own seat it handles on its own thread: its waiters are released at once.
- * - The owner, woken (or polling, or about to answer a deadline), finds its seat TOLD: it claims it
- *   (TOLD → RESERVED), releases its queue (the index each task arrived with, or a BrokenBarrierError
- *   with the reason), notifies its own engine waiter away, and frees the seat.
+ *   round's, COUNT 0, with how it ended. Exactly one ender per round. Then the ender TELLS: if the hall
+ *   is not empty, it writes the round's record in the log and rings the bell; then it looks at every
+ *   seat, and writes each one WAITING or POLLING for that round TOLD(how) (a compare-exchange), then
+ *   notifies it. Its own thread's waiters of the round it releases at once.
+ * - The owner of a seat, woken (or polling, or about to answer a deadline), finds its seat TOLD: it
+ *   claims it (TOLD → RESERVED), releases its queue (the index each task arrived with, or a
+ *   BrokenBarrierError with the reason), notifies its own engine waiter away, and frees the seat.
+ * - A thread in the hall, woken by the bell (or polling, or about to answer a deadline), reads the bell,
+ *   then the state word: its round still open, it waits for the bell to move from the value it read.
+ *   Its round over, it reads the round's place in the log: its round's record, it releases its queue as
+ *   above and leaves the hall (hall - 1); an older round's record or none, the ender has not written it
+ *   yet, and it waits for the bell again; a newer round's record (its thread looked only after 32 more
+ *   rounds ended: see the last section), its tasks reject with a BrokenBarrierError saying how their
+ *   round ended was lost (the barrier itself is not broken by that).
  *
  * # Why no round or wake-up is lost
  *
- * A thread publishes its seat for a round before it counts a task in, and an ender tells after its
+ * A thread gets in line for a round before it counts a task in, and an ender tells after its
  * compare-exchange, which comes after every arrival of its round: so the ender of a round sees every
- * seat of that round. The owner's engine waiter is registered before it publishes, and registered again
- * before it publishes again after a seat was told (the ender's notify may have taken it): a published,
- * live thread always has an engine waiter (or a blocking `Atomics.wait`) on its seat. A thread's tasks
- * wait in one round per seat: a task arriving while its thread's seat waits to be told about a round
- * that ended gets a seat for the new round, and the old one is settled as soon as its thread learns how
- * its round ended: from the seat once told, or at once from the state word when only that round has
- * ended since.
+ * seat of that round, and a hall that is not empty when anyone waits there in that round (a thread
+ * stays counted in the hall until it has read its round's record, which comes after). The owner's
+ * engine waiter is registered before it publishes, and registered again before it publishes again after
+ * a seat was told (the ender's notify may have taken it): a published, live thread always has an engine
+ * waiter (or a blocking `Atomics.wait`) on its seat. In the hall, a thread reads the bell before it
+ * looks, and waits only while the bell still holds what it read: a ring after the look (the record
+ * comes before the ring) makes the wait return at once. The bell wakes every waiter on it: a thread in
+ * the hall whose round it was not looks, and waits again. A thread's tasks wait in one round per group
+ * (a seat or a place in the hall): a task arriving while its thread's group waits to learn about a round
+ * that ended gets in line for the new round, and the old group is settled as soon as its thread learns
+ * how its round ended: from the seat once told, at once from the state word when only that round has
+ * ended since (a seat), or from the log (the hall).
  *
  * # Giving up breaks the round
  *
@@ -69,25 +91,43 @@
  * the next round, which the gone thread will never reach, rejects at once instead of waiting for ever.
  * A thread found gone in a round that broke or was reset changes nothing more. A live thread is taken
  * for gone only if it was between two engine waiters for all of those 31 ms (a busy or descheduled
- * thread), or at once when the ender is a page's main thread: its waiters still report how their round ended when they find their seat
- * DEAD, or a BrokenBarrierError if another thread has taken the seat since, and the barrier breaks.
- * In Node the engine drops a terminated worker's waiters 0.3-2 ms after `terminate()`; a round completed
- * before that counts the worker as there. A worker terminated while it is not at the barrier is not
- * noticed: call abort() on its behalf.
+ * thread), or at once when the ender is a page's main thread: its waiters still report how their round
+ * ended when they find their seat DEAD, or a BrokenBarrierError if another thread has taken the seat
+ * since, and the barrier breaks. In Node the engine drops a terminated worker's waiters 0.3-2 ms after
+ * `terminate()`; a round completed before that counts the worker as there. A worker terminated while it
+ * is not at the barrier is not noticed: call abort() on its behalf.
  *
- * # Seats, blocking, polling, lifetime
+ * A thread terminated while it waits in the hall, or polls its seat, is not found: the bell wakes every
+ * waiter on it, so no count tells who is gone. Its round completes counting its tasks in, and the next
+ * round, which it will never reach, waits for it as for a worker terminated away from the barrier (a
+ * timed wait breaks it; or call abort() on its behalf). It stays counted in the hall: every later ender
+ * then writes a record and rings the bell (three more atomic operations a round; nothing else changes).
  *
- * - 32 seats: at most 32 threads (barrier objects) can wait at one barrier at once. A task that would
- *   wait but finds every seat taken breaks the round (the reason says so), as one that gives up would.
- * - waitSync arrives the same way and blocks in `Atomics.wait` on its seat word (counted by the ender's
- *   notify, so a thread terminated while blocked is found too); refused where blocking is not allowed.
- * - Without `Atomics.waitAsync`, a thread polls its seat (1 ms, doubling to 32 ms; the seat POLLING):
- *   notifies then prove nothing, so a thread terminated while it polls is not found.
+ * # Seats, the hall, blocking, polling, lifetime
+ *
+ * - 32 seats: the first 32 threads (barrier objects) in line at once take them; any more wait in the
+ *   hall, as many as come. A seat's thread is told on its own word; the hall's are woken together.
+ * - waitSync arrives the same way and blocks in `Atomics.wait`: on its seat word (counted by the ender's
+ *   notify, so a thread terminated while blocked is found too), or in the hall on the bell, from the
+ *   value read before its look; refused where blocking is not allowed.
+ * - Without `Atomics.waitAsync`, a thread polls its seat (1 ms, doubling to 32 ms; the seat POLLING), or
+ *   in the hall, the state word and the log, as often: notifies then prove nothing, so a thread
+ *   terminated while it polls is not found.
  * - A Node worker with a pending wait() stays alive until it settles; none after. A settled wait leaves
- *   no timer, listener or engine waiter.
- * - A thread terminated in the middle of ending a round (between its compare-exchange and its notifies)
- *   leaves the threads it did not tell waiting, as any lock would be left held.
- * - Rounds are told apart modulo 8192: a thread would need to stay 8192 rounds behind to mistake one.
+ *   no timer or listener, and no engine waiter: its seat's it notifies away; in the hall, the ring of its
+ *   round's ender, which comes after the record it read (at once when its own thread ended the round),
+ *   wakes it.
+ * - A thread terminated in the middle of ending a round (between its compare-exchange and its notifies,
+ *   or its ring) leaves the threads it did not tell waiting, as any lock would be left held.
+ * - The log holds the last 32 rounds that ended while anyone was in the hall. A thread in the hall that
+ *   looks only after 32 more rounds ended finds its round's record replaced: its tasks reject (how their
+ *   round ended was lost), whatever it was. That takes its event loop not running (busy, descheduled)
+ *   while the others complete 32 rounds without it, or reset() is called 32 times: where every thread
+ *   has a task in each round, as in a pool meeting at `parties` = its size, the round after its own
+ *   cannot complete before it looks, so it is never more than one round (and the resets since) behind.
+ * - Rounds are told apart modulo 8192: a thread would need to stay 8192 rounds behind to mistake one (in
+ *   the hall, 4096: it would take the record in its round's place for an older one, and wait for the
+ *   next there).
  */
 import { isAborted, reasonOf } from '../core/abort.js';
 import { type WaitOptions, readCount, readTimeout, readWaitArg } from '../core/arguments.js';
@@ -492,8 +532,8 @@ class BarrierWaiter extends Waiter {
  * round ends: the barrier breaks then, so that nobody waits for that thread in the next round). Post
  * the barrier itself to another thread and rebuild it there with {@link SharedBarrier.from} (or post
  * `buffer` and `byteOffset` and call `new SharedBarrier(parties, buffer, byteOffset)`): building it over
- * memory that holds it already resets nothing. `wait()` never blocks the thread; `waitSync()` does. At
- * most 32 threads wait at once.
+ * memory that holds it already resets nothing. `wait()` never blocks the thread; `waitSync()` does. Any
+ * number of threads may wait at once.
  *
  * @example
  * ```ts
