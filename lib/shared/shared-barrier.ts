@@ -32,8 +32,7 @@
  *   round, PASSED (a compare-exchange to COUNT 0, the next number), and tells the round's threads.
  *   Otherwise its thread makes sure it is IN LINE FOR THAT ROUND FIRST: its seat published (a seat FREE
  *   or DEAD → RESERVED, the engine waiter registered on it, then WAITING(round)), or, every seat taken,
- *   counted in the hall (hall + 1, then an engine waiter registered on the bell at the value it holds).
- *   Only then does it count the task in (state → state + 1, a compare-exchange: the task's index is the
+ *   counted in the hall (hall + 1). Only then does it count the task in (state → state + 1, a compare-exchange: the task's index is the
  *   COUNT it replaced). A thread that cannot count in because the round ended meanwhile looks again, in
  *   line for the new round (it leaves the hall or its seat first).
  * - Ending a round (the last arrival; a waiter that times out or is aborted while its round is open;
@@ -45,8 +44,9 @@
  * - The owner of a seat, woken (or polling, or about to answer a deadline), finds its seat TOLD: it
  *   claims it (TOLD → RESERVED), releases its queue (the index each task arrived with, or a
  *   BrokenBarrierError with the reason), notifies its own engine waiter away, and frees the seat.
- * - A thread in the hall, woken by the bell (or polling, or about to answer a deadline), reads the bell,
- *   then the state word: its round still open, it waits for the bell to move from the value it read.
+ * - A thread in the hall, once its task counted in, and again when woken by the bell (or polling, or
+ *   about to answer a deadline), reads the bell, then the state word: its round still open, it waits for
+ *   the bell to move from the value it read (an engine waiter, if it has none pending).
  *   Its round over, it reads the round's place in the log: its round's record, it releases its queue as
  *   above and leaves the hall (hall - 1); an older round's record or none, the ender has not written it
  *   yet, and it waits for the bell again; a newer round's record (its thread looked only after 32 more
@@ -114,9 +114,10 @@
  *   in the hall, the state word and the log, as often: notifies then prove nothing, so a thread
  *   terminated while it polls is not found.
  * - A Node worker with a pending wait() stays alive until it settles; none after. A settled wait leaves
- *   no timer or listener, and no engine waiter: its seat's it notifies away; in the hall, the ring of its
- *   round's ender, which comes after the record it read (at once when its own thread ended the round),
- *   wakes it.
+ *   no timer or listener, and no engine waiter: its seat's it notifies away. In the hall, it registers
+ *   one only after a look found its round open, from the bell as it was before that look: the ring of its
+ *   round's ender comes after the look, and after the record the thread settles by (at once, when its own
+ *   thread ended the round): that ring, or a later one, wakes it.
  * - A thread terminated in the middle of ending a round (between its compare-exchange and its notifies,
  *   or its ring) leaves the threads it did not tell waiting, as any lock would be left held.
  * - The log holds the last 32 rounds that ended while anyone was in the hall. A thread in the hall that
@@ -316,10 +317,7 @@ class Group {
     if (seat < 0) {
       this.hall = true;
       Atomics.add(words, this.core.at + HALL, 1);
-      // The engine waiter registered before the group counts in: the ring that ends its round wakes it.
-      const bell = this.core.at + BELL;
-      while (canWaitAsync() && !this.#arm(bell, Atomics.load(words, bell)));
-      return;
+      return; // its engine waiter is registered once a task of it counted in and waits: see joined()
     }
     this.seat = seat;
     if (canWaitAsync()) this.#arm(seat, RESERVED); // the seat is ours and RESERVED: the engine waiter waits
@@ -327,13 +325,18 @@ class Group {
     Atomics.store(words, seat, this.mine);
   }
 
-  /** A waiter joined: keep the thread alive while the group has waiters, and poll where we must. */
+  /**
+   * A waiter joined: keep the thread alive while the group has waiters, and poll where we must. In the
+   * hall, look, and register an engine waiter on the bell if there is none: from the value read before
+   * the look, so that the ring of a round that ended since the task counted in is not missed.
+   */
   joined(): void {
     if (!this.#holdsThread) {
       this.#holdsThread = true;
       holdThread();
     }
     if (!canWaitAsync()) this.#startPolling();
+    else if (this.hall) this.check();
   }
 
   /** Woken, polled, or before a deadline: settles the group if it can learn how its round ended, else keeps watching. */
