@@ -32,9 +32,10 @@
  *   round, PASSED (a compare-exchange to COUNT 0, the next number), and tells the round's threads.
  *   Otherwise its thread makes sure it is IN LINE FOR THAT ROUND FIRST: its seat published (a seat FREE
  *   or DEAD → RESERVED, the engine waiter registered on it, then WAITING(round)), or, every seat taken,
- *   counted in the hall (hall + 1). Only then does it count the task in (state → state + 1, a compare-exchange: the task's index is the
- *   COUNT it replaced). A thread that cannot count in because the round ended meanwhile looks again, in
- *   line for the new round (it leaves the hall or its seat first).
+ *   counted in the hall (hall + 1). Only then does it count the task in (state → state + 1, a
+ *   compare-exchange: the task's index is the COUNT it replaced). A thread that cannot count in because
+ *   the round ended meanwhile looks again, in line for the new round (it leaves the hall or its seat
+ *   first).
  * - Ending a round (the last arrival; a waiter that times out or is aborted while its round is open;
  *   abort(); reset()): one compare-exchange of the state word from the round's value to the next
  *   round's, COUNT 0, with how it ended. Exactly one ender per round. Then the ender TELLS: if the hall
@@ -46,8 +47,8 @@
  *   BrokenBarrierError with the reason), notifies its own engine waiter away, and frees the seat.
  * - A thread in the hall, once its task counted in, and again when woken by the bell (or polling, or
  *   about to answer a deadline), reads the bell, then the state word: its round still open, it waits for
- *   the bell to move from the value it read (an engine waiter, if it has none pending).
- *   Its round over, it reads the round's place in the log: its round's record, it releases its queue as
+ *   the bell to move from the value it read (an engine waiter, if it has none pending). Its round
+ *   over, it reads the round's place in the log: its round's record, it releases its queue as
  *   above and leaves the hall (hall - 1); an older round's record or none, the ender has not written it
  *   yet, and it waits for the bell again; a newer round's record (its thread looked only after 32 more
  *   rounds ended: see the last section), its tasks reject with a BrokenBarrierError saying how their
@@ -339,7 +340,7 @@ class Group {
     else if (this.hall) this.check();
   }
 
-  /** Woken, polled, or before a deadline: settles the group if it can learn how its round ended, else keeps watching. */
+  /** Woken, polled, or before a deadline: settles the group if it learns how its round ended, else watches on. */
   check(): void {
     if (this.hall) return this.#listen();
     while (this.published) {
