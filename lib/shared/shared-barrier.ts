@@ -39,7 +39,8 @@
  * - Ending a round (the last arrival; a waiter that times out or is aborted while its round is open;
  *   abort(); reset()): one compare-exchange of the state word from the round's value to the next
  *   round's, COUNT 0, with how it ended. Exactly one ender per round. Then the ender TELLS: if the hall
- *   is not empty, it writes the round's record in the log and rings the bell; then it looks at every
+ *   is not empty, it writes the round's record in the log (a compare-exchange over an older round's
+ *   record, never over a newer one's) and rings the bell; then it looks at every
  *   seat, and writes each one WAITING or POLLING for that round TOLD(how) (a compare-exchange), then
  *   notifies it. Its own thread's waiters of the round it releases at once.
  * - The owner of a seat, woken (or polling, or about to answer a deadline), finds its seat TOLD: it
@@ -120,7 +121,9 @@
  *   round's ender comes after the look, and after the record the thread settles by (at once, when its own
  *   thread ended the round): that ring, or a later one, wakes it.
  * - A thread terminated in the middle of ending a round (between its compare-exchange and its notifies,
- *   or its ring) leaves the threads it did not tell waiting, as any lock would be left held.
+ *   or its ring) leaves the threads it did not tell waiting, as any lock would be left held. One held up
+ *   there while 32 more rounds ended finds a newer record in its round's place, and leaves it: the
+ *   hall's threads of its round reject (lost), as below.
  * - The log holds the last 32 rounds that ended while anyone was in the hall. A thread in the hall that
  *   looks only after 32 more rounds ended finds its round's record replaced: its tasks reject (how their
  *   round ended was lost), whatever it was. That takes its event loop not running (busy, descheduled)
@@ -155,10 +158,13 @@ import {
 } from './seats.js';
 import { assertMayBlock, holdThread, lookBeforeDeadlines, mayBlock, releaseThread } from './word.js';
 
-/** Words after the state word: the seats, then the hall, the bell and the log. */
-const HALL = SEATS + 1;
-const BELL = SEATS + 2;
-const LOG = SEATS + 3;
+/**
+ * Words after the state word: the SEATS (32) seats, then the hall, the bell and the log. Literals, so
+ * that bundlers see no side effect (as BYTES).
+ */
+const HALL = 33;
+const BELL = 34;
+const LOG = 35;
 /** Records in the log: one per round, at its number modulo LOG_SIZE (a power of 2). */
 const LOG_SIZE = 32;
 /** The state word: COUNT in bits 0..15, how the last round ended in 16..18, the round in 19..31. */
@@ -183,7 +189,7 @@ const WHY = [
   'abort() was called',
   'reset() was called',
   'a waiting thread was terminated',
-  `how its round ended was lost: its thread, without a seat, fell ${LOG_SIZE} rounds behind`,
+  'how its round ended was lost: its thread, without a seat, fell 32 rounds behind', // LOG_SIZE
 ];
 
 const roundOf = (state: number) => state >>> 19;
@@ -225,7 +231,7 @@ function tell(core: Core, round: number, how: number): void {
   const own = core.group;
   if (Atomics.load(words, core.at + HALL) !== 0) {
     // Seatless threads wait in the hall: the record first, then the bell (every one of them wakes).
-    Atomics.store(words, core.at + LOG + (round & (LOG_SIZE - 1)), record(round, how));
+    log(core, round, how);
     Atomics.add(words, core.at + BELL, 1);
     Atomics.notify(words, core.at + BELL);
   }
@@ -252,6 +258,21 @@ function tell(core: Core, round: number, how: number): void {
       const state = Atomics.load(words, core.at);
       if (close(core, state, TERMINATED)) return tell(core, roundOf(state), TERMINATED);
     }
+  }
+}
+
+/**
+ * Writes how `round` ended in its place in the log, over an older round's record, but not over a newer
+ * one: there when this thread was held up between ending its round and logging it for 32 rounds or more.
+ */
+function log(core: Core, round: number, how: number): void {
+  const words = core.words;
+  const at = core.at + LOG + (round & (LOG_SIZE - 1));
+  for (;;) {
+    const r = Atomics.load(words, at);
+    // A newer round's record: 1 to 4095 rounds after this one (modulo 8192).
+    if ((r & 1) === 1 && (((r >>> 4) - round - 1) & ROUNDS) < (ROUNDS + 1) / 2 - 1) return;
+    if (Atomics.compareExchange(words, at, r, record(round, how)) === r) return;
   }
 }
 

@@ -521,6 +521,7 @@ describe('SharedBarrier: races, another thread stepping in between two steps of 
   /** The state word once `round` ended so, as the thread ending it writes it. */
   const ended = (round: number, how: number) => (((round + 1) & 0x1fff) << 19) | (how << 16);
   const told = (round: number, how: number) => (round << 6) | (how << 3) | 4;
+  const logged = (round: number, how: number) => (round << 4) | (how << 1) | 1;
   afterEach(noRaces);
 
   /** Nothing left behind: no seat taken, nobody in the hall, no engine waiter. */
@@ -550,7 +551,7 @@ describe('SharedBarrier: races, another thread stepping in between two steps of 
       let second: ReturnType<typeof track<number>> | undefined;
       // b completes the round; a arrives again (in the next round) before b has logged how it ended.
       const stepped = at(
-        'store',
+        'compareExchange',
         (array, index) => on(a!, array, index, LOG),
         (real) => {
           second = track(a!.wait());
@@ -569,6 +570,33 @@ describe('SharedBarrier: races, another thread stepping in between two steps of 
       expectClean(a!);
     });
   }
+
+  it('SharedBarrier: an ender held up between ending its round and logging it, as 32 more rounds end, leaves the newer record: its seatless threads learn theirs was lost', async () => {
+    const [a, b] = threads(2, 2);
+    const w = wordsOf(a);
+    takeEverySeat(a);
+    const p = track(a!.wait());
+    await flush();
+    const held = at(
+      'compareExchange',
+      (array, index) => on(a!, array, index, LOG),
+      (real) => {
+        // Meanwhile other threads went through rounds 1 to 32, and logged round 32 in the same place.
+        Atomics.store(w, STATE, ended(32, PASSED));
+        Atomics.store(w, LOG, logged(32, PASSED));
+        return real();
+      },
+    );
+    expect(await b!.wait()).to.equal(1);
+    expect(held.fired).to.equal(true);
+    expect(Atomics.load(w, LOG)).to.equal(logged(32, PASSED));
+    await until(() => p.state === 'rejected', 'a rejected');
+    expect((p.reason as Error).message).to.match(
+      /how its round ended was lost: its thread, without a seat, fell 32 rounds behind/,
+    );
+    takeEverySeat(a, 0);
+    expectClean(a!);
+  });
 
   it('SharedBarrier: a seatless thread whose round ends as it gets in line (in the hall, not yet counted in) waits in the next round', async () => {
     const [a, b] = threads(2, 2);
