@@ -550,17 +550,20 @@ describe('SharedEvent: workers whose last wait overlaps a set/clear storm', () =
 });
 
 describe('SharedEvent: memory follows live waiters', () => {
+  let collected: Collected;
+  beforeEach(() => (collected = new Collected()));
+  const timedWait = (e: SharedEvent) => {
+    collected.add(e);
+    return e.wait(1);
+  };
+
   it('SharedEvent: 20,000 events, each left after a wait(1) timed out, are all collected', async () => {
-    const collected = new Collected();
     const clock = fakeClock();
     try {
       for (let batch = 0; batch < 20; batch++) {
         const waits: Promise<boolean>[] = [];
-        for (let i = 0; i < 1_000; i++) {
-          const e = new SharedEvent();
-          collected.add(e);
-          waits.push(e.wait(1));
-        }
+        // Made in a function of its own: a variable of this async function would keep the last one.
+        for (let i = 0; i < 1_000; i++) waits.push(timedWait(new SharedEvent()));
         clock.tick(1);
         expect(await Promise.all(waits)).to.satisfy((r: boolean[]) => r.every((v) => v === false));
       }
@@ -573,16 +576,11 @@ describe('SharedEvent: memory follows live waiters', () => {
 
   it('SharedEvent: 50,000 objects on one word, each with a wait(1) that timed out, share one engine waiter and are all collected', async () => {
     const buffer = new SharedArrayBuffer(2 * SharedEvent.BYTES);
-    const collected = new Collected();
     const clock = fakeClock();
     try {
       for (let batch = 0; batch < 50; batch++) {
         const waits: Promise<boolean>[] = [];
-        for (let i = 0; i < 1_000; i++) {
-          const e = new SharedEvent(buffer, SharedEvent.BYTES);
-          collected.add(e);
-          waits.push(e.wait(1));
-        }
+        for (let i = 0; i < 1_000; i++) waits.push(timedWait(new SharedEvent(buffer, SharedEvent.BYTES)));
         clock.tick(1);
         await Promise.all(waits);
         // Objects collected between batches: the next ones must find the engine waiter left pending.

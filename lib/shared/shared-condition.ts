@@ -322,11 +322,7 @@ export class SharedCondition {
     this.#words = memory.words;
     this.#at = memory.index;
     this.#waiters.onEmpty = () => this.#idle();
-    if (!SharedCondition.#inspectable)
-      SharedCondition.#inspectable = inspectable(SharedCondition.prototype, 'SharedCondition', (c) => ({
-        locked: c.locked(),
-        waiters: c.#waiters.size,
-      }));
+    if (!SharedCondition.#inspectable) SharedCondition.#prepare();
   }
 
   /**
@@ -339,6 +335,18 @@ export class SharedCondition {
    */
   locked(): boolean {
     return this.#lock.locked();
+  }
+
+  /**
+   * Sets up the prototype, on the first condition made, not in the class body (see core/inspect.ts).
+   * In a function of its own: a closure made in the constructor would share its scope, and keep that
+   * first object (and its buffer) alive for ever.
+   */
+  static #prepare(): void {
+    SharedCondition.#inspectable = inspectable(SharedCondition.prototype, 'SharedCondition', (c) => ({
+      locked: c.locked(),
+      waiters: c.#waiters.size,
+    }));
   }
 
   /**

@@ -203,11 +203,7 @@ export class SharedEvent {
     const word = (this.#word = Word.of(memory.buffer, memory.byteOffset));
     this.#seen = withoutFlag(word.load());
     this.#waiters.onEmpty = () => word.unwatch(this.#listener);
-    if (!SharedEvent.#inspectable) {
-      // Set up by the first event made, not in the class body (see core/inspect.ts).
-      SharedEvent.#inspectable = true;
-      inspectable(SharedEvent.prototype, 'SharedEvent', (e) => ({ set: e.isSet(), waiters: e.#waiters.size }));
-    }
+    if (!SharedEvent.#inspectable) SharedEvent.#prepare();
   }
 
   /**
@@ -220,6 +216,16 @@ export class SharedEvent {
    */
   isSet(): boolean {
     return isSetWord(this.#word.load());
+  }
+
+  /**
+   * Sets up the prototype, on the first event made, not in the class body (see core/inspect.ts).
+   * In a function of its own: a closure made in the constructor would share its scope, and keep that
+   * first object (and its buffer) alive for ever.
+   */
+  static #prepare(): void {
+    SharedEvent.#inspectable = true;
+    inspectable(SharedEvent.prototype, 'SharedEvent', (e) => ({ set: e.isSet(), waiters: e.#waiters.size }));
   }
 
   /**

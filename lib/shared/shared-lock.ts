@@ -325,20 +325,7 @@ export class SharedLock {
     this.#words = memory.words;
     this.#at = memory.index;
     this.#waiters.onEmpty = () => this.#idle();
-    // Set up on the first lock made, not in the class body (see core/inspect.ts): inspect and ENTER.
-    if (!SharedLock.#prototypeReady) {
-      SharedLock.#prototypeReady = inspectable(SharedLock.prototype, 'SharedLock', (l) => ({
-        locked: l.locked(),
-        waiters: l.#waiters.size,
-      }));
-      Object.defineProperty(SharedLock.prototype, ENTER, {
-        value(this: SharedLock, then: () => void) {
-          if (this.#tryNow()) return then();
-          this.#waiters.add(then);
-          this.#joined();
-        },
-      });
-    }
+    if (!SharedLock.#prototypeReady) SharedLock.#prepare();
   }
 
   /**
@@ -351,6 +338,26 @@ export class SharedLock {
    */
   locked(): boolean {
     return (Atomics.load(this.#words, this.#at) & LOCKED) !== 0;
+  }
+
+  /**
+   * Sets up the prototype, on the first lock made, not in the class body (see core/inspect.ts): inspect
+   * and ENTER.
+   * In a function of its own: a closure made in the constructor would share its scope, and keep that
+   * first object (and its buffer) alive for ever.
+   */
+  static #prepare(): void {
+    SharedLock.#prototypeReady = inspectable(SharedLock.prototype, 'SharedLock', (l) => ({
+      locked: l.locked(),
+      waiters: l.#waiters.size,
+    }));
+    Object.defineProperty(SharedLock.prototype, ENTER, {
+      value(this: SharedLock, then: () => void) {
+        if (this.#tryNow()) return then();
+        this.#waiters.add(then);
+        this.#joined();
+      },
+    });
   }
 
   /**

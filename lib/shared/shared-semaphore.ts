@@ -280,13 +280,7 @@ export class SharedSemaphore {
     this.#words = memory.words;
     this.#at = memory.index;
     this.#waiters.onEmpty = () => this.#idle();
-    // Set up on the first semaphore made, not in the class body (see core/inspect.ts).
-    if (!SharedSemaphore.#prototypeReady) {
-      SharedSemaphore.#prototypeReady = inspectable(SharedSemaphore.prototype, 'SharedSemaphore', (s) => ({
-        value: s.value,
-        waiters: s.#waiters.size,
-      }));
-    }
+    if (!SharedSemaphore.#prototypeReady) SharedSemaphore.#prepare();
   }
 
   /**
@@ -300,6 +294,18 @@ export class SharedSemaphore {
    */
   get value(): number {
     return Atomics.load(this.#words, this.#at) & PERMITS;
+  }
+
+  /**
+   * Sets up the prototype, on the first semaphore made, not in the class body (see core/inspect.ts).
+   * In a function of its own: a closure made in the constructor would share its scope, and keep that
+   * first object (and its buffer) alive for ever.
+   */
+  static #prepare(): void {
+    SharedSemaphore.#prototypeReady = inspectable(SharedSemaphore.prototype, 'SharedSemaphore', (s) => ({
+      value: s.value,
+      waiters: s.#waiters.size,
+    }));
   }
 
   /**

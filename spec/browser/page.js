@@ -6,6 +6,7 @@ import { lockTests } from '/lock.js';
 import { postingTests } from '/posting.js';
 import { barrierTests } from '/barrier.js';
 import { semaphoreTests } from '/semaphore.js';
+import { startWorker } from '/replies.js';
 
 const results = [];
 const tests = [];
@@ -15,26 +16,13 @@ const assert = (ok, message) => {
 };
 
 /** Starts the worker with `count` events of one buffer; `fallback` removes Atomics.waitAsync there. */
-async function startWorker(count, fallback = false) {
+async function startEventWorker(count, fallback = false) {
   const buffer = new SharedArrayBuffer(count * SharedEvent.BYTES);
   const events = Array.from({ length: count }, (_, i) => new SharedEvent(buffer, i * SharedEvent.BYTES));
-  const worker = new Worker('/worker.js', { type: 'module' });
-  const replies = [];
-  let wake;
-  worker.onmessage = ({ data }) => {
-    replies.push(data);
-    wake?.();
-  };
-  worker.onerror = (e) => replies.push({ error: e.message });
-  const reply = async () => {
-    while (replies.length === 0) await new Promise((r) => (wake = r));
-    const data = replies.shift();
-    if (data.error) throw new Error(`worker: ${data.error}`);
-    return data;
-  };
-  worker.postMessage({ buffer, fallback });
-  await reply(); // ready
-  return { events, worker, ask: (msg) => (worker.postMessage(msg), reply()) };
+  const { worker, post, next, ask } = startWorker('/worker.js');
+  post({ buffer, fallback });
+  await next(); // ready
+  return { events, worker, ask };
 }
 
 test('the page is cross-origin isolated, so SharedArrayBuffer exists', () => {
@@ -43,7 +31,7 @@ test('the page is cross-origin isolated, so SharedArrayBuffer exists', () => {
 });
 
 test('SharedEvent: set() in a Web Worker wakes wait() on the page', async () => {
-  const { events, worker, ask } = await startWorker(2);
+  const { events, worker, ask } = await startEventWorker(2);
   const woken = events[1].wait(5_000);
   await ask({ op: 'set', event: 1 });
   assert((await woken) === true, 'the page was not woken');
@@ -51,7 +39,7 @@ test('SharedEvent: set() in a Web Worker wakes wait() on the page', async () => 
 });
 
 test('SharedEvent: set() on the page wakes wait() in a Web Worker', async () => {
-  const { events, worker, ask } = await startWorker(2);
+  const { events, worker, ask } = await startEventWorker(2);
   const answer = ask({ op: 'wait', event: 0, timeout: 5_000 });
   await new Promise((r) => setTimeout(r, 20));
   events[0].set();
@@ -61,7 +49,7 @@ test('SharedEvent: set() on the page wakes wait() in a Web Worker', async () => 
 });
 
 test('SharedEvent.waitSync() in a Web Worker returns true when the page sets the event', async () => {
-  const { events, worker, ask } = await startWorker(1);
+  const { events, worker, ask } = await startEventWorker(1);
   const answer = ask({ op: 'waitSync', event: 0, timeout: 5_000 });
   await new Promise((r) => setTimeout(r, 20));
   events[0].set();
@@ -71,7 +59,7 @@ test('SharedEvent.waitSync() in a Web Worker returns true when the page sets the
 });
 
 test('SharedEvent: a set(); clear() pulse on the page releases the worker, 1,000 times of 1,000', async () => {
-  const { events, worker, ask } = await startWorker(3);
+  const { events, worker, ask } = await startEventWorker(3);
   const [armed, target, done] = events;
   const answer = ask({ op: 'race', rounds: 1_000 });
   for (let r = 0; r < 1_000; r++) {
@@ -87,7 +75,7 @@ test('SharedEvent: a set(); clear() pulse on the page releases the worker, 1,000
 });
 
 test('SharedEvent: wait() works both ways without Atomics.waitAsync (the polling fallback)', async () => {
-  const { events, worker, ask } = await startWorker(2, true);
+  const { events, worker, ask } = await startEventWorker(2, true);
   const answer = ask({ op: 'wait', event: 0, timeout: 5_000 });
   await new Promise((r) => setTimeout(r, 20));
   events[0].set();

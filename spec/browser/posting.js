@@ -2,30 +2,12 @@
 // (posting-worker.js) and rebuilt there with from(). The first is the README's worker example, the page
 // in the place of main.ts: the event posted, rebuilt with SharedEvent.from(), set by the worker.
 import { SharedCondition, SharedEvent, SharedLock } from '/dist/index.js';
-
-/** Starts posting-worker.js; `ask(message, transfer?)` posts and resolves with its next answer. */
-function startWorker() {
-  const worker = new Worker('/posting-worker.js', { type: 'module' });
-  const replies = [];
-  let wake;
-  worker.onmessage = ({ data }) => {
-    replies.push(data);
-    wake?.();
-  };
-  worker.onerror = (e) => replies.push({ error: e.message });
-  const next = async () => {
-    while (replies.length === 0) await new Promise((r) => (wake = r));
-    const data = replies.shift();
-    if (data.error) throw new Error(`worker: ${data.error}`);
-    return data;
-  };
-  return { worker, post: (message) => worker.postMessage(message), next };
-}
+import { startWorker } from '/replies.js';
 
 export function postingTests(test, assert) {
   test("The README's worker example: an event posted as it is, rebuilt in a Web Worker with SharedEvent.from(), wakes the page", async () => {
     const loaded = new SharedEvent();
-    const { worker, post } = startWorker();
+    const { worker, post } = startWorker('/posting-worker.js');
     post({ op: 'load', loaded }); // posted as it is
     assert((await loaded.wait(10_000)) === true, 'the worker never set the event');
     worker.terminate();
@@ -36,7 +18,7 @@ export function postingTests(test, assert) {
     const notEmpty = new SharedCondition(lock);
     const ready = new SharedEvent();
     const items = new Int32Array(new SharedArrayBuffer(4));
-    const { worker, post, next } = startWorker();
+    const { worker, post, next } = startWorker('/posting-worker.js');
     post({ op: 'consume', lock, notEmpty, ready, items });
     assert((await ready.wait(10_000)) === true, 'the worker never got ready');
     // The worker holds the lock until its waitFor() has registered and let it go: no notify is lost.
@@ -53,7 +35,7 @@ export function postingTests(test, assert) {
   });
 
   test('SharedEvent.from() in a Web Worker refuses a lock, naming what it got', async () => {
-    const { worker, post, next } = startWorker();
+    const { worker, post, next } = startWorker('/posting-worker.js');
     post({ op: 'refuse', value: new SharedLock() });
     const { message } = await next();
     assert(message === 'TypeError: SharedEvent.from(): value is a SharedLock, not a SharedEvent', message);

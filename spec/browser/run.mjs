@@ -41,6 +41,7 @@ const files = {
   '/lock.js': ['spec/browser/lock.js', 'text/javascript'],
   '/lock-layout.js': ['spec/browser/lock-layout.js', 'text/javascript'],
   '/lock-worker.js': ['spec/browser/lock-worker.js', 'text/javascript'],
+  '/replies.js': ['spec/browser/replies.js', 'text/javascript'],
   '/posting.js': ['spec/browser/posting.js', 'text/javascript'],
   '/posting-worker.js': ['spec/browser/posting-worker.js', 'text/javascript'],
   '/barrier.js': ['spec/browser/barrier.js', 'text/javascript'],

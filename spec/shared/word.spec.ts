@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { Word, assertMayBlock, mayBlock, threadHolds } from '../../lib/shared/word.js';
-import { collectGarbage, fakeClock, flush } from '../helpers.js';
+import { Collected, collectGarbage, fakeClock, flush } from '../helpers.js';
 
 const realWaitAsync = Atomics.waitAsync;
 
@@ -54,11 +54,12 @@ describe('Word: the engine side of a shared word', () => {
 
   it('Word.of() made again after its Word was collected gives a working Word on the same memory', async () => {
     const buffer = new SharedArrayBuffer(4);
-    (() => Word.of(buffer, 0))();
+    const first = new Collected();
+    (() => first.add(Word.of(buffer, 0)))();
     await new Promise((r) => setTimeout(r, 0));
     globalThis.gc!(); // collected, its finalizer not run yet
     const word = Word.of(buffer, 0);
-    await collectGarbage(() => false);
+    await collectGarbage(() => first.count === 1); // the finalizers of the collected one have run
     const log: string[] = [];
     expect(word.watch(0, listener(log, 'a'))).to.equal(true);
     write(word, 1);
