@@ -223,8 +223,9 @@ function close(core: Core, state: number, how: number): boolean {
 }
 
 /**
- * Tells every seat in line for `round` (which this thread just ended) how it ended, and this object's
- * own group at once. A thread found gone in a round that passed breaks the barrier.
+ * Tells how `round` (which this thread just ended) ended: to the hall, if anyone is there (the log, then
+ * the bell), to every seat in line for it, and to this object's own group at once. A thread found gone
+ * in a round that passed breaks the barrier.
  */
 function tell(core: Core, round: number, how: number): void {
   const words = core.words;
