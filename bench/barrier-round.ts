@@ -13,7 +13,7 @@ import type * as Lib from '../lib/index.js';
 export type BarrierVariant = 'SharedBarrier wait <-> wait' | 'raw waitAsync barrier';
 
 /** Bytes a round's buffer needs, for either variant. */
-export const BARRIER_ROUND_BYTES = 256;
+export const BARRIER_ROUND_BYTES = 512;
 
 /** The raw barrier of two parties: words [count, generation]. */
 async function rawWait(words: Int32Array): Promise<void> {

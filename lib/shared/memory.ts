@@ -65,7 +65,7 @@ export const EVENT: Kind = { id: 1, name: 'SharedEvent', what: 'an event', bytes
 export const LOCK: Kind = { id: 2, name: 'SharedLock', what: 'a lock', bytes: 140 };
 export const CONDITION: Kind = { id: 3, name: 'SharedCondition', what: 'a condition', bytes: 264 };
 export const SEMAPHORE: Kind = { id: 4, name: 'SharedSemaphore', what: 'a semaphore', bytes: 140 };
-export const BARRIER: Kind = { id: 5, name: 'SharedBarrier', what: 'a barrier', bytes: 140 };
+export const BARRIER: Kind = { id: 5, name: 'SharedBarrier', what: 'a barrier', bytes: 276 };
 
 /** Every kind. */
 const KINDS = [EVENT, LOCK, CONDITION, SEMAPHORE, BARRIER];

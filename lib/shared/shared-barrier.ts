@@ -1,7 +1,7 @@
 /*
  * SharedBarrier: one barrier, met by the tasks of every thread that maps its words of shared memory.
  *
- * # The words (SharedBarrier.BYTES = 140)
+ * # The words (SharedBarrier.BYTES = 276)
  *
  *     parties   how many tasks meet each round: written once, by the constructor that finds the memory
  *               fresh (its kind word 0: see memory.ts), before any other thread may use it, and only
@@ -9,44 +9,68 @@
  *               same parties, and resets nothing
  *     state     bits 0..15: COUNT, the tasks arrived in the current round
  *               bits 16..18: how the last round ended: PASSED, or the reason it broke (a waiter timed
- *               out or was aborted, abort() or reset() was called, a waiting thread was terminated,
- *               no seat was left); the barrier is broken while that reason is not PASSED or RESET
+ *               out or was aborted, abort() or reset() was called, a waiting thread was terminated);
+ *               the barrier is broken while that reason is not PASSED or RESET
  *               bits 19..31: the round's number, modulo 8192
  *     seat k    (32 words) state bits 0..2 (seats.ts: FREE, RESERVED, WAITING, POLLING, TOLD, DEAD),
  *               how its round ended (bits 3..5, once TOLD), its round's number (bits 6..18)
+ *     hall      how many threads without a seat are in line
+ *     bell      rung (one more, and every waiter on it notified) by the ender of a round that found
+ *               anyone in the hall
+ *     log       (32 words) the record of round r at r modulo 32: bit 0 set (a word never written is 0),
+ *               how it ended (bits 1..3), its number (bits 4..16); written by the ender of round r when
+ *               it found anyone in the hall
  *     kind      says the memory holds a SharedBarrier (memory.ts)
  *
- * A thread (more exactly, one barrier object of a thread) whose tasks wait in a round holds one seat for
- * that round: its local queue of waiters stands behind it, each with its arrival index.
+ * A thread (more exactly, one barrier object of a thread) whose tasks wait in a round is in line for
+ * that round: in a seat, or, when all 32 are taken, in the hall. Its local queue of waiters stands
+ * behind it, each with its arrival index.
  *
  * # Who writes what
  *
  * - Arrival: a task reads the state word. Broken: it is refused at once. Last of its round: it ends the
  *   round, PASSED (a compare-exchange to COUNT 0, the next number), and tells the round's threads.
- *   Otherwise its thread makes sure its seat is PUBLISHED FOR THAT ROUND FIRST (a seat FREE or DEAD →
- *   RESERVED, the engine waiter registered on it, then WAITING(round)), and only then counts the task
- *   in (state → state + 1, a compare-exchange: the task's index is the COUNT it replaced). A thread
- *   that cannot count in because the round ended meanwhile looks again, in a seat for the new round.
+ *   Otherwise its thread makes sure it is IN LINE FOR THAT ROUND FIRST: its seat published (a seat FREE
+ *   or DEAD → RESERVED, the engine waiter registered on it, then WAITING(round)), or, every seat taken,
+ *   counted in the hall (hall + 1). Only then does it count the task in (state → state + 1, a
+ *   compare-exchange: the task's index is the COUNT it replaced). A thread that cannot count in because
+ *   the round ended meanwhile looks again, in line for the new round (it leaves the hall or its seat
+ *   first).
  * - Ending a round (the last arrival; a waiter that times out or is aborted while its round is open;
  *   abort(); reset()): one compare-exchange of the state word from the round's value to the next
- *   round's, COUNT 0, with how it ended. Exactly one ender per round. Then the ender TELLS: it looks at
- *   every seat, and writes each one WAITING or POLLING for that round TOLD(how) (a compare-exchange),
- *   then notifies it. Its own seat it handles on its own thread: its waiters are released at once.
- * - The owner, woken (or polling, or about to answer a deadline), finds its seat TOLD: it claims it
- *   (TOLD → RESERVED), releases its queue (the index each task arrived with, or a BrokenBarrierError
- *   with the reason), notifies its own engine waiter away, and frees the seat.
+ *   round's, COUNT 0, with how it ended. Exactly one ender per round. Then the ender TELLS: if the hall
+ *   is not empty, it writes the round's record in the log (a compare-exchange over an older round's
+ *   record, never over a newer one's) and rings the bell; then it looks at every
+ *   seat, and writes each one WAITING or POLLING for that round TOLD(how) (a compare-exchange), then
+ *   notifies it. Its own thread's waiters of the round it releases at once.
+ * - The owner of a seat, woken (or polling, or about to answer a deadline), finds its seat TOLD: it
+ *   claims it (TOLD → RESERVED), releases its queue (the index each task arrived with, or a
+ *   BrokenBarrierError with the reason), notifies its own engine waiter away, and frees the seat.
+ * - A thread in the hall, once its task counted in, and again when woken by the bell (or polling, or
+ *   about to answer a deadline), reads the bell, then the state word: its round still open, it waits for
+ *   the bell to move from the value it read (an engine waiter, if it has none pending). Its round
+ *   over, it reads the round's place in the log: its round's record, it releases its queue as
+ *   above and leaves the hall (hall - 1); an older round's record or none, the ender has not written it
+ *   yet, and it waits for the bell again; a newer round's record (its thread looked only after 32 more
+ *   rounds ended: see the last section), its tasks reject with a BrokenBarrierError saying how their
+ *   round ended was lost (the barrier itself is not broken by that).
  *
  * # Why no round or wake-up is lost
  *
- * A thread publishes its seat for a round before it counts a task in, and an ender tells after its
+ * A thread gets in line for a round before it counts a task in, and an ender tells after its
  * compare-exchange, which comes after every arrival of its round: so the ender of a round sees every
- * seat of that round. The owner's engine waiter is registered before it publishes, and registered again
- * before it publishes again after a seat was told (the ender's notify may have taken it): a published,
- * live thread always has an engine waiter (or a blocking `Atomics.wait`) on its seat. A thread's tasks
- * wait in one round per seat: a task arriving while its thread's seat waits to be told about a round
- * that ended gets a seat for the new round, and the old one is settled as soon as its thread learns how
- * its round ended: from the seat once told, or at once from the state word when only that round has
- * ended since.
+ * seat of that round, and a hall that is not empty when anyone waits there in that round (a thread
+ * stays counted in the hall until it has read its round's record, which comes after). The owner's
+ * engine waiter is registered before it publishes, and registered again before it publishes again after
+ * a seat was told (the ender's notify may have taken it): a published, live thread always has an engine
+ * waiter (or a blocking `Atomics.wait`) on its seat. In the hall, a thread reads the bell before it
+ * looks, and waits only while the bell still holds what it read: a ring after the look (the record
+ * comes before the ring) makes the wait return at once. The bell wakes every waiter on it: a thread in
+ * the hall whose round it was not looks, and waits again. A thread's tasks wait in one round per group
+ * (a seat or a place in the hall): a task arriving while its thread's group waits to learn about a round
+ * that ended gets in line for the new round, and the old group is settled as soon as its thread learns
+ * how its round ended: from the seat once told, at once from the state word when only that round has
+ * ended since (a seat), or from the log (the hall).
  *
  * # Giving up breaks the round
  *
@@ -69,25 +93,46 @@
  * the next round, which the gone thread will never reach, rejects at once instead of waiting for ever.
  * A thread found gone in a round that broke or was reset changes nothing more. A live thread is taken
  * for gone only if it was between two engine waiters for all of those 31 ms (a busy or descheduled
- * thread), or at once when the ender is a page's main thread: its waiters still report how their round ended when they find their seat
- * DEAD, or a BrokenBarrierError if another thread has taken the seat since, and the barrier breaks.
- * In Node the engine drops a terminated worker's waiters 0.3-2 ms after `terminate()`; a round completed
- * before that counts the worker as there. A worker terminated while it is not at the barrier is not
- * noticed: call abort() on its behalf.
+ * thread), or at once when the ender is a page's main thread: its waiters still report how their round
+ * ended when they find their seat DEAD, or a BrokenBarrierError if another thread has taken the seat
+ * since, and the barrier breaks. In Node the engine drops a terminated worker's waiters 0.3-2 ms after
+ * `terminate()`; a round completed before that counts the worker as there. A worker terminated while it
+ * is not at the barrier is not noticed: call abort() on its behalf.
  *
- * # Seats, blocking, polling, lifetime
+ * A thread terminated while it waits in the hall, or polls its seat, is not found: the bell wakes every
+ * waiter on it, so no count tells who is gone. Its round completes counting its tasks in, and the next
+ * round, which it will never reach, waits for it as for a worker terminated away from the barrier (a
+ * timed wait breaks it; or call abort() on its behalf). It stays counted in the hall: every later ender
+ * then writes a record and rings the bell (three more atomic operations a round; nothing else changes).
  *
- * - 32 seats: at most 32 threads (barrier objects) can wait at one barrier at once. A task that would
- *   wait but finds every seat taken breaks the round (the reason says so), as one that gives up would.
- * - waitSync arrives the same way and blocks in `Atomics.wait` on its seat word (counted by the ender's
- *   notify, so a thread terminated while blocked is found too); refused where blocking is not allowed.
- * - Without `Atomics.waitAsync`, a thread polls its seat (1 ms, doubling to 32 ms; the seat POLLING):
- *   notifies then prove nothing, so a thread terminated while it polls is not found.
+ * # Seats, the hall, blocking, polling, lifetime
+ *
+ * - 32 seats: the first 32 threads (barrier objects) in line at once take them; any more wait in the
+ *   hall, as many as come. A seat's thread is told on its own word; the hall's are woken together.
+ * - waitSync arrives the same way and blocks in `Atomics.wait`: on its seat word (counted by the ender's
+ *   notify, so a thread terminated while blocked is found too), or in the hall on the bell, from the
+ *   value read before its look; refused where blocking is not allowed.
+ * - Without `Atomics.waitAsync`, a thread polls its seat (1 ms, doubling to 32 ms; the seat POLLING), or
+ *   in the hall, the state word and the log, as often: notifies then prove nothing, so a thread
+ *   terminated while it polls is not found.
  * - A Node worker with a pending wait() stays alive until it settles; none after. A settled wait leaves
- *   no timer, listener or engine waiter.
- * - A thread terminated in the middle of ending a round (between its compare-exchange and its notifies)
- *   leaves the threads it did not tell waiting, as any lock would be left held.
- * - Rounds are told apart modulo 8192: a thread would need to stay 8192 rounds behind to mistake one.
+ *   no timer or listener, and no engine waiter: its seat's it notifies away. In the hall, it registers
+ *   one only after a look found its round open, from the bell as it was before that look: the ring of its
+ *   round's ender comes after the look, and after the record the thread settles by (at once, when its own
+ *   thread ended the round): that ring, or a later one, wakes it.
+ * - A thread terminated in the middle of ending a round (between its compare-exchange and its notifies,
+ *   or its ring) leaves the threads it did not tell waiting, as any lock would be left held. One held up
+ *   there while 32 more rounds ended finds a newer record in its round's place, and leaves it: the
+ *   hall's threads of its round reject (lost), as below.
+ * - The log holds the last 32 rounds that ended while anyone was in the hall. A thread in the hall that
+ *   looks only after 32 more rounds ended finds its round's record replaced: its tasks reject (how their
+ *   round ended was lost), whatever it was. That takes its event loop not running (busy, descheduled)
+ *   while the others complete 32 rounds without it, or reset() is called 32 times: where every thread
+ *   has a task in each round, as in a pool meeting at `parties` = its size, the round after its own
+ *   cannot complete before it looks, so it is never more than one round (and the resets since) behind.
+ * - Rounds are told apart modulo 8192: a thread would need to stay 8192 rounds behind to mistake one (in
+ *   the hall, 4096: it would take the record in its round's place for an older one, and wait for the
+ *   next there).
  */
 import { isAborted, reasonOf } from '../core/abort.js';
 import { type WaitOptions, readCount, readTimeout, readWaitArg } from '../core/arguments.js';
@@ -113,6 +158,15 @@ import {
 } from './seats.js';
 import { assertMayBlock, holdThread, lookBeforeDeadlines, mayBlock, releaseThread } from './word.js';
 
+/**
+ * Words after the state word: the SEATS (32) seats, then the hall, the bell and the log. Literals, so
+ * that bundlers see no side effect (as BYTES).
+ */
+const HALL = 33;
+const BELL = 34;
+const LOG = 35;
+/** Records in the log: one per round, at its number modulo LOG_SIZE (a power of 2). */
+const LOG_SIZE = 32;
 /** The state word: COUNT in bits 0..15, how the last round ended in 16..18, the round in 19..31. */
 const COUNT = 0xffff;
 const ROUNDS = 0x1fff;
@@ -126,7 +180,8 @@ const ABORTED = 2;
 const ABORT_CALLED = 3;
 const RESET = 4;
 const TERMINATED = 5;
-const CROWDED = 6;
+/** Never written: what a seatless thread concludes when the log has no record of its round left. */
+const LOST = 6;
 const WHY = [
   '',
   'a waiter timed out',
@@ -134,7 +189,7 @@ const WHY = [
   'abort() was called',
   'reset() was called',
   'a waiting thread was terminated',
-  'a thread found no seat: more than 32 threads waited at once',
+  'how its round ended was lost: its thread, without a seat, fell 32 rounds behind', // LOG_SIZE
 ];
 
 const roundOf = (state: number) => state >>> 19;
@@ -145,6 +200,8 @@ const breaks = (how: number) => how !== PASSED && how !== RESET;
 const ended = (round: number, how: number) => (((round + 1) & ROUNDS) << 19) | (how << 16);
 /** A seat word: its state, how its round ended (once told), its round. */
 const seatWord = (state: number, how: number, round: number) => (round << 6) | (how << 3) | state;
+/** A record of the log: its round, how it ended, and bit 0 set (a word never written is 0). */
+const record = (round: number, how: number) => (round << 4) | (how << 1) | 1;
 
 /** What one barrier object shares with the groups of its thread: the words, and its current group. */
 interface Core {
@@ -166,12 +223,19 @@ function close(core: Core, state: number, how: number): boolean {
 }
 
 /**
- * Tells every seat in line for `round` (which this thread just ended) how it ended, and this object's
- * own group at once. A thread found gone in a round that passed breaks the barrier.
+ * Tells how `round` (which this thread just ended) ended: to the hall, if anyone is there (the log, then
+ * the bell), to every seat in line for it, and to this object's own group at once. A thread found gone
+ * in a round that passed breaks the barrier.
  */
 function tell(core: Core, round: number, how: number): void {
   const words = core.words;
   const own = core.group;
+  if (Atomics.load(words, core.at + HALL) !== 0) {
+    // Seatless threads wait in the hall: the record first, then the bell (every one of them wakes).
+    log(core, round, how);
+    Atomics.add(words, core.at + BELL, 1);
+    Atomics.notify(words, core.at + BELL);
+  }
   let gone = false;
   for (let i = 0, at = core.at + 1; i < SEATS; i++, at++) {
     const v = Atomics.load(words, at);
@@ -199,6 +263,21 @@ function tell(core: Core, round: number, how: number): void {
 }
 
 /**
+ * Writes how `round` ended in its place in the log, over an older round's record, but not over a newer
+ * one: there when this thread was held up between ending its round and logging it for 32 rounds or more.
+ */
+function log(core: Core, round: number, how: number): void {
+  const words = core.words;
+  const at = core.at + LOG + (round & (LOG_SIZE - 1));
+  for (;;) {
+    const r = Atomics.load(words, at);
+    // A newer round's record: 1 to 4095 rounds after this one (modulo 8192).
+    if ((r & 1) === 1 && (((r >>> 4) - round - 1) & ROUNDS) < (ROUNDS + 1) / 2 - 1) return;
+    if (Atomics.compareExchange(words, at, r, record(round, how)) === r) return;
+  }
+}
+
+/**
  * A notify of a told seat woke nobody: its thread is gone, or it is live and between two engine waiters
  * (a late notify of an earlier round took the one it had; it registers another as soon as its event loop
  * runs). Where this thread may block, it gives the owner 31 ms (1, 2, 4, 8, 16) to show it is live: by
@@ -213,14 +292,18 @@ function answers(words: Int32Array, at: number, told: number): boolean {
 }
 
 /**
- * The tasks of one barrier object of this thread that wait in one round, behind one seat: what the
- * ender of the round tells. A group settles once, when it learns how its round ended.
+ * The tasks of one barrier object of this thread that wait in one round, behind one seat (what the
+ * ender of the round tells) or, when every seat is taken, in the hall (the ender logs how the round
+ * ended and rings the bell). A group settles once, when it learns how its round ended.
  */
 class Group {
-  /** Word index of the seat, or -1. */
+  /** Word index of the seat, or -1 (none yet, none left, or in the hall). */
   seat = -1;
-  /** The seat word as published (WAITING or POLLING for the round), while `published`. */
+  /** In the hall: no seat, counted in the hall word while in line. */
+  hall = false;
+  /** The seat word as published (WAITING or POLLING for the round), while `published` with a seat. */
   mine = 0;
+  /** In line for its round: a seat published for it, or counted in the hall. */
   published = false;
   readonly queue = new WaiterQueue();
   readonly record: Round = { why: undefined };
@@ -246,45 +329,70 @@ class Group {
     this.queue.onEmpty = () => this.leave();
   }
 
-  /** Takes a seat and publishes it for the round, its engine waiter registered first. False: no seat. */
-  publish(): boolean {
+  /**
+   * Gets in line for the round: takes a seat and publishes it, its engine waiter registered first, or,
+   * when every seat is taken, counts itself in the hall.
+   */
+  publish(): void {
     const words = this.core.words;
     const seat = takeSeat(words, this.core.at + 1, 1);
-    if (seat < 0) return false;
+    this.published = true;
+    if (seat < 0) {
+      this.hall = true;
+      Atomics.add(words, this.core.at + HALL, 1);
+      return; // its engine waiter is registered once a task of it counted in and waits: see joined()
+    }
     this.seat = seat;
-    if (canWaitAsync()) this.#arm(RESERVED); // the seat is ours and RESERVED: the engine waiter waits
+    if (canWaitAsync()) this.#arm(seat, RESERVED); // the seat is ours and RESERVED: the engine waiter waits
     this.mine = seatWord(canWaitAsync() ? WAITING : POLLING, 0, this.round);
     Atomics.store(words, seat, this.mine);
-    this.published = true;
-    return true;
   }
 
-  /** A waiter joined: keep the thread alive while the group has waiters, and poll where we must. */
+  /**
+   * A waiter joined: keep the thread alive while the group has waiters, and poll where we must. In the
+   * hall, look, and register an engine waiter on the bell if there is none: from the value read before
+   * the look, so that the ring of a round that ended since the task counted in is not missed.
+   */
   joined(): void {
     if (!this.#holdsThread) {
       this.#holdsThread = true;
       holdThread();
     }
     if (!canWaitAsync()) this.#startPolling();
+    else if (this.hall) this.check();
   }
 
-  /** Woken, polled, or before a deadline: settles the group if its seat was told, else keeps watching. */
+  /** Woken, polled, or before a deadline: settles the group if it learns how its round ended, else watches on. */
   check(): void {
+    if (this.hall) return this.#listen();
     while (this.published) {
       const v = Atomics.load(this.core.words, this.seat);
       if (v !== this.mine) return this.#claim(v);
       if (!canWaitAsync()) return this.#startPolling();
-      if (this.#armed !== undefined || this.#arm(v)) return;
+      if (this.#armed !== undefined || this.#arm(this.seat, v)) return;
     }
+  }
+
+  /** Blocks the thread (`Atomics.wait`) until its news may have come, or `ms` passed (undefined: no limit). */
+  block(ms?: number): void {
+    const words = this.core.words;
+    if (!this.hall) {
+      Atomics.wait(words, this.seat, this.mine, ms);
+      return;
+    }
+    const bell = this.core.at + BELL;
+    const rung = Atomics.load(words, bell);
+    if (this.#logged() === undefined) Atomics.wait(words, bell, rung, ms);
   }
 
   /**
    * Its round ended (a newer one is current): settles it now if it can (its seat was told, or only its
-   * round ended since, which the state word tells), else it settles once its seat is told.
+   * round ended since, which the state word tells; in the hall, its round is logged), else it settles
+   * once it learns.
    */
   catchUp(): void {
     this.check();
-    if (!this.published) return;
+    if (!this.published || this.hall) return;
     const words = this.core.words;
     const state = Atomics.load(words, this.core.at);
     if (roundOf(state) !== ((this.round + 1) & ROUNDS)) return;
@@ -294,10 +402,11 @@ class Group {
 
   /**
    * Out of line for a round that ended (its object counts tasks in a newer one): a group with waiters
-   * catches up; one without (published for a task that could not count in) just takes its seat back.
+   * catches up; one without (in line for a task that could not count in) just leaves its seat or the hall.
    */
   detach(): void {
     if (this.queue.size > 0) return this.catchUp();
+    if (this.hall) return this.finish(PASSED);
     if (Atomics.compareExchange(this.core.words, this.seat, this.mine, RESERVED) === this.mine) this.finish(PASSED);
     else this.check();
   }
@@ -315,7 +424,7 @@ class Group {
     }
   }
 
-  /** Its round ended so: releases its waiters and leaves its seat. */
+  /** Its round ended so: releases its waiters and leaves its seat or the hall. */
   finish(how: number): void {
     this.published = false;
     this.record.why = how === PASSED ? undefined : WHY[how];
@@ -323,7 +432,11 @@ class Group {
     else this.queue.releaseAll(how === PASSED); // leaves as it empties
   }
 
-  /** The last waiter left: the seat back (our engine waiters notified away first), the thread let go. */
+  /**
+   * The last waiter left: the thread let go, and out of line, the seat back (our engine waiters notified
+   * away first) or out of the hall (our engine waiter there, if any, is woken by the bell its round's
+   * ender rings: it logged the round before we could read it, and rings after).
+   */
   leave(): void {
     if (this.#poll !== undefined) {
       clearTimeout(this.#poll);
@@ -333,13 +446,47 @@ class Group {
       this.#holdsThread = false;
       releaseThread();
     }
+    if (this.published) return; // still in line: a waitSync of its round counts on it
+    if (this.hall) {
+      this.hall = false;
+      this.#armed = undefined;
+      Atomics.sub(this.core.words, this.core.at + HALL, 1);
+      return;
+    }
     const seat = this.seat;
-    if (seat < 0 || this.published) return; // still in line: a waitSync of its round counts on it
+    if (seat < 0) return;
     this.seat = -1;
     if (this.#engine) Atomics.notify(this.core.words, seat);
     this.#engine = false;
     this.#armed = undefined;
     Atomics.store(this.core.words, seat, FREE);
+  }
+
+  /** In the hall: settles the group once its round is logged, else waits for the bell (or polls). */
+  #listen(): void {
+    const words = this.core.words;
+    const bell = this.core.at + BELL;
+    while (this.published) {
+      const rung = Atomics.load(words, bell); // before the look: a ring after it is not missed
+      const how = this.#logged();
+      if (how !== undefined) return this.finish(how);
+      if (!canWaitAsync()) return this.#startPolling();
+      if (this.#armed !== undefined || this.#arm(bell, rung)) return;
+    }
+  }
+
+  /**
+   * How its round ended, from the log: undefined while the round is open or its ender has not logged it
+   * yet (the record there is an older round's, or none); LOST when a newer round's record replaced it.
+   */
+  #logged(): number | undefined {
+    const { words, at } = this.core;
+    if (roundOf(Atomics.load(words, at)) === this.round) return undefined;
+    const r = Atomics.load(words, at + LOG + (this.round & (LOG_SIZE - 1)));
+    if ((r & 1) === 0) return undefined;
+    const ahead = ((r >>> 4) - this.round) & ROUNDS;
+    if (ahead === 0) return (r >>> 1) & 7;
+    return ahead < (ROUNDS + 1) / 2 ? LOST : undefined;
   }
 
   /** Our published seat moved: told (or taken for gone), claims it; taken by another thread since, drops it. */
@@ -356,9 +503,9 @@ class Group {
     }
   }
 
-  /** Registers an engine waiter on the seat while it holds `expected`; false when it holds something else. */
-  #arm(expected: number): boolean {
-    const result = Atomics.waitAsync(this.core.words, this.seat, expected);
+  /** Registers an engine waiter on word `at` while it holds `expected`; false when it holds something else. */
+  #arm(at: number, expected: number): boolean {
+    const result = Atomics.waitAsync(this.core.words, at, expected);
     if (!result.async) return false;
     const token = {};
     this.#armed = token;
@@ -411,8 +558,8 @@ class BarrierWaiter extends Waiter {
  * round ends: the barrier breaks then, so that nobody waits for that thread in the next round). Post
  * the barrier itself to another thread and rebuild it there with {@link SharedBarrier.from} (or post
  * `buffer` and `byteOffset` and call `new SharedBarrier(parties, buffer, byteOffset)`): building it over
- * memory that holds it already resets nothing. `wait()` never blocks the thread; `waitSync()` does. At
- * most 32 threads wait at once.
+ * memory that holds it already resets nothing. `wait()` never blocks the thread; `waitSync()` does. Any
+ * number of threads may wait at once.
  *
  * @example
  * ```ts
@@ -431,7 +578,7 @@ class BarrierWaiter extends Waiter {
  */
 export class SharedBarrier {
   /**
-   * Bytes one barrier occupies in a buffer (136, a multiple of 4); several barriers of one buffer sit at
+   * Bytes one barrier occupies in a buffer (276, a multiple of 4); several barriers of one buffer sit at
    * offsets that far apart.
    *
    * @example
@@ -440,7 +587,7 @@ export class SharedBarrier {
    * const [a, b] = [0, 1].map((i) => new SharedBarrier(3, buffer, i * SharedBarrier.BYTES));
    * ```
    */
-  static readonly BYTES: number = 140; // 4 * (2 + SEATS + 1): a literal, so bundlers see no side effect
+  static readonly BYTES: number = 276; // 4 * (2 + SEATS + 2 + LOG_SIZE + 1): a literal, so bundlers see no side effect
 
   /**
    * The barrier over the memory of `value`: a `SharedBarrier` posted from another thread (what arrives
@@ -683,9 +830,9 @@ export class SharedBarrier {
     const deadline = monotonic() + ms;
     while (group.published) {
       const left = deadline - monotonic();
-      if (left > 0) Atomics.wait(words, group.seat, group.mine, left);
+      if (left > 0) group.block(left);
       else if (roundOf(Atomics.load(words, this.#core.at)) === group.round) group.giveUp(TIMED_OUT);
-      else Atomics.wait(words, group.seat, group.mine); // its round ended: its outcome is on its way
+      else group.block(); // its round ended: its outcome is on its way
       group.check();
     }
     if (group.record.why === undefined) return index;
@@ -733,8 +880,8 @@ export class SharedBarrier {
 
   /**
    * Counts a task in: `group` undefined when it passed at once (the last of its round), else the group
-   * it waits in, published for its round. Throws the BrokenBarrierError of a broken barrier, or of the
-   * round it broke (a task that would not wait, or found no seat).
+   * it waits in, in line for its round. Throws the BrokenBarrierError of a broken barrier, or of the
+   * round it broke (a task that would not wait).
    */
   #arrive(willWait: boolean, method: string): { group: Group | undefined; index: number } {
     const core = this.#core;
@@ -763,11 +910,7 @@ export class SharedBarrier {
       let group = core.group;
       if (group?.published !== true) {
         group = new Group(core, round);
-        if (!group.publish()) {
-          if (!close(core, state, CROWDED)) continue;
-          tell(core, round, CROWDED);
-          throw this.#broke(method, WHY[CROWDED]!);
-        }
+        group.publish();
         core.group = group;
       }
       if (Atomics.compareExchange(words, core.at, state, state + 1) === state) return { group, index };

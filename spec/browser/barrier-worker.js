@@ -9,7 +9,7 @@ self.onmessage = async ({ data }) => {
       case 'rounds': {
         for (let round = 0; round < data.rounds; round++) {
           const index = data.sync ? barrier.waitSync(20_000) : await barrier.wait(20_000);
-          data.log[round * 4 + index] = data.me;
+          data.log[round * barrier.parties + index] = data.me;
         }
         return self.postMessage({ from: SharedBarrier.from(data.barrier) === barrier });
       }

@@ -51,6 +51,29 @@ export function barrierTests(test, assert) {
     for (const { worker } of workers) worker.terminate();
   });
 
+  test('SharedBarrier met by 40 barrier objects on the page and a Web Worker (more threads than its 32 seats): every round gives each index once', async () => {
+    const rounds = waitAsync ? 50 : 5;
+    const barrier = new SharedBarrier(41);
+    // Each object over the barrier's memory is a thread to it: the 33rd on wait in its hall.
+    const objects = Array.from({ length: 40 }, () => new SharedBarrier(41, barrier.buffer, barrier.byteOffset));
+    const log = new Int32Array(new SharedArrayBuffer(4 * 41 * rounds));
+    const { worker, post, next } = startWorker();
+    post({ op: 'rounds', barrier, log, rounds, me: 41, sync: false });
+    for (let round = 0; round < rounds; round++) {
+      const indexes = await Promise.all(objects.map((o) => o.wait(20_000)));
+      indexes.forEach((index, i) => (log[round * 41 + index] = i + 1));
+    }
+    await next();
+    let bad = 0;
+    for (let round = 0; round < rounds; round++) {
+      const who = Array.from(log.subarray(round * 41, round * 41 + 41)).sort((a, b) => a - b);
+      if (who.some((w, i) => w !== i + 1)) bad++;
+    }
+    assert(bad === 0, `${bad} of ${rounds} rounds did not give each index once`);
+    assert(!barrier.broken && barrier.waiting === 0, 'the barrier was left broken or waited on');
+    worker.terminate();
+  });
+
   test("SharedBarrier: a Web Worker's wait() that times out breaks the barrier, and the page's waiter rejects with a BrokenBarrierError", async () => {
     const barrier = new SharedBarrier(3);
     const { worker, post, next } = startWorker();

@@ -11,10 +11,13 @@ export interface BarrierAgent {
   readonly worker: Worker;
 }
 
-/** Starts a barrier agent sharing `buffer` (optionally without `Atomics.waitAsync`), once it is ready. */
+/**
+ * Starts a barrier agent sharing `buffer` (optionally without `Atomics.waitAsync`, or bundled to start
+ * faster: see `startWorker`), once it is ready.
+ */
 export function startBarrierAgent(
   buffer: SharedArrayBuffer,
-  options: { noWaitAsync?: boolean } = {},
+  options: { noWaitAsync?: boolean; bundle?: boolean } = {},
 ): Promise<BarrierAgent> {
   return startWorker<Op>('./barrier-agent.ts', buffer, options);
 }
