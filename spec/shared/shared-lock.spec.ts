@@ -559,7 +559,9 @@ describe('SharedLock: the protocol, step by step (shared memory written as anoth
     expect(Array.from(w.slice(2)).every((v) => (v & 7) === 2)).to.equal(true); // all 32 seats in line
     const sleeps = sinon.spy(Atomics, 'wait');
     try {
-      expect(new SharedLock(first.buffer).acquireSync(150)).to.equal(false);
+      // A timeout far beyond the 95 ms of the first seven delays: on a loaded machine each sleep may
+      // overrun, and the last delay before the timeout is only what is left of it.
+      expect(new SharedLock(first.buffer).acquireSync(600)).to.equal(false);
     } finally {
       sleeps.restore();
     }
