@@ -112,7 +112,6 @@ import { type Guard, guarded, heldGuard, runGuarded } from '../guard.js';
 import { SEMAPHORE, arrived, sharedMemory } from './memory.js';
 import {
   DEAD,
-  FREE,
   GRANTED,
   POLLING,
   POLL_MAX,
@@ -136,6 +135,17 @@ const MAX = PERMITS;
 const ONE = 0x02000000;
 /** Bits 25..30 of the state word: the seats counted. */
 const COUNT = 0x7e000000;
+/** A seat granted whose thread had no more need: uncounted, unlike GRANTED (a seat state, see seats.ts). */
+const SERVED = 7;
+/**
+ * Bits 0..14 of a seat's grants word (SEATS words after the seat): its thread's local waiters that a grant
+ * to the seat would not cover yet.
+ */
+const NEED = 0x7fff;
+/** One extra permit handed to a GRANTED seat, in bits 16..31 of its grants word. */
+const EXTRA = 0x10000;
+/** The most need a thread puts in its grants word between two claims (so need and extras stay small). */
+const MOST_NEED = 0x3fff;
 
 /**
  * A {@link Semaphore} whose state lives in a `SharedArrayBuffer`, so the tasks of every thread holding the
@@ -165,7 +175,7 @@ const COUNT = 0x7e000000;
  */
 export class SharedSemaphore {
   /**
-   * Bytes one semaphore occupies in a buffer (140, a multiple of 4); several primitives of one buffer sit
+   * Bytes one semaphore occupies in a buffer (268, a multiple of 4); several primitives of one buffer sit
    * at offsets that far apart.
    *
    * @example
@@ -174,7 +184,7 @@ export class SharedSemaphore {
    * const [a, b] = [0, 1].map((i) => new SharedSemaphore(3, buffer, i * SharedSemaphore.BYTES));
    * ```
    */
-  static readonly BYTES: number = 140; // 4 * (2 + SEATS + 1): a literal, so bundlers see no side effect
+  static readonly BYTES: number = 268; // 4 * (2 + 2 * SEATS + 1): a literal, so bundlers see no side effect
 
   /**
    * The semaphore over the memory of `value`: a `SharedSemaphore` posted from another thread (what
@@ -238,6 +248,10 @@ export class SharedSemaphore {
   /** What this object last wrote in its seat: RESERVED(t), or WAITING(t) / POLLING(t) while published. */
   #mine = 0;
   #published = false;
+  /** Whether this object is counted in the state word (from counting itself until its seat is out of line). */
+  #counted = false;
+  /** The need this object put in its grants word since it last cleared it. */
+  #asked = 0;
   /** The pending engine waiter on the seat (its identity), or undefined. */
   #armed: object | undefined = undefined;
   #poll: ReturnType<typeof setTimeout> | undefined = undefined;
@@ -401,6 +415,8 @@ export class SharedSemaphore {
     assertMayBlock('SharedSemaphore.acquireSync()', 'await semaphore.acquire()');
     if (this.#take()) return true;
     if (ms <= 0) return false;
+    // Published for async waiters: this call is served first now, one more waiter than the seat asked for.
+    if (this.#published) this.#ask(1);
     const words = this.#words;
     const deadline = monotonic() + ms;
     let poll = 1;
@@ -415,30 +431,34 @@ export class SharedSemaphore {
           if (this.#take()) return true;
           continue;
         }
-        if (!this.#publish()) return this.#doneSync(true);
+        const held = this.#publish(this.#waiters.size);
+        if (held > 0) return this.#claimedSync(held);
         continue; // published, or out of line again: look again
       }
       const mine = this.#mine;
       if (left <= 0) {
-        if (this.#waiters.size === 0) return this.#doneSync(this.#withdraw());
+        if (this.#waiters.size === 0) {
+          return this.#claimedSync(this.#withdraw()); // handed permits at the deadline: ours
+        }
         // The seat stays published for the async waiters, with an engine waiter of theirs: this call may
         // have published it on a new seat, where none is armed yet (a grant would find it gone).
         if (this.#armed === undefined) this.#arm();
         return false;
       }
       const seat = this.#seat;
-      const granted = (mine & ~STATE) | GRANTED;
-      // Nothing else runs on this thread while it blocks: whether it has other waiters is known now.
-      const alone = this.#waiters.size === 0 && this.#armed === undefined;
       Atomics.wait(words, seat, mine, left);
-      if (alone && Atomics.compareExchange(words, seat, granted, FREE) === granted) {
-        // Alone on this thread: the grant claimed and the seat left in one step (GRANTED(t) → FREE).
-        this.#published = false;
-        this.#seat = -1;
-        return true;
-      }
-      if (Atomics.load(words, seat) !== mine && this.#moved()) return this.#doneSync(true);
+      const held = Atomics.load(words, seat) !== mine ? this.#moved() : 0;
+      if (held > 0) return this.#claimedSync(held);
     }
+  }
+
+  /**
+   * acquireSync holds `held` permits (none: it gave up): it keeps one, the async waiters of the thread get
+   * the rest in turn.
+   */
+  #claimedSync(held: number): boolean {
+    this.#serve(held - 1);
+    return this.#doneSync(held > 0);
   }
 
   /**
@@ -503,11 +523,14 @@ export class SharedSemaphore {
         if (Atomics.compareExchange(words, at, w, w + k) === w) return;
         continue;
       }
-      // The published seat with the oldest ticket. The scan stops once it has seen as many seats ticketed
-      // no later than `newest` as `w` counts (see SharedLock's protocol).
+      // The published seat with the oldest ticket, and a granted one whose thread has waiters its grant
+      // does not cover. The scan stops once it has seen as many seats ticketed no later than `newest` as
+      // `w` counts (see SharedLock's protocol; a granted seat stays counted until claimed).
       let left = (w & COUNT) / ONE;
       let seat = -1;
       let v = 0;
+      let needy = -1;
+      let g = 0;
       for (let i = 0, s = at + 2; i < SEATS && left > 0; i++, s++) {
         const x = Atomics.load(words, s);
         const state = x & STATE;
@@ -516,14 +539,24 @@ export class SharedSemaphore {
             seat = s;
             v = x;
           }
-          if (!before(newest, x & ~STATE)) left--;
+        } else if (state !== GRANTED) continue;
+        else if (needy < 0 && (Atomics.load(words, s + SEATS) & NEED) !== 0) {
+          needy = s;
+          g = x;
         }
+        if (!before(newest, x & ~STATE)) left--;
       }
       if (loose) {
-        // We let a permit go and looked again: take one back for a seat published meanwhile.
+        // We let a permit go and looked again: take one back for a seat published (or in need) meanwhile.
         loose = false;
-        if (seat >= 0 && this.#take()) k++;
+        if ((seat >= 0 || needy >= 0) && this.#take()) k++;
         if (k === 0) return;
+        continue;
+      }
+      if (seat < 0 && needy >= 0) {
+        // Nobody waits unserved but a thread granted a permit, not running yet, with more waiters queued:
+        // this permit goes to that seat too, an extra grant its thread claims with the first.
+        if (this.#extra(needy, g) && --k === 0) return;
         continue;
       }
       if (seat < 0) {
@@ -549,20 +582,58 @@ export class SharedSemaphore {
       }
       const t = v & ~STATE;
       if (Atomics.compareExchange(words, seat, v, t | GRANTED) === v) {
-        Atomics.sub(words, at, ONE);
+        // Counted while its thread has more waiters queued (the need its grants word shows), else served
+        // and uncounted; a need that came meanwhile counts it again (see the protocol).
+        let granted = t | GRANTED;
+        if (
+          (Atomics.load(words, seat + SEATS) & NEED) === 0 &&
+          Atomics.compareExchange(words, seat, granted, t | SERVED) === granted
+        ) {
+          Atomics.sub(words, at, ONE);
+          granted = t | SERVED;
+          if (
+            (Atomics.load(words, seat + SEATS) & NEED) !== 0 &&
+            Atomics.compareExchange(words, seat, granted, t | GRANTED) === granted
+          ) {
+            Atomics.add(words, at, ONE);
+            granted = t | GRANTED;
+          }
+        }
         // A polling seat's thread may be blocked in acquireSync: notify it too, but waking nobody
         // proves nothing.
-        if (
-          Atomics.notify(words, seat) > 0 ||
-          (v & STATE) === POLLING ||
-          // Nobody waits on that seat: its thread is gone. Take the grant back, unless it was claimed.
-          Atomics.compareExchange(words, seat, t | GRANTED, t | DEAD) !== (t | GRANTED)
-        ) {
+        if (Atomics.notify(words, seat) > 0 || (v & STATE) === POLLING) {
           if (--k === 0) return;
+          continue;
         }
+        // Nobody waits on that seat: its thread is gone. Its grants word first (closed: no extra comes
+        // any more; those that came are ours to pass on), then the grant back, unless it was claimed.
+        k += Atomics.exchange(words, seat + SEATS, 0) >>> 16;
+        if (Atomics.compareExchange(words, seat, granted, t | DEAD) !== granted) k--;
+        else if (granted === (t | GRANTED)) Atomics.sub(words, at, ONE);
+        if (k === 0) return;
       }
       // The seat changed meanwhile, or its thread is gone: the permit is still ours to pass on.
     }
+  }
+
+  /**
+   * Hands one permit to the GRANTED seat at `seat`, seen as `granted` with need: true when handed, false
+   * when it is still ours (the need went, or the seat moved on before the permit landed).
+   */
+  #extra(seat: number, granted: number): boolean {
+    const words = this.#words;
+    const at = seat + SEATS;
+    const x = Atomics.load(words, at);
+    if ((x & NEED) === 0 || Atomics.compareExchange(words, at, x, x + EXTRA - 1) !== x) return false;
+    // Still the grant we saw: its thread claims our permit with it. Else the seat moved on (claimed,
+    // taken for gone, or published again): take the permit back, unless whoever closed the word has it.
+    if (Atomics.load(words, seat) === granted) return true;
+    for (let y = Atomics.load(words, at); y >>> 16 !== 0;) {
+      const seen = Atomics.compareExchange(words, at, y, y - EXTRA + 1);
+      if (seen === y) return false;
+      y = seen;
+    }
+    return true;
   }
 
   #tooMany(n: number): never {
@@ -641,7 +712,18 @@ export class SharedSemaphore {
       this.#holdsThread = true;
       holdThread();
     }
-    this.#ensure();
+    if (!this.#published) return this.#ensure();
+    // In line already: one more waiter a grant to the seat would not cover. Granted meanwhile and
+    // served (uncounted, for want of need), the seat is counted again. And a release may have let a
+    // permit go just before, seeing no need of ours: it goes through release again, which sees it.
+    this.#ask(1);
+    const words = this.#words;
+    const t = this.#mine & ~STATE;
+    if (Atomics.compareExchange(words, this.#seat, t | SERVED, t | GRANTED) === (t | SERVED)) {
+      Atomics.add(words, this.#at, ONE);
+      this.#counted = true;
+    }
+    if (this.#take()) this.release();
   }
 
   /** While there are local waiters and this object is not in line: take a seat, arm, publish. */
@@ -655,7 +737,7 @@ export class SharedSemaphore {
         return this.#startPolling(); // every seat is taken: look again later
       }
       this.#arm();
-      if (!this.#publish()) this.#handOff();
+      this.#serve(this.#publish(this.#waiters.size - 1));
     }
   }
 
@@ -685,39 +767,64 @@ export class SharedSemaphore {
   }
 
   /**
-   * Counts this object in and publishes its seat. False when it holds a permit instead, for its first
-   * waiter (it found one free, or was granted one as it published); true otherwise: published, or, taken
-   * for gone as it published, out of line again (uncounted; seat RESERVED, or lost): the caller looks
-   * again.
+   * Counts this object in (unless it still is) and publishes its seat, asking for `want` waiters beyond
+   * the one a grant serves. Returns the permits it holds instead, for its waiters: 1 when it found one
+   * free, 1 and the extras when it was granted as it published; 0 otherwise: published, or, taken for
+   * gone as it published, out of line again (uncounted; seat RESERVED, or lost): the caller looks again.
    */
-  #publish(): boolean {
+  #publish(want: number): number {
     const words = this.#words;
     const at = this.#at;
     const seat = this.#seat;
-    for (;;) {
-      const w = Atomics.load(words, at);
-      if ((w & PERMITS) !== 0) {
-        if (Atomics.compareExchange(words, at, w, w - 1) === w) return false;
-      } else if (Atomics.compareExchange(words, at, w, w + ONE) === w) break;
+    if (!this.#counted) {
+      for (;;) {
+        const w = Atomics.load(words, at);
+        if ((w & PERMITS) !== 0) {
+          if (Atomics.compareExchange(words, at, w, w - 1) === w) return 1;
+        } else if (Atomics.compareExchange(words, at, w, w + ONE) === w) break;
+      }
+      this.#counted = true;
     }
     for (;;) {
+      this.#ask(want); // before the seat shows WAITING: a grant finds it
       const mine = newTicket(words, at + 1) | (canWaitAsync() ? WAITING : POLLING);
       Atomics.store(words, seat, mine);
       this.#mine = mine;
       this.#published = true;
       let w = Atomics.load(words, at);
-      if ((w & PERMITS) === 0) return true;
+      if ((w & PERMITS) === 0) return 0;
       // A permit was let go since we counted ourselves. Out of line first: a release may have granted
-      // our seat meanwhile, and uncounted us (then, finding no engine waiter, taken it for gone).
+      // our seat meanwhile (then, finding no engine waiter, taken it for gone).
       const reserved = (mine & ~STATE) | RESERVED;
-      if (Atomics.compareExchange(words, seat, mine, reserved) !== mine) return !this.#moved();
+      if (Atomics.compareExchange(words, seat, mine, reserved) !== mine) return this.#moved();
       this.#mine = reserved;
       this.#published = false;
+      this.#clearNeed();
       // Still counted and seen by nobody: take the permit, uncounting, or publish again behind its taker.
       for (; (w & PERMITS) !== 0; w = Atomics.load(words, at)) {
-        if (Atomics.compareExchange(words, at, w, w - 1 - ONE) === w) return false;
+        if (Atomics.compareExchange(words, at, w, w - 1 - ONE) === w) {
+          this.#counted = false;
+          return 1;
+        }
       }
     }
+  }
+
+  /** Adds `n` waiters to our seat's need (MOST_NEED at most since it was cleared). */
+  #ask(n: number): void {
+    const k = Math.min(n, MOST_NEED - this.#asked);
+    if (k === 0) return;
+    this.#asked += k;
+    Atomics.add(this.#words, this.#seat + SEATS, k);
+  }
+
+  /**
+   * Clears our seat's need, out of line now: no extra comes any more. One that lands meanwhile is taken
+   * back by its release, for the seat is not the grant it saw.
+   */
+  #clearNeed(): void {
+    this.#asked = 0;
+    Atomics.and(this.#words, this.#seat + SEATS, ~NEED);
   }
 
   /**
@@ -729,6 +836,8 @@ export class SharedSemaphore {
     const reserved = (mine & ~STATE) | RESERVED;
     if (Atomics.compareExchange(this.#words, this.#seat, mine, reserved) !== mine) return false;
     Atomics.sub(this.#words, this.#at, ONE);
+    this.#counted = false;
+    this.#clearNeed();
     this.#mine = reserved;
     this.#published = false;
     return true;
@@ -736,29 +845,42 @@ export class SharedSemaphore {
 
   /**
    * We hold a permit for our local queue: its first waiter gets it. The queue is never empty here: we
-   * hand off only from #ensure (while there are waiters) and for a seat we published, and a queue that
-   * empties takes its seat out of line at once (#idle).
+   * hand off only while there are waiters, and a queue that empties takes its seat out of line at once
+   * (#idle).
    */
   #handOff(): void {
     releaseOne(this.#waiters, true);
   }
 
+  /** We hold `n` permits for our local queue: its first waiters get them in turn; the rest go on. */
+  #serve(n: number): void {
+    for (; n > 0 && this.#waiters.size > 0; n--) this.#handOff();
+    if (n > 0) this.release(n); // the queue emptied: out of line already (#idle)
+  }
+
   /**
-   * Our published seat moved: claims a grant (true: we hold a permit), or, taken for gone, takes the seat
-   * back or drops it (false). Either way this object is no longer published.
+   * Our published seat moved: claims a grant (GRANTED(t) → RESERVED(t), still counted) and the extras
+   * with it, returning the permits we hold, or, taken for gone, takes the seat back or drops it (0).
+   * Either way this object is no longer published.
    */
-  #moved(): boolean {
+  #moved(): number {
     const words = this.#words;
     const at = this.#seat;
     const t = this.#mine & ~STATE;
     this.#published = false;
-    if (Atomics.compareExchange(words, at, t | GRANTED, t | RESERVED) === (t | GRANTED)) {
+    const granted = Atomics.compareExchange(words, at, t | GRANTED, t | RESERVED) === (t | GRANTED);
+    if (granted || Atomics.compareExchange(words, at, t | SERVED, t | RESERVED) === (t | SERVED)) {
+      if (!granted) this.#counted = false; // served: its granter uncounted it
       this.#mine = t | RESERVED;
-      return true;
+      this.#asked = 0;
+      return 1 + (Atomics.exchange(words, at + SEATS, 0) >>> 16);
     }
+    // Taken for gone: the release that did it uncounted us and closed our grants word.
+    this.#counted = false;
+    this.#asked = 0;
     if (Atomics.compareExchange(words, at, t | DEAD, t | RESERVED) === (t | DEAD)) this.#mine = t | RESERVED;
     else this.#dropSeat(); // someone took the dead seat meanwhile
-    return false;
+    return 0;
   }
 
   /** Forgets a seat that is not ours any more. */
@@ -771,7 +893,7 @@ export class SharedSemaphore {
   #check(): void {
     if (this.#seat >= 0 && this.#published) {
       if (Atomics.load(this.#words, this.#seat) === this.#mine) return this.#arm(); // nothing for us yet
-      if (this.#moved()) this.#handOff(); // #ensure re-arms before it publishes again
+      this.#serve(this.#moved()); // #ensure re-arms before it publishes again
     }
     this.#ensure();
   }
@@ -784,18 +906,25 @@ export class SharedSemaphore {
   }
 
   /**
-   * Takes our seat out of line as its waiters gave up; true when a permit was handed to it first (the
-   * caller now holds it).
+   * Takes our seat out of line as its waiters gave up; returns the permits handed to it first (the caller
+   * now holds them).
    */
-  #withdraw(): boolean {
-    if (!this.#published || this.#unpublish()) return false;
+  #withdraw(): number {
+    if (!this.#published || this.#unpublish()) return 0;
     return this.#moved();
   }
 
-  /** Gives the seat back: our engine waiter notified away first, so the next owner's count is its own. */
+  /**
+   * Gives the seat back, uncounted: our engine waiter notified away first, so the next owner's count is
+   * its own.
+   */
   #leave(): void {
     const at = this.#seat;
     if (at < 0) return;
+    if (this.#counted) {
+      this.#counted = false;
+      Atomics.sub(this.#words, this.#at, ONE);
+    }
     if (this.#armed !== undefined) Atomics.notify(this.#words, at);
     this.#armed = undefined;
     Atomics.compareExchange(this.#words, at, this.#mine, 0);
@@ -809,10 +938,11 @@ export class SharedSemaphore {
     this.#poll = handle;
   }
 
-  /** The last local waiter left: out of line (passing on a permit handed to us meanwhile), let go. */
+  /** The last local waiter left: out of line (passing on permits handed to us meanwhile), let go. */
   #idle(): void {
-    if (this.#withdraw()) this.release();
+    const held = this.#withdraw();
     this.#leave();
+    if (held > 0) this.release(held);
     if (this.#poll !== undefined) {
       clearTimeout(this.#poll);
       this.#poll = undefined;

@@ -71,8 +71,13 @@ describe('SharedSemaphore: memory and arguments', () => {
       TypeError,
       /SharedSemaphore at byteOffset 0 would overlap a SharedLock/,
     );
+    // A lock whose kind word would fall on a semaphore's, as another thread left it.
     const semaphore = new SharedSemaphore(2);
-    expect(() => new SharedLock(structuredClone(semaphore).buffer)).to.throw(TypeError, /SharedLock at byteOffset 0/);
+    const offset = SharedSemaphore.BYTES - SharedLock.BYTES;
+    expect(() => new SharedLock(structuredClone(semaphore).buffer, offset)).to.throw(
+      TypeError,
+      new RegExp(`SharedLock at byteOffset ${offset}`),
+    );
   });
 
   it('SharedSemaphore: refuses a buffer and byteOffset as SharedLock does, and words overlapping another primitive', () => {
@@ -693,6 +698,46 @@ describe('SharedSemaphore: races, another thread stepping in between two steps o
     mine.release();
     expect(mine.value).to.equal(2);
     expect(counted(mine)).to.equal(0);
+  });
+
+  it('SharedSemaphore: a permit released after a grant, before the granted thread runs, goes to that thread’s next waiter, never to a newcomer', async () => {
+    const buffer = new SharedArrayBuffer(SharedSemaphore.BYTES);
+    const holder = new SharedSemaphore(2, buffer);
+    const a = new SharedSemaphore(2, buffer); // a thread with two waiters in line
+    const b = new SharedSemaphore(2, buffer); // a newcomer on another thread
+    await holder.acquire();
+    await holder.acquire();
+    const { log, note } = recorder();
+    note('a1', a.acquire());
+    note('a2', a.acquire());
+    await flush();
+    // The first release grants a's seat; just after its notify, before a's thread runs, a second permit
+    // is released and b tries for one.
+    let newcomer: boolean | undefined;
+    const rule = at(
+      'notify',
+      (array, index) => on(holder, array, index, SEAT0),
+      (real) => {
+        const woken = real();
+        holder.release();
+        newcomer = b.tryAcquire();
+        return woken;
+      },
+    );
+    holder.release();
+    expect(rule.fired).to.equal(true);
+    expect(newcomer, 'a newcomer took a permit while a waiter of a was queued').to.equal(false);
+    expect(holder.value).to.equal(0);
+    const late = track(b.acquire()); // in line now, behind a
+    await until(() => log.length === 2, 'both waiters of a');
+    expect(log).to.deep.equal(['a1:true', 'a2:true']);
+    expect(late.state).to.equal('pending');
+    a.release();
+    await until(() => late.state === 'fulfilled', 'b, in turn');
+    a.release();
+    b.release();
+    expect(holder.value).to.equal(2);
+    expect(counted(holder)).to.equal(0);
   });
 
   it('SharedSemaphore.release() finding a thread counted but not yet published lets the permit go, and that thread, publishing, takes it', async () => {
