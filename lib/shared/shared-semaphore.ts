@@ -3,19 +3,25 @@
  *
  * It is SharedLock's protocol (shared-lock.ts) with the lock bit widened to a number of free permits:
  * "the lock is free" reads "a permit is free", "take the lock" reads "take a permit", and a release hands
- * one permit at a time.
+ * one permit at a time. A lock hands its one permit to one seat; a semaphore may hand several to one
+ * thread before that thread runs, so each seat has a grants word too.
  *
- * # The words (SharedSemaphore.BYTES = 140)
+ * # The words (SharedSemaphore.BYTES = 268)
  *
- *     state     bits 25..30: COUNT, the seats counted as waiting; bits 0..24: PERMITS, the free permits
+ *     state     bits 25..30: COUNT, the seats counted; bits 0..24: PERMITS, the free permits
  *               (at most 2^25 - 1)
  *     tickets   the ticket counter (seats.ts)
- *     seat k    (32 words) ticket | state: FREE, RESERVED, WAITING, POLLING, GRANTED or DEAD
+ *     seat k    (32 words) ticket | state: FREE, RESERVED, WAITING, POLLING, GRANTED, SERVED or DEAD
+ *     grants k  (32 words) bits 0..14: NEED, the waiters of seat k's thread that a grant to the seat
+ *               does not cover; bits 16..31: EXTRAS, the permits handed to seat k beyond its grant
  *     kind      says the memory holds a SharedSemaphore (memory.ts)
  *
  * As with SharedLock, the thread, not each waiter, takes a place in line: a semaphore object with local
  * waiters holds exactly one seat, and its local FIFO queue stands behind it. Invariant: a thread counts
- * itself only while no permit is free (finding one free, it takes it instead).
+ * itself only while no permit is free (finding one free, it takes it instead), and it stays counted
+ * while a waiter of its is not covered by a permit on its way: published (WAITING, POLLING), or GRANTED
+ * with more waiters queued, until it claims. A seat granted with nothing more to cover is SERVED, and
+ * uncounted. So permits become free only while nobody is queued uncovered.
  *
  * # Who initializes
  *
@@ -32,28 +38,48 @@
  * - A thread whose first local waiter arrives while no permit is free takes a seat (FREE or DEAD →
  *   RESERVED), REGISTERS ITS ENGINE WAITER ON THE SEAT WORD (`Atomics.waitAsync` on RESERVED), then
  *   counts itself (state + ONE, only while PERMITS is 0; finding a permit free, it takes it instead), then
- *   publishes: seat → WAITING(ticket), a new ticket. Then it reads the state word once more. If a permit
- *   is free now, a release let one go meanwhile (see below; it may also have granted the seat and, finding
- *   no engine waiter yet, taken it for gone): the thread takes its seat out of line with a compare-exchange
- *   (WAITING(t) → RESERVED(t)); only if that succeeds is it still counted, and it takes the permit
- *   uncounting itself in one step (state - 1 - ONE), or, someone else having taken it, publishes again. If
- *   the seat moved, it claims the grant or, taken for gone, gets back in line.
+ *   adds its need to the grants word (its waiters but the first; all of them for acquireSync, which is
+ *   served first) and publishes: seat → WAITING(t), a new ticket. Then it reads the state word once more.
+ *   If a permit is free now, a release let one go meanwhile (see below; it may also have granted the
+ *   seat and, finding no engine waiter yet, taken it for gone): the thread takes its seat out of line
+ *   with a compare-exchange (WAITING(t) → RESERVED(t)) and clears its need; only if that succeeds is it
+ *   still counted, and it takes the permit uncounting itself in one step (state - 1 - ONE), or, someone
+ *   else having taken it, publishes again. If the seat moved, it claims the grant or, taken for gone,
+ *   gets back in line.
+ * - A waiter that joins a thread already in line adds one need (grants + 1). If a release served the
+ *   seat meanwhile, the thread counts itself again (SERVED(t) → GRANTED(t), state + ONE). Then, if a
+ *   permit is free (a release let it go before it could see that need), it takes it and releases it
+ *   again: that release sees the need.
  * - release(n) gives its n permits one at a time. With COUNT 0, it adds all it has left: state → state + k
  *   (a compare-exchange, so a thread counting itself meanwhile either is seen or sees the permits).
- *   Else it marks the oldest WAITING seat GRANTED (WAITING(t) → GRANTED(t)), uncounts it (state - ONE)
- *   and notifies the seat word: that permit is handed over, PERMITS unchanged. If the notify woke nobody,
- *   the seat's thread is gone: the releaser takes the grant back (GRANTED(t) → DEAD(t)) and offers the
- *   permit to the next seat. If COUNT > 0 but no seat is published yet (its thread is between counting
- *   and publishing), the releaser lets that permit go (state + 1), then looks at the seats again and
- *   takes a permit back (state - 1, if one is still free) to hand it over if a seat was published
- *   meanwhile: either it sees the seat, or the thread sees the permit (the thread writes its seat before
- *   reading the state, the releaser writes the state before reading the seats). Nobody spins.
+ *   Else it marks the oldest WAITING seat GRANTED (WAITING(t) → GRANTED(t)); if that seat's need is 0,
+ *   it marks it served and uncounts it (GRANTED(t) → SERVED(t), state - ONE), then reads the need again:
+ *   a waiter that joined meanwhile either saw SERVED or is seen now (each writes its word before it reads
+ *   the other's), and whichever changes SERVED(t) → GRANTED(t) first counts the seat again. Then it
+ *   notifies the seat word: that permit is handed over, PERMITS unchanged. If the notify woke nobody, the
+ *   seat's thread is gone: the releaser closes its grants word (→ 0, the extras handed to it meanwhile
+ *   are the releaser's to pass on, and none comes any more), then takes the grant back (GRANTED(t) or
+ *   SERVED(t) → DEAD(t), uncounting a GRANTED one) and offers the permits to the next seats.
+ * - A release that finds no WAITING seat but a GRANTED one with need hands its permit to that seat: one
+ *   need becomes one extra (grants → grants + EXTRA - 1, a compare-exchange, only while NEED > 0). Then
+ *   it reads the seat again. Still GRANTED(t), its thread claims the extra with the grant. Else the seat
+ *   moved on (claimed, taken for gone, published again): the releaser takes an extra back (grants → grants
+ *   - EXTRA + 1, while EXTRAS > 0) and offers the permit again, unless none is left, for then whoever
+ *   emptied the word (the claim, or a release taking the seat for gone) has it.
+ * - If COUNT > 0 but no seat is published or in need (a thread between counting and publishing, or
+ *   granted with nothing more to cover), the releaser lets that permit go (state + 1), then looks at the
+ *   seats again and takes a permit back (state - 1, if one is still free) to hand it over if a seat was
+ *   published, or came in need, meanwhile: either it sees the seat, or the thread sees the permit (the
+ *   thread writes its seat or its need before reading the state, the releaser writes the state before
+ *   reading the seats). Nobody spins.
  * - The oldest seat is found as SharedLock finds it: the ticket counter read first, then COUNT, then the
- *   seats in turn, stopping once COUNT published seats ticketed no later than that counter were seen.
- * - The owner, woken, claims its grant (GRANTED(t) → RESERVED(t)): its first local waiter has the
- *   permit. If it still has local waiters, it re-arms its engine waiter and publishes again, with a new
- *   ticket (at the back of the line); else it leaves the seat. A thread blocked in acquireSync with no
- *   async waiter and no engine waiter claims and leaves in one step (GRANTED(t) → FREE).
+ *   seats in turn, stopping once COUNT counted seats (published, or GRANTED) ticketed no later than that
+ *   counter were seen.
+ * - The owner, woken, claims its grant (GRANTED(t) or SERVED(t) → RESERVED(t)) and closes its grants
+ *   word (→ 0, one exchange): it holds one permit and the extras. Its first local waiters get them, in
+ *   order; a permit none of them can use any more (they gave up) is passed on (released). If it still has
+ *   local waiters, it re-arms its engine waiter and publishes again, with a new ticket (at the back of the
+ *   line), still counted if it was GRANTED; else it leaves the seat, uncounted.
  * - A releaser that finds its own seat (its index, with its ticket) the oldest hands the permit to its
  *   local waiter directly, taking the seat out of line with a compare-exchange (WAITING(t) → RESERVED(t),
  *   then state - ONE): unlike SharedLock's, whose releaser is the one holder, releases run on several
@@ -61,47 +87,57 @@
  *   grant does, and this release offers its permit again. Every other step of a release is a
  *   compare-exchange already: two releases that pick the same seat grant it once.
  * - Before a deadline of its local waiters expires, the thread looks at its seat as if woken: a grant
- *   whose wake-up is not delivered yet goes to its first waiter, never dropped.
+ *   whose wake-up is not delivered yet goes to its first waiters, never dropped.
  * - A thread whose local queue empties (its waiters timed out or were aborted) withdraws at once, on its
- *   own thread: WAITING(t) → RESERVED(t), state - ONE. If the seat was GRANTED first, it claims the permit
- *   and releases it (passes it on) right there. Then it leaves the seat. So a waiter that gave up never
- *   absorbs a permit and never holds anyone up, even when its thread is busy afterwards.
+ *   own thread: WAITING(t) → RESERVED(t), state - ONE, need cleared. If the seat was granted first, it
+ *   claims the permits and releases them (passes them on) right there. Then it leaves the seat. So a
+ *   waiter that gave up never absorbs a permit and never holds anyone up, even when its thread is busy
+ *   afterwards. A waiter that gives up while others of its thread stay leaves the need as it is: a permit
+ *   handed for it is passed on when the thread claims.
  * - acquireSync publishes the same way and blocks in `Atomics.wait` on its seat word (counted by the
  *   releaser's notify, so a thread terminated while blocked is skipped too). A grant that reaches a thread
- *   blocked in acquireSync goes to acquireSync: the thread's async waiters cannot run before. An
- *   acquireSync that times out while its thread has async waiters leaves the seat published for them,
- *   with their engine waiter armed on it (it may have moved to a new seat, where none was yet).
+ *   blocked in acquireSync goes to acquireSync (the extras to the async waiters, in turn): they cannot
+ *   run before. An acquireSync that times out while its thread has async waiters leaves the seat
+ *   published for them, with their engine waiter armed on it (it may have moved to a new seat, where
+ *   none was yet).
  *
  * # Why nothing is lost, and nobody dead absorbs a permit
  *
  * As in SharedLock: a published, live thread always has an engine waiter (or a blocked `Atomics.wait`) on
- * its seat, registered before it publishes. So a notify that wakes nobody after GRANTED means the thread
+ * its seat, registered before it publishes. So a notify that wakes nobody after a grant means the thread
  * is gone, and the grant is taken back by the compare-exchange that also decides the owner's claim:
- * exactly one of them wins. A permit is either free (in PERMITS), held by a task, or on its way in one
- * GRANTED seat; every path above moves it from one of these to another with one atomic step. In the two
- * rare races of SharedLock, a live thread taken for gone finds its seat DEAD(t) when it next looks, and
- * queues again at the back: nothing is lost; only that turn is.
+ * exactly one of them wins. A permit is either free (in PERMITS), held by a task, on its way in one
+ * GRANTED or SERVED seat, or one of the EXTRAS of a grants word; every path above moves it from one of
+ * these to another with one atomic step. An extra lands only on a word with need, and every word is
+ * left without need when its seat goes out of line (the claim and a take-for-gone empty it, a withdrawal
+ * clears the need), so an extra that lands as the seat moves on is taken back by its releaser or was
+ * taken, with the word, by the one that emptied it. In the two rare races of SharedLock, a live thread
+ * taken for gone finds its seat DEAD(t) when it next looks, and queues again at the back: nothing is
+ * lost; only that turn is.
  *
  * # Fairness (no barging)
  *
  * FIFO across threads by the time each thread's first waiter arrived (its ticket), FIFO within a thread:
  * a thread served goes to the back with its next waiter, so a waiter has at most one hand-off per other
  * thread ahead of it, while at most 32 threads wait at once (a thread that finds every seat taken polls,
- * 1 ms doubling to 32 ms, for a seat or a free permit, outside the line). A permit released while a
- * thread waits goes to the oldest waiting thread, never to a newcomer: permits become free only while
- * nobody is counted. Two windows remain. For the instant a thread is counted but not yet published, a
- * release lets a permit go for it (above), and a newcomer may take that permit first (the thread then
- * waits in line), as with SharedLock. And between a grant and the moment its thread runs again, that
- * thread is out of line: if no other thread waits, a further permit released then becomes free, for
- * anyone (the thread takes it too if it is still free when it publishes again).
+ * 1 ms doubling to 32 ms, for a seat or a free permit, outside the line). A permit released while any
+ * waiter of any thread is queued goes to a queued waiter, never to a newcomer: to the oldest WAITING
+ * seat, else, as an extra, to a thread granted already and not running yet that has waiters its grant
+ * does not cover (it serves them in order when it runs); permits become free only while no waiter is
+ * queued uncovered. One window remains, as with SharedLock: for the instant a thread is counted but not
+ * yet published (within one synchronous step of its own), a release lets a permit go for it (above),
+ * and a newcomer may take that permit first (the thread then waits in line). A thread covers at most
+ * 16,383 waiters beyond the first between two of its claims; more wait for its next turn.
  *
  * # Faults and the polling fallback
  *
  * A thread terminated while it holds permits, or after it was handed a permit and woken, keeps them, as
- * with any semaphore; in the second case its seat stays GRANTED (taken). A thread terminated while it
- * waits holds nobody up and absorbs nothing. Without `Atomics.waitAsync`, a thread polls its seat (1 ms,
- * doubling to 32 ms; the seat is POLLING): no notify can tell whether it is alive, so a thread terminated
- * while polling can be handed a permit and keep it.
+ * with any semaphore; in the second case its seat stays SERVED (taken) or, if it had more waiters
+ * queued, GRANTED and counted, and it keeps also the extras handed to it while no other thread waited,
+ * at most one per such waiter: releases then look at that seat before letting a permit go free. A
+ * thread terminated while it waits holds nobody up and absorbs nothing. Without `Atomics.waitAsync`, a
+ * thread polls its seat (1 ms, doubling to 32 ms; the seat is POLLING): no notify can tell whether it is
+ * alive, so a thread terminated while polling can be handed permits and keep them.
  */
 import { type WaitOptions, checkFunction, readCount, readTimeout } from '../core/arguments.js';
 import { monotonic } from '../core/clock.js';
@@ -155,8 +191,10 @@ const MOST_NEED = 0x3fff;
  * that finds the memory fresh sets the value; the others join the semaphore as it is).
  *
  * Order: FIFO across threads (by the time each thread's first waiter arrived), FIFO within a thread; a
- * permit released while a thread waits goes to the longest-waiting thread, and a waiter gets a permit
- * after at most one hand-off per other thread ahead of it, while at most 32 threads wait at once. Like
+ * permit released while a waiter of any thread is queued goes to the longest-waiting thread (or to a
+ * thread handed one already, for its next waiter), never to a newcomer (but in the instant a thread
+ * joins the line, as with `SharedLock`), and a waiter gets a permit after
+ * at most one hand-off per other thread ahead of it, while at most 32 threads wait at once. Like
  * `Semaphore`, it does not track who holds a permit. A waiter that times out or is aborted, or whose
  * thread is terminated, holds nobody up and never absorbs a permit; a thread terminated while it holds a
  * permit keeps it. `acquire()` never blocks the thread; `acquireSync()` does.
