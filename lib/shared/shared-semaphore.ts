@@ -52,10 +52,11 @@
  *   again: that release sees the need.
  * - release(n) gives its n permits one at a time. With COUNT 0, it adds all it has left: state → state + k
  *   (a compare-exchange, so a thread counting itself meanwhile either is seen or sees the permits).
- *   Else it marks the oldest WAITING seat GRANTED (WAITING(t) → GRANTED(t)); if that seat's need is 0,
- *   it marks it served and uncounts it (GRANTED(t) → SERVED(t), state - ONE), then reads the need again:
- *   a waiter that joined meanwhile either saw SERVED or is seen now (each writes its word before it reads
- *   the other's), and whichever changes SERVED(t) → GRANTED(t) first counts the seat again. Then it
+ *   Else it grants the oldest WAITING seat: WAITING(t) → GRANTED(t), still counted, if the seat's need
+ *   is not 0; else WAITING(t) → SERVED(t) and it uncounts the seat (state - ONE), then reads the need
+ *   again: a waiter that joined meanwhile either saw SERVED or is seen now (each writes its word before
+ *   it reads the other's), and whichever changes SERVED(t) → GRANTED(t) first counts the seat again (a
+ *   seat never goes from GRANTED to SERVED). Then it
  *   notifies the seat word: that permit is handed over, PERMITS unchanged. If the notify woke nobody, the
  *   seat's thread is gone: the releaser closes its grants word (→ 0, the extras handed to it meanwhile
  *   are the releaser's to pass on, and none comes any more), then takes the grant back (GRANTED(t) or
@@ -619,16 +620,13 @@ export class SharedSemaphore {
         continue;
       }
       const t = v & ~STATE;
-      if (Atomics.compareExchange(words, seat, v, t | GRANTED) === v) {
-        // Counted while its thread has more waiters queued (the need its grants word shows), else served
-        // and uncounted; a need that came meanwhile counts it again (see the protocol).
-        let granted = t | GRANTED;
-        if (
-          (Atomics.load(words, seat + SEATS) & NEED) === 0 &&
-          Atomics.compareExchange(words, seat, granted, t | SERVED) === granted
-        ) {
+      // Granted and still counted while its thread has more waiters queued (the need its grants word
+      // shows), else served and uncounted; a need that came meanwhile counts it again (see the protocol).
+      const need = (Atomics.load(words, seat + SEATS) & NEED) !== 0;
+      let granted = t | (need ? GRANTED : SERVED);
+      if (Atomics.compareExchange(words, seat, v, granted) === v) {
+        if (!need) {
           Atomics.sub(words, at, ONE);
-          granted = t | SERVED;
           if (
             (Atomics.load(words, seat + SEATS) & NEED) !== 0 &&
             Atomics.compareExchange(words, seat, granted, t | GRANTED) === granted
@@ -906,9 +904,10 @@ export class SharedSemaphore {
     const at = this.#seat;
     const t = this.#mine & ~STATE;
     this.#published = false;
-    const granted = Atomics.compareExchange(words, at, t | GRANTED, t | RESERVED) === (t | GRANTED);
-    if (granted || Atomics.compareExchange(words, at, t | SERVED, t | RESERVED) === (t | SERVED)) {
-      if (!granted) this.#counted = false; // served: its granter uncounted it
+    // SERVED first: a seat goes from SERVED to GRANTED, never back.
+    const served = Atomics.compareExchange(words, at, t | SERVED, t | RESERVED) === (t | SERVED);
+    if (served || Atomics.compareExchange(words, at, t | GRANTED, t | RESERVED) === (t | GRANTED)) {
+      if (served) this.#counted = false; // its granter uncounted it
       this.#mine = t | RESERVED;
       this.#asked = 0;
       return 1 + (Atomics.exchange(words, at + SEATS, 0) >>> 16);
