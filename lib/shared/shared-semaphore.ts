@@ -47,26 +47,27 @@
  *   else having taken it, publishes again. If the seat moved, it claims the grant or, taken for gone,
  *   gets back in line.
  * - A waiter that joins a thread already in line adds one need (grants + 1). If a release served the
- *   seat meanwhile, the thread counts itself again (SERVED(t) → GRANTED(t), state + ONE). Then, if a
- *   permit is free (a release let it go before it could see that need), it takes it and releases it
- *   again: that release sees the need.
+ *   seat meanwhile, the thread counts itself again (state + ONE, SERVED(t) → GRANTED(t); see below).
+ *   Then, if a permit is free (a release let it go before it could see that need), it takes it and
+ *   releases it again: that release sees the need.
  * - release(n) gives its n permits one at a time. With COUNT 0, it adds all it has left: state → state + k
  *   (a compare-exchange, so a thread counting itself meanwhile either is seen or sees the permits).
  *   Else it grants the oldest WAITING seat: WAITING(t) → GRANTED(t), still counted, if the seat's need
  *   is not 0; else WAITING(t) → SERVED(t) and it uncounts the seat (state - ONE), then reads the need
  *   again: a waiter that joined meanwhile either saw SERVED or is seen now (each writes its word before
- *   it reads the other's), and whichever changes SERVED(t) → GRANTED(t) first counts the seat again (a
- *   seat never goes from GRANTED to SERVED). Then it
- *   notifies the seat word: that permit is handed over, PERMITS unchanged. If the notify woke nobody, the
- *   seat's thread is gone: the releaser closes its grants word (→ 0, the extras handed to it meanwhile
- *   are the releaser's to pass on, and none comes any more), then takes the grant back (GRANTED(t) or
- *   SERVED(t) → DEAD(t), uncounting a GRANTED one) and offers the permits to the next seats.
+ *   it reads the other's). Either counts the seat again (state + ONE, first: a scan counts every GRANTED
+ *   seat it sees) and changes SERVED(t) → GRANTED(t), uncounting it back if the other did first (a seat
+ *   never goes from GRANTED to SERVED). Then it notifies the seat word: that permit is handed over,
+ *   PERMITS unchanged. If the notify woke nobody, the seat's thread is gone: the releaser closes its
+ *   grants word (→ 0, the extras handed to it meanwhile are the releaser's to pass on, and none comes any
+ *   more), then takes the grant back (GRANTED(t) or SERVED(t) → DEAD(t), uncounting a GRANTED one) and
+ *   offers the permits to the next seats.
  * - A release that finds no WAITING seat but a GRANTED one with need hands its permit to that seat: one
  *   need becomes one extra (grants → grants + EXTRA - 1, a compare-exchange, only while NEED > 0). Then
  *   it reads the seat again. Still GRANTED(t), its thread claims the extra with the grant. Else the seat
- *   moved on (claimed, taken for gone, published again): the releaser takes an extra back (grants → grants
- *   - EXTRA + 1, while EXTRAS > 0) and offers the permit again, unless none is left, for then whoever
- *   emptied the word (the claim, or a release taking the seat for gone) has it.
+ *   moved on (claimed, taken for gone, published again): the releaser takes an extra back
+ *   (grants → grants - EXTRA + 1, while EXTRAS > 0) and offers the permit again, unless none is left, for
+ *   then whoever emptied the word (the claim, or a release taking the seat for gone) has it.
  * - If COUNT > 0 but no seat is published or in need (a thread between counting and publishing, or
  *   granted with nothing more to cover), the releaser lets that permit go (state + 1), then looks at the
  *   seats again and takes a permit back (state - 1, if one is still free) to hand it over if a seat was
@@ -627,12 +628,11 @@ export class SharedSemaphore {
       if (Atomics.compareExchange(words, seat, v, granted) === v) {
         if (!need) {
           Atomics.sub(words, at, ONE);
-          if (
-            (Atomics.load(words, seat + SEATS) & NEED) !== 0 &&
-            Atomics.compareExchange(words, seat, granted, t | GRANTED) === granted
-          ) {
+          if ((Atomics.load(words, seat + SEATS) & NEED) !== 0) {
+            // Counted before it shows GRANTED, for a scan counts every GRANTED seat it sees.
             Atomics.add(words, at, ONE);
-            granted = t | GRANTED;
+            if (Atomics.compareExchange(words, seat, granted, t | GRANTED) === granted) granted = t | GRANTED;
+            else Atomics.sub(words, at, ONE); // its thread counted it again first
           }
         }
         // A polling seat's thread may be blocked in acquireSync: notify it too, but waking nobody
@@ -754,10 +754,13 @@ export class SharedSemaphore {
     // permit go just before, seeing no need of ours: it goes through release again, which sees it.
     this.#ask(1);
     const words = this.#words;
+    const seat = this.#seat;
     const t = this.#mine & ~STATE;
-    if (Atomics.compareExchange(words, this.#seat, t | SERVED, t | GRANTED) === (t | SERVED)) {
+    if (Atomics.load(words, seat) === (t | SERVED)) {
+      // Counted before it shows GRANTED, for a scan counts every GRANTED seat it sees.
       Atomics.add(words, this.#at, ONE);
-      this.#counted = true;
+      if (Atomics.compareExchange(words, seat, t | SERVED, t | GRANTED) === (t | SERVED)) this.#counted = true;
+      else Atomics.sub(words, this.#at, ONE); // the release counted it again first
     }
     if (this.#take()) this.release();
   }

@@ -1115,6 +1115,51 @@ describe('SharedSemaphore: a granted thread not running yet, and the permits rel
     expect(holder.value).to.equal(2);
   });
 
+  it('SharedSemaphore: a release serving a thread and a waiter joining it cross: the seat is counted again once, by whichever comes first', async () => {
+    const holder = new SharedSemaphore(1);
+    const a = new SharedSemaphore(1, holder.buffer);
+    const b = new SharedSemaphore(1, holder.buffer);
+    const words = wordsOf(holder);
+    await holder.acquire();
+    const { log, note } = recorder();
+    note('a1', a.acquire());
+    await flush();
+    // The release served a's seat (no need: uncounted) and is about to read the need again; a's next
+    // waiter arrives then, and as it counts the seat again, the release (written as it would write)
+    // does the same first. Then the release reads the need and finds the seat counted already.
+    let loads = 0;
+    const race = at(
+      'load',
+      (array, index) => on(holder, array, index, GRANTS0) && ++loads === 2,
+      (real) => {
+        expect(words[SEAT0]! & 7).to.equal(SERVED);
+        at(
+          'compareExchange',
+          (array, index, expected) => on(holder, array, index, SEAT0) && (expected! & 7) === SERVED,
+          (cas) => {
+            Atomics.add(words, 0, ONE);
+            Atomics.store(words, SEAT0, (words[SEAT0]! & ~7) | GRANTED);
+            return cas();
+          },
+        );
+        note('a2', a.acquire());
+        return real();
+      },
+    );
+    holder.release();
+    expect(race.fired).to.equal(true);
+    expect(counted(holder), 'counted once').to.equal(1);
+    expect(words[SEAT0]! & 7).to.equal(GRANTED);
+    noRaces();
+    b.release(); // the next permit: an extra for a's second waiter
+    expect(b.tryAcquire()).to.equal(false);
+    await until(() => log.length === 2, 'both waiters of a');
+    expect(log).to.deep.equal(['a1:true', 'a2:true']);
+    expect(counted(holder)).to.equal(0);
+    a.release(2);
+    expect(holder.value).to.equal(2);
+  });
+
   it('SharedSemaphore: an extra permit whose seat another release filled first goes free (nobody else waits)', async () => {
     const holder = new SharedSemaphore(3);
     const other = new SharedSemaphore(3, holder.buffer);
