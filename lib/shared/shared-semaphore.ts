@@ -99,7 +99,8 @@
  * - acquireSync publishes the same way and blocks in `Atomics.wait` on its seat word (counted by the
  *   releaser's notify, so a thread terminated while blocked is skipped too). A grant that reaches a thread
  *   blocked in acquireSync goes to acquireSync (the extras to the async waiters, in turn): they cannot
- *   run before. An acquireSync that times out while its thread has async waiters leaves the seat
+ *   run before. It gets them back in line at once, with an engine waiter of their own (the one armed
+ *   for them was woken with the grant). An acquireSync that times out while its thread has async waiters leaves the seat
  *   published for them, with their engine waiter armed on it (it may have moved to a new seat, where
  *   none was yet).
  *
@@ -940,8 +941,14 @@ export class SharedSemaphore {
 
   /** Done with acquireSync: leaves the seat if no async waiter needs it, else gets them in line. */
   #doneSync(result: boolean): boolean {
-    if (this.#waiters.size === 0) this.#leave();
-    else if (this.#armed === undefined) this.#ensure();
+    if (this.#waiters.size === 0) {
+      this.#leave();
+      return result;
+    }
+    // Back in line at once, with an engine waiter of their own: the one armed for them was woken with
+    // the grant acquireSync claimed (its wake-up, queued, finds itself replaced).
+    this.#armed = undefined;
+    this.#ensure();
     return result;
   }
 

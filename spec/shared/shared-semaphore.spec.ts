@@ -1015,11 +1015,16 @@ describe('SharedSemaphore: the protocol, step by step (shared memory written as 
     );
     expect(x.acquireSync(10_000)).to.equal(true);
     expect(asyncWaiter.state).to.equal('pending');
-    await until(() => counted(holder) === 1, 'the async waiter back in line');
-    x.release();
+    // Back in line at once, before its thread's event loop runs: a permit released now is its, not a
+    // newcomer's.
+    expect(counted(holder), 'the async waiter back in line').to.equal(1);
+    const b = new SharedSemaphore(1, holder.buffer);
+    holder.release();
+    expect(b.tryAcquire()).to.equal(false);
     await until(() => asyncWaiter.state === 'fulfilled', 'the async waiter');
     x.release();
-    expect(holder.value).to.equal(1);
+    x.release();
+    expect(holder.value, 'the permit and the one the second release added').to.equal(2);
   });
 
   it('SharedSemaphore.release() whose count would pass 33,554,431 free permits only because a release of another thread crossed it throws a RangeError', () => {
