@@ -100,9 +100,9 @@
  *   releaser's notify, so a thread terminated while blocked is skipped too). A grant that reaches a thread
  *   blocked in acquireSync goes to acquireSync (the extras to the async waiters, in turn): they cannot
  *   run before. It gets them back in line at once, with an engine waiter of their own (the one armed
- *   for them was woken with the grant). An acquireSync that times out while its thread has async waiters leaves the seat
- *   published for them, with their engine waiter armed on it (it may have moved to a new seat, where
- *   none was yet).
+ *   for them was woken with the grant). An acquireSync that times out while its thread has async
+ *   waiters leaves the seat published for them, with their engine waiter armed on it (it may have moved
+ *   to a new seat, where none was yet).
  *
  * # Why nothing is lost, and nobody dead absorbs a permit
  *
