@@ -39,9 +39,9 @@ const lockSides: Record<LockVariant, Side> = {
 };
 
 /**
- * The lock of a lock variant: a SharedLock, or a SharedSemaphore(1), whose words have the same layout
- * (a state word, the ticket counter, 32 seats) and whose hand-off is the same: a permit released to the
- * other side, waiting in line.
+ * The lock of a lock variant: a SharedLock, or a SharedSemaphore(1), whose words start with the same
+ * layout (a state word, the ticket counter, 32 seats; the semaphore's grants words follow) and whose
+ * hand-off is the same: a permit released to the other side, waiting in line.
  */
 function lockOf(variant: Variant, buffer: SharedArrayBuffer, classes: Classes) {
   if (variant !== 'SharedSemaphore acquire <-> acquire') return new classes.SharedLock(buffer, LOCK_AT);

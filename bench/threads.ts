@@ -31,7 +31,7 @@ async function run(
   between: 'main-worker' | 'worker-worker',
 ): Promise<{ times: number[]; missed: number }> {
   if (process.env.BENCH_DEBUG) console.log(`  [${variant}]`);
-  const buffer = new SharedArrayBuffer(LOCK_AT + SharedLock.BYTES);
+  const buffer = new SharedArrayBuffer(LOCK_AT + Math.max(SharedLock.BYTES, SharedSemaphore.BYTES));
   let times: number[];
   let missed = 0;
   if (variant === 'postMessage') {

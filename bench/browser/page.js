@@ -33,7 +33,7 @@ async function start(role, task) {
 
 /** One run of `variant`: A's rounds, on the page or in a worker. */
 async function run(variant, rounds, between, batch) {
-  const buffer = new SharedArrayBuffer(LOCK_AT + lib.SharedLock.BYTES);
+  const buffer = new SharedArrayBuffer(LOCK_AT + Math.max(lib.SharedLock.BYTES, lib.SharedSemaphore.BYTES));
   const task = { variant, buffer, rounds, batch };
   if (between === 'page-worker') {
     const b = await start('b', task);

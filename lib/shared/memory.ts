@@ -64,7 +64,7 @@ export interface Kind {
 export const EVENT: Kind = { id: 1, name: 'SharedEvent', what: 'an event', bytes: 8 };
 export const LOCK: Kind = { id: 2, name: 'SharedLock', what: 'a lock', bytes: 140 };
 export const CONDITION: Kind = { id: 3, name: 'SharedCondition', what: 'a condition', bytes: 264 };
-export const SEMAPHORE: Kind = { id: 4, name: 'SharedSemaphore', what: 'a semaphore', bytes: 140 };
+export const SEMAPHORE: Kind = { id: 4, name: 'SharedSemaphore', what: 'a semaphore', bytes: 268 };
 export const BARRIER: Kind = { id: 5, name: 'SharedBarrier', what: 'a barrier', bytes: 276 };
 
 /** Every kind. */
@@ -278,7 +278,7 @@ interface Placed {
 let placed: WeakMap<SharedArrayBuffer, Map<number, Placed>> | undefined;
 
 /** The most bytes any primitive occupies: how far back an overlapping one may start. */
-const WIDEST = 264;
+const WIDEST = 276;
 
 /**
  * Records a primitive `name` of `bytes` bytes at `byteOffset` of `buffer` for this thread, refusing with

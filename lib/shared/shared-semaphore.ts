@@ -3,19 +3,25 @@
  *
  * It is SharedLock's protocol (shared-lock.ts) with the lock bit widened to a number of free permits:
  * "the lock is free" reads "a permit is free", "take the lock" reads "take a permit", and a release hands
- * one permit at a time.
+ * one permit at a time. A lock hands its one permit to one seat; a semaphore may hand several to one
+ * thread before that thread runs, so each seat has a grants word too.
  *
- * # The words (SharedSemaphore.BYTES = 140)
+ * # The words (SharedSemaphore.BYTES = 268)
  *
- *     state     bits 25..30: COUNT, the seats counted as waiting; bits 0..24: PERMITS, the free permits
+ *     state     bits 25..30: COUNT, the seats counted; bits 0..24: PERMITS, the free permits
  *               (at most 2^25 - 1)
  *     tickets   the ticket counter (seats.ts)
- *     seat k    (32 words) ticket | state: FREE, RESERVED, WAITING, POLLING, GRANTED or DEAD
+ *     seat k    (32 words) ticket | state: FREE, RESERVED, WAITING, POLLING, GRANTED, SERVED or DEAD
+ *     grants k  (32 words) bits 0..14: NEED, the waiters of seat k's thread that a grant to the seat
+ *               does not cover; bits 16..31: EXTRAS, the permits handed to seat k beyond its grant
  *     kind      says the memory holds a SharedSemaphore (memory.ts)
  *
  * As with SharedLock, the thread, not each waiter, takes a place in line: a semaphore object with local
  * waiters holds exactly one seat, and its local FIFO queue stands behind it. Invariant: a thread counts
- * itself only while no permit is free (finding one free, it takes it instead).
+ * itself only while no permit is free (finding one free, it takes it instead), and it stays counted
+ * while a waiter of its is not covered by a permit on its way: published (WAITING, POLLING), or GRANTED
+ * with more waiters queued, until it claims. A seat granted with nothing more to cover is SERVED, and
+ * uncounted. So permits become free only while nobody is queued uncovered.
  *
  * # Who initializes
  *
@@ -32,28 +38,50 @@
  * - A thread whose first local waiter arrives while no permit is free takes a seat (FREE or DEAD →
  *   RESERVED), REGISTERS ITS ENGINE WAITER ON THE SEAT WORD (`Atomics.waitAsync` on RESERVED), then
  *   counts itself (state + ONE, only while PERMITS is 0; finding a permit free, it takes it instead), then
- *   publishes: seat → WAITING(ticket), a new ticket. Then it reads the state word once more. If a permit
- *   is free now, a release let one go meanwhile (see below; it may also have granted the seat and, finding
- *   no engine waiter yet, taken it for gone): the thread takes its seat out of line with a compare-exchange
- *   (WAITING(t) → RESERVED(t)); only if that succeeds is it still counted, and it takes the permit
- *   uncounting itself in one step (state - 1 - ONE), or, someone else having taken it, publishes again. If
- *   the seat moved, it claims the grant or, taken for gone, gets back in line.
+ *   adds its need to the grants word (its waiters but the first; all of them for acquireSync, which is
+ *   served first) and publishes: seat → WAITING(t), a new ticket. Then it reads the state word once more.
+ *   If a permit is free now, a release let one go meanwhile (see below; it may also have granted the
+ *   seat and, finding no engine waiter yet, taken it for gone): the thread takes its seat out of line
+ *   with a compare-exchange (WAITING(t) → RESERVED(t)) and clears its need; only if that succeeds is it
+ *   still counted, and it takes the permit uncounting itself in one step (state - 1 - ONE), or, someone
+ *   else having taken it, publishes again. If the seat moved, it claims the grant or, taken for gone,
+ *   gets back in line.
+ * - A waiter that joins a thread already in line adds one need (grants + 1). If a release served the
+ *   seat meanwhile, the thread counts itself again (state + ONE, SERVED(t) → GRANTED(t); see below).
+ *   Then, if a permit is free (a release let it go before it could see that need), it takes it and
+ *   releases it again: that release sees the need.
  * - release(n) gives its n permits one at a time. With COUNT 0, it adds all it has left: state → state + k
  *   (a compare-exchange, so a thread counting itself meanwhile either is seen or sees the permits).
- *   Else it marks the oldest WAITING seat GRANTED (WAITING(t) → GRANTED(t)), uncounts it (state - ONE)
- *   and notifies the seat word: that permit is handed over, PERMITS unchanged. If the notify woke nobody,
- *   the seat's thread is gone: the releaser takes the grant back (GRANTED(t) → DEAD(t)) and offers the
- *   permit to the next seat. If COUNT > 0 but no seat is published yet (its thread is between counting
- *   and publishing), the releaser lets that permit go (state + 1), then looks at the seats again and
- *   takes a permit back (state - 1, if one is still free) to hand it over if a seat was published
- *   meanwhile: either it sees the seat, or the thread sees the permit (the thread writes its seat before
- *   reading the state, the releaser writes the state before reading the seats). Nobody spins.
+ *   Else it grants the oldest WAITING seat: WAITING(t) → GRANTED(t), still counted, if the seat's need
+ *   is not 0; else WAITING(t) → SERVED(t) and it uncounts the seat (state - ONE), then reads the need
+ *   again: a waiter that joined meanwhile either saw SERVED or is seen now (each writes its word before
+ *   it reads the other's). Either counts the seat again (state + ONE, first: a scan counts every GRANTED
+ *   seat it sees) and changes SERVED(t) → GRANTED(t), uncounting it back if the other did first (a seat
+ *   never goes from GRANTED to SERVED). Then it notifies the seat word: that permit is handed over,
+ *   PERMITS unchanged. If the notify woke nobody, the seat's thread is gone: the releaser closes its
+ *   grants word (→ 0, the extras handed to it meanwhile are the releaser's to pass on, and none comes any
+ *   more), then takes the grant back (GRANTED(t) or SERVED(t) → DEAD(t), uncounting a GRANTED one) and
+ *   offers the permits to the next seats.
+ * - A release that finds no WAITING seat but a GRANTED one with need hands its permit to that seat: one
+ *   need becomes one extra (grants → grants + EXTRA - 1, a compare-exchange, only while NEED > 0). Then
+ *   it reads the seat again. Still GRANTED(t), its thread claims the extra with the grant. Else the seat
+ *   moved on (claimed, taken for gone, published again): the releaser takes an extra back
+ *   (grants → grants - EXTRA + 1, while EXTRAS > 0) and offers the permit again, unless none is left, for
+ *   then whoever emptied the word (the claim, or a release taking the seat for gone) has it.
+ * - If COUNT > 0 but no seat is published or in need (a thread between counting and publishing, or
+ *   granted with nothing more to cover), the releaser lets that permit go (state + 1), then looks at the
+ *   seats again and takes a permit back (state - 1, if one is still free) to hand it over if a seat was
+ *   published, or came in need, meanwhile: either it sees the seat, or the thread sees the permit (the
+ *   thread writes its seat or its need before reading the state, the releaser writes the state before
+ *   reading the seats). Nobody spins.
  * - The oldest seat is found as SharedLock finds it: the ticket counter read first, then COUNT, then the
- *   seats in turn, stopping once COUNT published seats ticketed no later than that counter were seen.
- * - The owner, woken, claims its grant (GRANTED(t) → RESERVED(t)): its first local waiter has the
- *   permit. If it still has local waiters, it re-arms its engine waiter and publishes again, with a new
- *   ticket (at the back of the line); else it leaves the seat. A thread blocked in acquireSync with no
- *   async waiter and no engine waiter claims and leaves in one step (GRANTED(t) → FREE).
+ *   seats in turn, stopping once COUNT counted seats (published, or GRANTED) ticketed no later than that
+ *   counter were seen.
+ * - The owner, woken, claims its grant (GRANTED(t) or SERVED(t) → RESERVED(t)) and closes its grants
+ *   word (→ 0, one exchange): it holds one permit and the extras. Its first local waiters get them, in
+ *   order; a permit none of them can use any more (they gave up) is passed on (released). If it still has
+ *   local waiters, it re-arms its engine waiter and publishes again, with a new ticket (at the back of the
+ *   line), still counted if it was GRANTED; else it leaves the seat, uncounted.
  * - A releaser that finds its own seat (its index, with its ticket) the oldest hands the permit to its
  *   local waiter directly, taking the seat out of line with a compare-exchange (WAITING(t) → RESERVED(t),
  *   then state - ONE): unlike SharedLock's, whose releaser is the one holder, releases run on several
@@ -61,47 +89,58 @@
  *   grant does, and this release offers its permit again. Every other step of a release is a
  *   compare-exchange already: two releases that pick the same seat grant it once.
  * - Before a deadline of its local waiters expires, the thread looks at its seat as if woken: a grant
- *   whose wake-up is not delivered yet goes to its first waiter, never dropped.
+ *   whose wake-up is not delivered yet goes to its first waiters, never dropped.
  * - A thread whose local queue empties (its waiters timed out or were aborted) withdraws at once, on its
- *   own thread: WAITING(t) → RESERVED(t), state - ONE. If the seat was GRANTED first, it claims the permit
- *   and releases it (passes it on) right there. Then it leaves the seat. So a waiter that gave up never
- *   absorbs a permit and never holds anyone up, even when its thread is busy afterwards.
+ *   own thread: WAITING(t) → RESERVED(t), state - ONE, need cleared. If the seat was granted first, it
+ *   claims the permits and releases them (passes them on) right there. Then it leaves the seat. So a
+ *   waiter that gave up never absorbs a permit and never holds anyone up, even when its thread is busy
+ *   afterwards. A waiter that gives up while others of its thread stay leaves the need as it is: a permit
+ *   handed for it is passed on when the thread claims.
  * - acquireSync publishes the same way and blocks in `Atomics.wait` on its seat word (counted by the
  *   releaser's notify, so a thread terminated while blocked is skipped too). A grant that reaches a thread
- *   blocked in acquireSync goes to acquireSync: the thread's async waiters cannot run before. An
- *   acquireSync that times out while its thread has async waiters leaves the seat published for them,
- *   with their engine waiter armed on it (it may have moved to a new seat, where none was yet).
+ *   blocked in acquireSync goes to acquireSync (the extras to the async waiters, in turn): they cannot
+ *   run before. It gets them back in line at once, with an engine waiter of their own (the one armed
+ *   for them was woken with the grant). An acquireSync that times out while its thread has async
+ *   waiters leaves the seat published for them, with their engine waiter armed on it (it may have moved
+ *   to a new seat, where none was yet).
  *
  * # Why nothing is lost, and nobody dead absorbs a permit
  *
  * As in SharedLock: a published, live thread always has an engine waiter (or a blocked `Atomics.wait`) on
- * its seat, registered before it publishes. So a notify that wakes nobody after GRANTED means the thread
+ * its seat, registered before it publishes. So a notify that wakes nobody after a grant means the thread
  * is gone, and the grant is taken back by the compare-exchange that also decides the owner's claim:
- * exactly one of them wins. A permit is either free (in PERMITS), held by a task, or on its way in one
- * GRANTED seat; every path above moves it from one of these to another with one atomic step. In the two
- * rare races of SharedLock, a live thread taken for gone finds its seat DEAD(t) when it next looks, and
- * queues again at the back: nothing is lost; only that turn is.
+ * exactly one of them wins. A permit is either free (in PERMITS), held by a task, on its way in one
+ * GRANTED or SERVED seat, or one of the EXTRAS of a grants word; every path above moves it from one of
+ * these to another with one atomic step. An extra lands only on a word with need, and every word is
+ * left without need when its seat goes out of line (the claim and a take-for-gone empty it, a withdrawal
+ * clears the need), so an extra that lands as the seat moves on is taken back by its releaser or was
+ * taken, with the word, by the one that emptied it. In the two rare races of SharedLock, a live thread
+ * taken for gone finds its seat DEAD(t) when it next looks, and queues again at the back: nothing is
+ * lost; only that turn is.
  *
  * # Fairness (no barging)
  *
  * FIFO across threads by the time each thread's first waiter arrived (its ticket), FIFO within a thread:
  * a thread served goes to the back with its next waiter, so a waiter has at most one hand-off per other
  * thread ahead of it, while at most 32 threads wait at once (a thread that finds every seat taken polls,
- * 1 ms doubling to 32 ms, for a seat or a free permit, outside the line). A permit released while a
- * thread waits goes to the oldest waiting thread, never to a newcomer: permits become free only while
- * nobody is counted. Two windows remain. For the instant a thread is counted but not yet published, a
- * release lets a permit go for it (above), and a newcomer may take that permit first (the thread then
- * waits in line), as with SharedLock. And between a grant and the moment its thread runs again, that
- * thread is out of line: if no other thread waits, a further permit released then becomes free, for
- * anyone (the thread takes it too if it is still free when it publishes again).
+ * 1 ms doubling to 32 ms, for a seat or a free permit, outside the line). A permit released while any
+ * waiter of any thread is queued goes to a queued waiter, never to a newcomer: to the oldest WAITING
+ * seat, else, as an extra, to a thread granted already and not running yet that has waiters its grant
+ * does not cover (it serves them in order when it runs); permits become free only while no waiter is
+ * queued uncovered. One window remains, as with SharedLock: for the instant a thread is counted but not
+ * yet published (within one synchronous step of its own), a release lets a permit go for it (above),
+ * and a newcomer may take that permit first (the thread then waits in line). A thread covers at most
+ * 16,383 waiters beyond the first between two of its claims; more wait for its next turn.
  *
  * # Faults and the polling fallback
  *
  * A thread terminated while it holds permits, or after it was handed a permit and woken, keeps them, as
- * with any semaphore; in the second case its seat stays GRANTED (taken). A thread terminated while it
- * waits holds nobody up and absorbs nothing. Without `Atomics.waitAsync`, a thread polls its seat (1 ms,
- * doubling to 32 ms; the seat is POLLING): no notify can tell whether it is alive, so a thread terminated
- * while polling can be handed a permit and keep it.
+ * with any semaphore; in the second case its seat stays SERVED (taken) or, if it had more waiters
+ * queued, GRANTED and counted, and it keeps also the extras handed to it while no other thread waited,
+ * at most one per such waiter: releases then look at that seat before letting a permit go free. A
+ * thread terminated while it waits holds nobody up and absorbs nothing. Without `Atomics.waitAsync`, a
+ * thread polls its seat (1 ms, doubling to 32 ms; the seat is POLLING): no notify can tell whether it is
+ * alive, so a thread terminated while polling can be handed permits and keep them.
  */
 import { type WaitOptions, checkFunction, readCount, readTimeout } from '../core/arguments.js';
 import { monotonic } from '../core/clock.js';
@@ -112,7 +151,6 @@ import { type Guard, guarded, heldGuard, runGuarded } from '../guard.js';
 import { SEMAPHORE, arrived, sharedMemory } from './memory.js';
 import {
   DEAD,
-  FREE,
   GRANTED,
   POLLING,
   POLL_MAX,
@@ -136,6 +174,17 @@ const MAX = PERMITS;
 const ONE = 0x02000000;
 /** Bits 25..30 of the state word: the seats counted. */
 const COUNT = 0x7e000000;
+/** A seat granted whose thread had no more need: uncounted, unlike GRANTED (a seat state, see seats.ts). */
+const SERVED = 7;
+/**
+ * Bits 0..14 of a seat's grants word (SEATS words after the seat): its thread's local waiters that a grant
+ * to the seat would not cover yet.
+ */
+const NEED = 0x7fff;
+/** One extra permit handed to a GRANTED seat, in bits 16..31 of its grants word. */
+const EXTRA = 0x10000;
+/** The most need a thread puts in its grants word between two claims (so need and extras stay small). */
+const MOST_NEED = 0x3fff;
 
 /**
  * A {@link Semaphore} whose state lives in a `SharedArrayBuffer`, so the tasks of every thread holding the
@@ -145,8 +194,10 @@ const COUNT = 0x7e000000;
  * that finds the memory fresh sets the value; the others join the semaphore as it is).
  *
  * Order: FIFO across threads (by the time each thread's first waiter arrived), FIFO within a thread; a
- * permit released while a thread waits goes to the longest-waiting thread, and a waiter gets a permit
- * after at most one hand-off per other thread ahead of it, while at most 32 threads wait at once. Like
+ * permit released while a waiter of any thread is queued goes to the longest-waiting thread (or to a
+ * thread handed one already, for its next waiter), never to a newcomer (but in the instant a thread
+ * joins the line, as with `SharedLock`), and a waiter gets a permit after
+ * at most one hand-off per other thread ahead of it, while at most 32 threads wait at once. Like
  * `Semaphore`, it does not track who holds a permit. A waiter that times out or is aborted, or whose
  * thread is terminated, holds nobody up and never absorbs a permit; a thread terminated while it holds a
  * permit keeps it. `acquire()` never blocks the thread; `acquireSync()` does.
@@ -165,7 +216,7 @@ const COUNT = 0x7e000000;
  */
 export class SharedSemaphore {
   /**
-   * Bytes one semaphore occupies in a buffer (140, a multiple of 4); several primitives of one buffer sit
+   * Bytes one semaphore occupies in a buffer (268, a multiple of 4); several primitives of one buffer sit
    * at offsets that far apart.
    *
    * @example
@@ -174,7 +225,7 @@ export class SharedSemaphore {
    * const [a, b] = [0, 1].map((i) => new SharedSemaphore(3, buffer, i * SharedSemaphore.BYTES));
    * ```
    */
-  static readonly BYTES: number = 140; // 4 * (2 + SEATS + 1): a literal, so bundlers see no side effect
+  static readonly BYTES: number = 268; // 4 * (2 + 2 * SEATS + 1): a literal, so bundlers see no side effect
 
   /**
    * The semaphore over the memory of `value`: a `SharedSemaphore` posted from another thread (what
@@ -238,6 +289,10 @@ export class SharedSemaphore {
   /** What this object last wrote in its seat: RESERVED(t), or WAITING(t) / POLLING(t) while published. */
   #mine = 0;
   #published = false;
+  /** Whether this object is counted in the state word (from counting itself until its seat is out of line). */
+  #counted = false;
+  /** The need this object put in its grants word since it last cleared it. */
+  #asked = 0;
   /** The pending engine waiter on the seat (its identity), or undefined. */
   #armed: object | undefined = undefined;
   #poll: ReturnType<typeof setTimeout> | undefined = undefined;
@@ -407,6 +462,8 @@ export class SharedSemaphore {
     assertMayBlock('SharedSemaphore.acquireSync()', 'await semaphore.acquire()');
     if (this.#take()) return true;
     if (ms <= 0) return false;
+    // Published for async waiters: this call is served first now, one more waiter than the seat asked for.
+    if (this.#published) this.#ask(1);
     const words = this.#words;
     const deadline = monotonic() + ms;
     let poll = 1;
@@ -421,30 +478,34 @@ export class SharedSemaphore {
           if (this.#take()) return true;
           continue;
         }
-        if (!this.#publish()) return this.#doneSync(true);
+        const held = this.#publish(this.#waiters.size);
+        if (held > 0) return this.#claimedSync(held);
         continue; // published, or out of line again: look again
       }
       const mine = this.#mine;
       if (left <= 0) {
-        if (this.#waiters.size === 0) return this.#doneSync(this.#withdraw());
+        if (this.#waiters.size === 0) {
+          return this.#claimedSync(this.#withdraw()); // handed permits at the deadline: ours
+        }
         // The seat stays published for the async waiters, with an engine waiter of theirs: this call may
         // have published it on a new seat, where none is armed yet (a grant would find it gone).
         if (this.#armed === undefined) this.#arm();
         return false;
       }
       const seat = this.#seat;
-      const granted = (mine & ~STATE) | GRANTED;
-      // Nothing else runs on this thread while it blocks: whether it has other waiters is known now.
-      const alone = this.#waiters.size === 0 && this.#armed === undefined;
       Atomics.wait(words, seat, mine, left);
-      if (alone && Atomics.compareExchange(words, seat, granted, FREE) === granted) {
-        // Alone on this thread: the grant claimed and the seat left in one step (GRANTED(t) → FREE).
-        this.#published = false;
-        this.#seat = -1;
-        return true;
-      }
-      if (Atomics.load(words, seat) !== mine && this.#moved()) return this.#doneSync(true);
+      const held = Atomics.load(words, seat) !== mine ? this.#moved() : 0;
+      if (held > 0) return this.#claimedSync(held);
     }
+  }
+
+  /**
+   * acquireSync holds `held` permits (none: it gave up): it keeps one, the async waiters of the thread get
+   * the rest in turn.
+   */
+  #claimedSync(held: number): boolean {
+    this.#serve(held - 1);
+    return this.#doneSync(held > 0);
   }
 
   /**
@@ -509,11 +570,14 @@ export class SharedSemaphore {
         if (Atomics.compareExchange(words, at, w, w + k) === w) return;
         continue;
       }
-      // The published seat with the oldest ticket. The scan stops once it has seen as many seats ticketed
-      // no later than `newest` as `w` counts (see SharedLock's protocol).
+      // The published seat with the oldest ticket, and a granted one whose thread has waiters its grant
+      // does not cover. The scan stops once it has seen as many seats ticketed no later than `newest` as
+      // `w` counts (see SharedLock's protocol; a granted seat stays counted until claimed).
       let left = (w & COUNT) / ONE;
       let seat = -1;
       let v = 0;
+      let needy = -1;
+      let g = 0;
       for (let i = 0, s = at + 2; i < SEATS && left > 0; i++, s++) {
         const x = Atomics.load(words, s);
         const state = x & STATE;
@@ -522,14 +586,24 @@ export class SharedSemaphore {
             seat = s;
             v = x;
           }
-          if (!before(newest, x & ~STATE)) left--;
+        } else if (state !== GRANTED) continue;
+        else if (needy < 0 && (Atomics.load(words, s + SEATS) & NEED) !== 0) {
+          needy = s;
+          g = x;
         }
+        if (!before(newest, x & ~STATE)) left--;
       }
       if (loose) {
-        // We let a permit go and looked again: take one back for a seat published meanwhile.
+        // We let a permit go and looked again: take one back for a seat published (or in need) meanwhile.
         loose = false;
-        if (seat >= 0 && this.#take()) k++;
+        if ((seat >= 0 || needy >= 0) && this.#take()) k++;
         if (k === 0) return;
+        continue;
+      }
+      if (seat < 0 && needy >= 0) {
+        // Nobody waits unserved but a thread granted a permit, not running yet, with more waiters queued:
+        // this permit goes to that seat too, an extra grant its thread claims with the first.
+        if (this.#extra(needy, g) && --k === 0) return;
         continue;
       }
       if (seat < 0) {
@@ -554,21 +628,55 @@ export class SharedSemaphore {
         continue;
       }
       const t = v & ~STATE;
-      if (Atomics.compareExchange(words, seat, v, t | GRANTED) === v) {
-        Atomics.sub(words, at, ONE);
+      // Granted and still counted while its thread has more waiters queued (the need its grants word
+      // shows), else served and uncounted; a need that came meanwhile counts it again (see the protocol).
+      const need = (Atomics.load(words, seat + SEATS) & NEED) !== 0;
+      let granted = t | (need ? GRANTED : SERVED);
+      if (Atomics.compareExchange(words, seat, v, granted) === v) {
+        if (!need) {
+          Atomics.sub(words, at, ONE);
+          if ((Atomics.load(words, seat + SEATS) & NEED) !== 0) {
+            // Counted before it shows GRANTED, for a scan counts every GRANTED seat it sees.
+            Atomics.add(words, at, ONE);
+            if (Atomics.compareExchange(words, seat, granted, t | GRANTED) === granted) granted = t | GRANTED;
+            else Atomics.sub(words, at, ONE); // its thread counted it again first
+          }
+        }
         // A polling seat's thread may be blocked in acquireSync: notify it too, but waking nobody
         // proves nothing.
-        if (
-          Atomics.notify(words, seat) > 0 ||
-          (v & STATE) === POLLING ||
-          // Nobody waits on that seat: its thread is gone. Take the grant back, unless it was claimed.
-          Atomics.compareExchange(words, seat, t | GRANTED, t | DEAD) !== (t | GRANTED)
-        ) {
+        if (Atomics.notify(words, seat) > 0 || (v & STATE) === POLLING) {
           if (--k === 0) return;
+          continue;
         }
+        // Nobody waits on that seat: its thread is gone. Its grants word first (closed: no extra comes
+        // any more; those that came are ours to pass on), then the grant back, unless it was claimed.
+        k += Atomics.exchange(words, seat + SEATS, 0) >>> 16;
+        if (Atomics.compareExchange(words, seat, granted, t | DEAD) !== granted) k--;
+        else if (granted === (t | GRANTED)) Atomics.sub(words, at, ONE);
+        if (k === 0) return;
       }
       // The seat changed meanwhile, or its thread is gone: the permit is still ours to pass on.
     }
+  }
+
+  /**
+   * Hands one permit to the GRANTED seat at `seat`, seen as `granted` with need: true when handed, false
+   * when it is still ours (the need went, or the seat moved on before the permit landed).
+   */
+  #extra(seat: number, granted: number): boolean {
+    const words = this.#words;
+    const at = seat + SEATS;
+    const x = Atomics.load(words, at);
+    if ((x & NEED) === 0 || Atomics.compareExchange(words, at, x, x + EXTRA - 1) !== x) return false;
+    // Still the grant we saw: its thread claims our permit with it. Else the seat moved on (claimed,
+    // taken for gone, or published again): take the permit back, unless whoever closed the word has it.
+    if (Atomics.load(words, seat) === granted) return true;
+    for (let y = Atomics.load(words, at); y >>> 16 !== 0;) {
+      const seen = Atomics.compareExchange(words, at, y, y - EXTRA + 1);
+      if (seen === y) return false;
+      y = seen;
+    }
+    return true;
   }
 
   #tooMany(n: number): never {
@@ -647,7 +755,21 @@ export class SharedSemaphore {
       this.#holdsThread = true;
       holdThread();
     }
-    this.#ensure();
+    if (!this.#published) return this.#ensure();
+    // In line already: one more waiter a grant to the seat would not cover. Granted meanwhile and
+    // served (uncounted, for want of need), the seat is counted again. And a release may have let a
+    // permit go just before, seeing no need of ours: it goes through release again, which sees it.
+    this.#ask(1);
+    const words = this.#words;
+    const seat = this.#seat;
+    const t = this.#mine & ~STATE;
+    if (Atomics.load(words, seat) === (t | SERVED)) {
+      // Counted before it shows GRANTED, for a scan counts every GRANTED seat it sees.
+      Atomics.add(words, this.#at, ONE);
+      if (Atomics.compareExchange(words, seat, t | SERVED, t | GRANTED) === (t | SERVED)) this.#counted = true;
+      else Atomics.sub(words, this.#at, ONE); // the release counted it again first
+    }
+    if (this.#take()) this.release();
   }
 
   /** While there are local waiters and this object is not in line: take a seat, arm, publish. */
@@ -661,7 +783,7 @@ export class SharedSemaphore {
         return this.#startPolling(); // every seat is taken: look again later
       }
       this.#arm();
-      if (!this.#publish()) this.#handOff();
+      this.#serve(this.#publish(this.#waiters.size - 1));
     }
   }
 
@@ -691,39 +813,64 @@ export class SharedSemaphore {
   }
 
   /**
-   * Counts this object in and publishes its seat. False when it holds a permit instead, for its first
-   * waiter (it found one free, or was granted one as it published); true otherwise: published, or, taken
-   * for gone as it published, out of line again (uncounted; seat RESERVED, or lost): the caller looks
-   * again.
+   * Counts this object in (unless it still is) and publishes its seat, asking for `want` waiters beyond
+   * the one a grant serves. Returns the permits it holds instead, for its waiters: 1 when it found one
+   * free, 1 and the extras when it was granted as it published; 0 otherwise: published, or, taken for
+   * gone as it published, out of line again (uncounted; seat RESERVED, or lost): the caller looks again.
    */
-  #publish(): boolean {
+  #publish(want: number): number {
     const words = this.#words;
     const at = this.#at;
     const seat = this.#seat;
-    for (;;) {
-      const w = Atomics.load(words, at);
-      if ((w & PERMITS) !== 0) {
-        if (Atomics.compareExchange(words, at, w, w - 1) === w) return false;
-      } else if (Atomics.compareExchange(words, at, w, w + ONE) === w) break;
+    if (!this.#counted) {
+      for (;;) {
+        const w = Atomics.load(words, at);
+        if ((w & PERMITS) !== 0) {
+          if (Atomics.compareExchange(words, at, w, w - 1) === w) return 1;
+        } else if (Atomics.compareExchange(words, at, w, w + ONE) === w) break;
+      }
+      this.#counted = true;
     }
     for (;;) {
+      this.#ask(want); // before the seat shows WAITING: a grant finds it
       const mine = newTicket(words, at + 1) | (canWaitAsync() ? WAITING : POLLING);
       Atomics.store(words, seat, mine);
       this.#mine = mine;
       this.#published = true;
       let w = Atomics.load(words, at);
-      if ((w & PERMITS) === 0) return true;
+      if ((w & PERMITS) === 0) return 0;
       // A permit was let go since we counted ourselves. Out of line first: a release may have granted
-      // our seat meanwhile, and uncounted us (then, finding no engine waiter, taken it for gone).
+      // our seat meanwhile (then, finding no engine waiter, taken it for gone).
       const reserved = (mine & ~STATE) | RESERVED;
-      if (Atomics.compareExchange(words, seat, mine, reserved) !== mine) return !this.#moved();
+      if (Atomics.compareExchange(words, seat, mine, reserved) !== mine) return this.#moved();
       this.#mine = reserved;
       this.#published = false;
+      this.#clearNeed();
       // Still counted and seen by nobody: take the permit, uncounting, or publish again behind its taker.
       for (; (w & PERMITS) !== 0; w = Atomics.load(words, at)) {
-        if (Atomics.compareExchange(words, at, w, w - 1 - ONE) === w) return false;
+        if (Atomics.compareExchange(words, at, w, w - 1 - ONE) === w) {
+          this.#counted = false;
+          return 1;
+        }
       }
     }
+  }
+
+  /** Adds `n` waiters to our seat's need (MOST_NEED at most since it was cleared). */
+  #ask(n: number): void {
+    const k = Math.min(n, MOST_NEED - this.#asked);
+    if (k === 0) return;
+    this.#asked += k;
+    Atomics.add(this.#words, this.#seat + SEATS, k);
+  }
+
+  /**
+   * Clears our seat's need, out of line now: no extra comes any more. One that lands meanwhile is taken
+   * back by its release, for the seat is not the grant it saw.
+   */
+  #clearNeed(): void {
+    this.#asked = 0;
+    Atomics.and(this.#words, this.#seat + SEATS, ~NEED);
   }
 
   /**
@@ -735,6 +882,8 @@ export class SharedSemaphore {
     const reserved = (mine & ~STATE) | RESERVED;
     if (Atomics.compareExchange(this.#words, this.#seat, mine, reserved) !== mine) return false;
     Atomics.sub(this.#words, this.#at, ONE);
+    this.#counted = false;
+    this.#clearNeed();
     this.#mine = reserved;
     this.#published = false;
     return true;
@@ -742,29 +891,43 @@ export class SharedSemaphore {
 
   /**
    * We hold a permit for our local queue: its first waiter gets it. The queue is never empty here: we
-   * hand off only from #ensure (while there are waiters) and for a seat we published, and a queue that
-   * empties takes its seat out of line at once (#idle).
+   * hand off only while there are waiters, and a queue that empties takes its seat out of line at once
+   * (#idle).
    */
   #handOff(): void {
     releaseOne(this.#waiters, true);
   }
 
+  /** We hold `n` permits for our local queue: its first waiters get them in turn; the rest go on. */
+  #serve(n: number): void {
+    for (; n > 0 && this.#waiters.size > 0; n--) this.#handOff();
+    if (n > 0) this.release(n); // the queue emptied: out of line already (#idle)
+  }
+
   /**
-   * Our published seat moved: claims a grant (true: we hold a permit), or, taken for gone, takes the seat
-   * back or drops it (false). Either way this object is no longer published.
+   * Our published seat moved: claims a grant (GRANTED(t) → RESERVED(t), still counted) and the extras
+   * with it, returning the permits we hold, or, taken for gone, takes the seat back or drops it (0).
+   * Either way this object is no longer published.
    */
-  #moved(): boolean {
+  #moved(): number {
     const words = this.#words;
     const at = this.#seat;
     const t = this.#mine & ~STATE;
     this.#published = false;
-    if (Atomics.compareExchange(words, at, t | GRANTED, t | RESERVED) === (t | GRANTED)) {
+    // SERVED first: a seat goes from SERVED to GRANTED, never back.
+    const served = Atomics.compareExchange(words, at, t | SERVED, t | RESERVED) === (t | SERVED);
+    if (served || Atomics.compareExchange(words, at, t | GRANTED, t | RESERVED) === (t | GRANTED)) {
+      if (served) this.#counted = false; // its granter uncounted it
       this.#mine = t | RESERVED;
-      return true;
+      this.#asked = 0;
+      return 1 + (Atomics.exchange(words, at + SEATS, 0) >>> 16);
     }
+    // Taken for gone: the release that did it uncounted us and closed our grants word.
+    this.#counted = false;
+    this.#asked = 0;
     if (Atomics.compareExchange(words, at, t | DEAD, t | RESERVED) === (t | DEAD)) this.#mine = t | RESERVED;
     else this.#dropSeat(); // someone took the dead seat meanwhile
-    return false;
+    return 0;
   }
 
   /** Forgets a seat that is not ours any more. */
@@ -777,31 +940,44 @@ export class SharedSemaphore {
   #check(): void {
     if (this.#seat >= 0 && this.#published) {
       if (Atomics.load(this.#words, this.#seat) === this.#mine) return this.#arm(); // nothing for us yet
-      if (this.#moved()) this.#handOff(); // #ensure re-arms before it publishes again
+      this.#serve(this.#moved()); // #ensure re-arms before it publishes again
     }
     this.#ensure();
   }
 
   /** Done with acquireSync: leaves the seat if no async waiter needs it, else gets them in line. */
   #doneSync(result: boolean): boolean {
-    if (this.#waiters.size === 0) this.#leave();
-    else if (this.#armed === undefined) this.#ensure();
+    if (this.#waiters.size === 0) {
+      this.#leave();
+      return result;
+    }
+    // Back in line at once, with an engine waiter of their own: the one armed for them was woken with
+    // the grant acquireSync claimed (its wake-up, queued, finds itself replaced).
+    this.#armed = undefined;
+    this.#ensure();
     return result;
   }
 
   /**
-   * Takes our seat out of line as its waiters gave up; true when a permit was handed to it first (the
-   * caller now holds it).
+   * Takes our seat out of line as its waiters gave up; returns the permits handed to it first (the caller
+   * now holds them).
    */
-  #withdraw(): boolean {
-    if (!this.#published || this.#unpublish()) return false;
+  #withdraw(): number {
+    if (!this.#published || this.#unpublish()) return 0;
     return this.#moved();
   }
 
-  /** Gives the seat back: our engine waiter notified away first, so the next owner's count is its own. */
+  /**
+   * Gives the seat back, uncounted: our engine waiter notified away first, so the next owner's count is
+   * its own.
+   */
   #leave(): void {
     const at = this.#seat;
     if (at < 0) return;
+    if (this.#counted) {
+      this.#counted = false;
+      Atomics.sub(this.#words, this.#at, ONE);
+    }
     if (this.#armed !== undefined) Atomics.notify(this.#words, at);
     this.#armed = undefined;
     Atomics.compareExchange(this.#words, at, this.#mine, 0);
@@ -815,10 +991,11 @@ export class SharedSemaphore {
     this.#poll = handle;
   }
 
-  /** The last local waiter left: out of line (passing on a permit handed to us meanwhile), let go. */
+  /** The last local waiter left: out of line (passing on permits handed to us meanwhile), let go. */
   #idle(): void {
-    if (this.#withdraw()) this.release();
+    const held = this.#withdraw();
     this.#leave();
+    if (held > 0) this.release(held);
     if (this.#poll !== undefined) {
       clearTimeout(this.#poll);
       this.#poll = undefined;

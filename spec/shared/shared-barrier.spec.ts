@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import * as sinon from 'sinon';
 import { Worker } from 'node:worker_threads';
 import { inspect } from 'node:util';
-import { BrokenBarrierError, SharedBarrier, SharedLock } from '../../lib/index.js';
+import { BrokenBarrierError, SharedBarrier, SharedEvent, SharedLock } from '../../lib/index.js';
 import { barrierSuite } from '../barrier-suite.js';
 import { fakeClock, flush, track, withFakeClock } from '../helpers.js';
 import { until, within } from '../workers/agents.js';
@@ -75,6 +75,13 @@ describe('SharedBarrier: memory and arguments', () => {
     expect(() => new SharedBarrier(2, buffer, 12)).to.throw(RangeError, /byteOffset 12 leaves no room for a barrier/);
     expect(new SharedBarrier(2, buffer, 8).byteOffset).to.equal(8);
     expect(() => new SharedLock(buffer, 0)).to.throw(TypeError, /overlaps a SharedBarrier/);
+    // Its last word, as far from its start as any primitive reaches (the widest).
+    const wide = new SharedArrayBuffer(SharedBarrier.BYTES + 4);
+    expect(new SharedBarrier(2, wide, 0).parties).to.equal(2);
+    expect(() => new SharedEvent(wide, SharedBarrier.BYTES - 4)).to.throw(
+      TypeError,
+      /SharedEvent at byteOffset 272 overlaps a SharedBarrier at byteOffset 0/,
+    );
   });
 
   it('SharedBarrier: building one over memory that holds a barrier resets nothing, and other parties are a RangeError', async () => {

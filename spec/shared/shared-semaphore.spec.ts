@@ -71,8 +71,13 @@ describe('SharedSemaphore: memory and arguments', () => {
       TypeError,
       /SharedSemaphore at byteOffset 0 would overlap a SharedLock/,
     );
+    // A lock whose kind word would fall on a semaphore's, as another thread left it.
     const semaphore = new SharedSemaphore(2);
-    expect(() => new SharedLock(structuredClone(semaphore).buffer)).to.throw(TypeError, /SharedLock at byteOffset 0/);
+    const offset = SharedSemaphore.BYTES - SharedLock.BYTES;
+    expect(() => new SharedLock(structuredClone(semaphore).buffer, offset)).to.throw(
+      TypeError,
+      new RegExp(`SharedLock at byteOffset ${offset}`),
+    );
   });
 
   it('SharedSemaphore: refuses a buffer and byteOffset as SharedLock does, and words overlapping another primitive', () => {
@@ -695,6 +700,46 @@ describe('SharedSemaphore: races, another thread stepping in between two steps o
     expect(counted(mine)).to.equal(0);
   });
 
+  it('SharedSemaphore: a permit released after a grant, before the granted thread runs, goes to that thread’s next waiter, never to a newcomer', async () => {
+    const buffer = new SharedArrayBuffer(SharedSemaphore.BYTES);
+    const holder = new SharedSemaphore(2, buffer);
+    const a = new SharedSemaphore(2, buffer); // a thread with two waiters in line
+    const b = new SharedSemaphore(2, buffer); // a newcomer on another thread
+    await holder.acquire();
+    await holder.acquire();
+    const { log, note } = recorder();
+    note('a1', a.acquire());
+    note('a2', a.acquire());
+    await flush();
+    // The first release grants a's seat; just after its notify, before a's thread runs, a second permit
+    // is released and b tries for one.
+    let newcomer: boolean | undefined;
+    const rule = at(
+      'notify',
+      (array, index) => on(holder, array, index, SEAT0),
+      (real) => {
+        const woken = real();
+        holder.release();
+        newcomer = b.tryAcquire();
+        return woken;
+      },
+    );
+    holder.release();
+    expect(rule.fired).to.equal(true);
+    expect(newcomer, 'a newcomer took a permit while a waiter of a was queued').to.equal(false);
+    expect(holder.value).to.equal(0);
+    const late = track(b.acquire()); // in line now, behind a
+    await until(() => log.length === 2, 'both waiters of a');
+    expect(log).to.deep.equal(['a1:true', 'a2:true']);
+    expect(late.state).to.equal('pending');
+    a.release();
+    await until(() => late.state === 'fulfilled', 'b, in turn');
+    a.release();
+    b.release();
+    expect(holder.value).to.equal(2);
+    expect(counted(holder)).to.equal(0);
+  });
+
   it('SharedSemaphore.release() finding a thread counted but not yet published lets the permit go, and that thread, publishing, takes it', async () => {
     const buffer = new SharedArrayBuffer(SharedSemaphore.BYTES);
     const holder = new SharedSemaphore(1, buffer);
@@ -970,11 +1015,16 @@ describe('SharedSemaphore: the protocol, step by step (shared memory written as 
     );
     expect(x.acquireSync(10_000)).to.equal(true);
     expect(asyncWaiter.state).to.equal('pending');
-    await until(() => counted(holder) === 1, 'the async waiter back in line');
-    x.release();
+    // Back in line at once, before its thread's event loop runs: a permit released now is its, not a
+    // newcomer's.
+    expect(counted(holder), 'the async waiter back in line').to.equal(1);
+    const b = new SharedSemaphore(1, holder.buffer);
+    holder.release();
+    expect(b.tryAcquire()).to.equal(false);
     await until(() => asyncWaiter.state === 'fulfilled', 'the async waiter');
     x.release();
-    expect(holder.value).to.equal(1);
+    x.release();
+    expect(holder.value, 'the permit and the one the second release added').to.equal(2);
   });
 
   it('SharedSemaphore.release() whose count would pass 33,554,431 free permits only because a release of another thread crossed it throws a RangeError', () => {
@@ -1003,6 +1053,309 @@ describe('SharedSemaphore: the protocol, step by step (shared memory written as 
     Atomics.store(w, STATE, MAX - 1);
     expect(() => a.release()).to.throw(RangeError, /release\(1\) would make more than 33554431 permits free/);
     Atomics.store(w, STATE, 0);
+  });
+});
+
+describe('SharedSemaphore: a granted thread not running yet, and the permits released meanwhile (no barging)', () => {
+  afterEach(noRaces);
+  const SEAT0 = 2;
+  /** The grants word of the first seat: bits 0..14 the need, bits 16..31 the extra permits. */
+  const GRANTS0 = SEAT0 + 32;
+  const ONE = 1 << 25;
+  const [RESERVED, WAITING, GRANTED, SERVED] = [1, 2, 4, 7];
+  const wordsOf = (s: SharedSemaphore) => new Int32Array(s.buffer, s.byteOffset, SharedSemaphore.BYTES / 4);
+
+  it('SharedSemaphore: a waiter joining its thread after that thread was served, before it runs, takes the permit freed meanwhile, not a newcomer', async () => {
+    const holder = new SharedSemaphore(2);
+    const a = new SharedSemaphore(2, holder.buffer);
+    const b = new SharedSemaphore(2, holder.buffer);
+    await holder.acquire();
+    await holder.acquire();
+    const { log, note } = recorder();
+    note('a1', a.acquire());
+    await flush();
+    holder.release(); // to a's only waiter: a served, uncounted
+    expect(counted(holder)).to.equal(0);
+    holder.release(); // nobody else waits: free
+    expect(holder.value).to.equal(1);
+    note('a2', a.acquire()); // a's thread has not run yet: its new waiter is in line, and takes the free permit
+    expect(holder.value).to.equal(0);
+    expect(b.tryAcquire()).to.equal(false);
+    await until(() => log.length === 2, 'both waiters of a');
+    expect(log).to.deep.equal(['a1:true', 'a2:true']);
+    expect(counted(holder)).to.equal(0);
+    a.release(2);
+    expect(holder.value).to.equal(2);
+  });
+
+  it('SharedSemaphore: a waiter joining its thread as a release serves that thread counts it again, so the next permit is its', async () => {
+    const holder = new SharedSemaphore(2);
+    const a = new SharedSemaphore(2, holder.buffer);
+    const b = new SharedSemaphore(2, holder.buffer);
+    await holder.acquire();
+    await holder.acquire();
+    const { log, note } = recorder();
+    note('a1', a.acquire());
+    await flush();
+    // The release finds no need and marks a's seat served; just before, a's next waiter arrives (it finds
+    // the seat granted, not served yet): the release, looking at the need again, counts a again.
+    const rule = at(
+      'compareExchange',
+      (array, index, _expected, replacement) => on(holder, array, index, SEAT0) && (replacement! & 7) === SERVED,
+      (real) => {
+        note('a2', a.acquire());
+        return real();
+      },
+    );
+    holder.release();
+    expect(rule.fired).to.equal(true);
+    expect(counted(holder)).to.equal(1);
+    expect(wordsOf(holder)[SEAT0]! & 7).to.equal(GRANTED);
+    holder.release(); // an extra permit for a's seat
+    expect(b.tryAcquire()).to.equal(false);
+    await until(() => log.length === 2, 'both waiters of a');
+    expect(log).to.deep.equal(['a1:true', 'a2:true']);
+    expect(counted(holder)).to.equal(0);
+    a.release(2);
+    expect(holder.value).to.equal(2);
+  });
+
+  it('SharedSemaphore: a release serving a thread and a waiter joining it cross: the seat is counted again once, by whichever comes first', async () => {
+    const holder = new SharedSemaphore(1);
+    const a = new SharedSemaphore(1, holder.buffer);
+    const b = new SharedSemaphore(1, holder.buffer);
+    const words = wordsOf(holder);
+    await holder.acquire();
+    const { log, note } = recorder();
+    note('a1', a.acquire());
+    await flush();
+    // The release served a's seat (no need: uncounted) and is about to read the need again; a's next
+    // waiter arrives then, and as it counts the seat again, the release (written as it would write)
+    // does the same first. Then the release reads the need and finds the seat counted already.
+    let loads = 0;
+    const race = at(
+      'load',
+      (array, index) => on(holder, array, index, GRANTS0) && ++loads === 2,
+      (real) => {
+        expect(words[SEAT0]! & 7).to.equal(SERVED);
+        at(
+          'compareExchange',
+          (array, index, expected) => on(holder, array, index, SEAT0) && (expected! & 7) === SERVED,
+          (cas) => {
+            Atomics.add(words, 0, ONE);
+            Atomics.store(words, SEAT0, (words[SEAT0]! & ~7) | GRANTED);
+            return cas();
+          },
+        );
+        note('a2', a.acquire());
+        return real();
+      },
+    );
+    holder.release();
+    expect(race.fired).to.equal(true);
+    expect(counted(holder), 'counted once').to.equal(1);
+    expect(words[SEAT0]! & 7).to.equal(GRANTED);
+    noRaces();
+    b.release(); // the next permit: an extra for a's second waiter
+    expect(b.tryAcquire()).to.equal(false);
+    await until(() => log.length === 2, 'both waiters of a');
+    expect(log).to.deep.equal(['a1:true', 'a2:true']);
+    expect(counted(holder)).to.equal(0);
+    a.release(2);
+    expect(holder.value).to.equal(2);
+  });
+
+  it('SharedSemaphore: an extra permit whose seat another release filled first goes free (nobody else waits)', async () => {
+    const holder = new SharedSemaphore(3);
+    const other = new SharedSemaphore(3, holder.buffer);
+    const a = new SharedSemaphore(3, holder.buffer);
+    await holder.acquire();
+    await holder.acquire();
+    await other.acquire();
+    const { log, note } = recorder();
+    note('a1', a.acquire());
+    note('a2', a.acquire());
+    await flush();
+    holder.release(); // granted to a's seat, which needs one more
+    // This release sees the need; before it hands its permit, the other thread's release does.
+    let loads = 0;
+    at(
+      'load',
+      (array, index) => on(holder, array, index, GRANTS0) && ++loads === 2,
+      (real) => {
+        other.release();
+        return real();
+      },
+    );
+    holder.release();
+    expect(holder.value).to.equal(1);
+    await until(() => log.length === 2, 'both waiters of a');
+    expect(log).to.deep.equal(['a1:true', 'a2:true']);
+    expect(counted(holder)).to.equal(0);
+    a.release(2);
+    expect(holder.value).to.equal(3);
+  });
+
+  it('SharedSemaphore: permits handed to a thread whose waiter gave up before it ran are passed on, never absorbed', async () => {
+    const holder = new SharedSemaphore(2);
+    const a = new SharedSemaphore(2, holder.buffer);
+    await holder.acquire();
+    await holder.acquire();
+    const ac = new AbortController();
+    const first = track(a.acquire());
+    const second = a.acquire({ signal: ac.signal }).catch((e: Error) => e.message);
+    await flush();
+    holder.release(); // the grant
+    holder.release(); // and an extra, for the second waiter
+    ac.abort(new Error('gave up'));
+    expect(await second).to.equal('gave up');
+    await until(() => first.state === 'fulfilled', 'the first waiter');
+    expect(holder.value, 'the extra permit passed on: free').to.equal(1);
+    expect(counted(holder)).to.equal(0);
+    a.release();
+    expect(holder.value).to.equal(2);
+  });
+
+  it('SharedSemaphore: a thread with more waiters whose grant finds nobody is taken for gone, uncounted, the permit freed; live, it takes its seat back and is served', async () => {
+    const holder = new SharedSemaphore(1);
+    const a = new SharedSemaphore(1, holder.buffer);
+    await holder.acquire();
+    const { log, note } = recorder();
+    note('a1', a.acquire());
+    note('a2', a.acquire());
+    await flush();
+    expect(counted(holder)).to.equal(1);
+    // The grant's notify wakes nobody, as if a's thread were gone.
+    at(
+      'notify',
+      (array, index) => on(holder, array, index, SEAT0),
+      () => 0,
+    );
+    holder.release();
+    noRaces();
+    expect(holder.value, 'the grant taken back, the permit free').to.equal(1);
+    expect(counted(holder)).to.equal(0);
+    expect(wordsOf(holder)[SEAT0]! & 7).to.equal(5); // DEAD
+    // a's thread was alive all along: woken now, it finds its seat taken for gone, takes it back and
+    // gets in line again, taking the free permit.
+    Atomics.notify(wordsOf(holder), SEAT0);
+    await until(() => log.length === 1, "a's first waiter");
+    expect(log).to.deep.equal(['a1:true']);
+    a.release();
+    await until(() => log.length === 2, "a's second waiter");
+    a.release();
+    expect(holder.value).to.equal(1);
+    expect(counted(holder)).to.equal(0);
+  });
+
+  describe('the protocol, step by step (a thread written as another thread would write it)', () => {
+    /** A semaphore with no permit and one thread counted, its seat 0 showing `seat` and its grants word `grants`. */
+    const granted = (seat: number, grants: number) => {
+      const r = new SharedSemaphore(0);
+      const w = wordsOf(r);
+      w[0] = ONE;
+      w[1] = seat & ~7; // the last ticket given
+      w[SEAT0] = seat;
+      w[GRANTS0] = grants;
+      return { r, w };
+    };
+
+    it('SharedSemaphore.release() finding no waiting seat but a granted one in need hands it an extra permit', () => {
+      const { r, w } = granted(8 | GRANTED, 1);
+      r.release();
+      expect(w[GRANTS0]).to.equal(0x10000); // one extra, no need left
+      expect(w[0]).to.equal(ONE);
+      r.release(); // no need left: free
+      expect(r.value).to.equal(1);
+    });
+
+    it('SharedSemaphore.release() whose extra permit lands as the thread claims takes nothing back: the thread has it', () => {
+      const { r, w } = granted(8 | GRANTED, 1);
+      let claimed = -1;
+      let loads = 0;
+      at(
+        'load',
+        (array, index) => on(r, array, index, SEAT0) && ++loads === 2, // the look after the permit landed
+        (real) => {
+          Atomics.store(w, SEAT0, 8 | RESERVED); // the thread claims: its grant, and the extras with it
+          claimed = Atomics.exchange(w, GRANTS0, 0) >>> 16;
+          return real();
+        },
+      );
+      r.release();
+      expect(claimed).to.equal(1);
+      expect(w[GRANTS0]).to.equal(0);
+      expect(r.value).to.equal(0);
+    });
+
+    it('SharedSemaphore.release() whose seat was claimed and published again before its extra permit landed takes it back and grants it there', async () => {
+      const { r, w } = granted(8 | GRANTED, 1);
+      let loads = 0;
+      let woken: Promise<unknown> | undefined;
+      at(
+        'load',
+        (array, index) => on(r, array, index, GRANTS0) && ++loads === 2, // just before the permit lands
+        (real) => {
+          // The thread claims, keeps one waiter in need and publishes again, its engine waiter armed.
+          Atomics.store(w, SEAT0, 8 | RESERVED);
+          Atomics.store(w, GRANTS0, 1);
+          Atomics.store(w, 1, 16);
+          Atomics.store(w, SEAT0, 16 | WAITING);
+          woken = Atomics.waitAsync(w, SEAT0, 16 | WAITING).value as Promise<unknown>;
+          // And, as the release takes its permit back, one more waiter of that thread asks.
+          at(
+            'compareExchange',
+            (array2, index2, expected) => on(r, array2, index2, GRANTS0) && expected! >>> 16 !== 0,
+            (cas) => {
+              Atomics.add(w, GRANTS0, 1);
+              return cas();
+            },
+          );
+          return real();
+        },
+      );
+      r.release();
+      expect(w[SEAT0]).to.equal(16 | GRANTED); // granted at its new place, counted: it has need
+      expect(w[GRANTS0]).to.equal(2);
+      expect(w[0]).to.equal(ONE);
+      expect(await woken).to.equal('ok');
+    });
+
+    for (const [label, seat, grants, after] of [
+      ['published', 8 | WAITING, 0, 8 | SERVED],
+      ['granted with need', 8 | GRANTED, 1, 8 | GRANTED],
+    ] as const) {
+      it(`SharedSemaphore.release() that let a permit go for a thread counted but not yet published takes it back for a seat ${label} meanwhile`, async () => {
+        const r = new SharedSemaphore(0);
+        const w = wordsOf(r);
+        w[0] = ONE; // counted, nothing published
+        let tickets = 0;
+        let woken: Promise<unknown> | undefined;
+        at(
+          'load',
+          (array, index) => on(r, array, index, 1) && ++tickets === 2, // the look after letting it go
+          (real) => {
+            Atomics.store(w, GRANTS0, grants);
+            Atomics.store(w, 1, 8);
+            Atomics.store(w, SEAT0, seat);
+            woken = Atomics.waitAsync(w, SEAT0, seat).value as Promise<unknown>;
+            return real();
+          },
+        );
+        r.release();
+        expect(r.value).to.equal(0);
+        expect(w[SEAT0]).to.equal(after);
+        if (seat === (8 | WAITING)) {
+          expect(w[0], 'served: uncounted').to.equal(0);
+          expect(await woken).to.equal('ok');
+        } else {
+          expect(w[GRANTS0], 'an extra permit').to.equal(0x10000);
+          expect(w[0]).to.equal(ONE);
+          Atomics.notify(w, SEAT0);
+          await woken;
+        }
+      });
+    }
   });
 });
 
