@@ -1,28 +1,10 @@
 // The browser suite's SharedBarrier checks: a barrier posted as it is to module Web Workers
 // (barrier-worker.js), rebuilt there with SharedBarrier.from(), and met by the page and the workers.
 import { BrokenBarrierError, SharedBarrier } from '/dist/index.js';
+import { startWorker } from '/replies.js';
 
 /** Whether this engine has Atomics.waitAsync (else every async wait polls: 1 ms, doubling to 32 ms). */
 const waitAsync = typeof Atomics.waitAsync === 'function';
-
-/** Starts barrier-worker.js; `next()` resolves with its next answer. */
-function startWorker() {
-  const worker = new Worker('/barrier-worker.js', { type: 'module' });
-  const replies = [];
-  let wake;
-  worker.onmessage = ({ data }) => {
-    replies.push(data);
-    wake?.();
-  };
-  worker.onerror = (e) => replies.push({ error: e.message });
-  const next = async () => {
-    while (replies.length === 0) await new Promise((r) => (wake = r));
-    const data = replies.shift();
-    if (data.error) throw new Error(`worker: ${data.error}`);
-    return data;
-  };
-  return { worker, post: (message) => worker.postMessage(message), next };
-}
 
 export function barrierTests(test, assert) {
   test('SharedBarrier posted as it is to 3 Web Workers (two awaiting wait(), one blocking in waitSync()) and met by the page: every round gives each index once', async () => {
@@ -30,7 +12,7 @@ export function barrierTests(test, assert) {
     const rounds = waitAsync ? 300 : 30;
     const barrier = new SharedBarrier(4);
     const log = new Int32Array(new SharedArrayBuffer(4 * 4 * rounds));
-    const workers = [0, 1, 2].map(() => startWorker());
+    const workers = [0, 1, 2].map(() => startWorker('/barrier-worker.js'));
     workers.forEach(({ post }, i) => post({ op: 'rounds', barrier, log, rounds, me: i + 1, sync: i === 2 }));
     for (let round = 0; round < rounds; round++) {
       const index = await barrier.wait(20_000);
@@ -57,7 +39,7 @@ export function barrierTests(test, assert) {
     // Each object over the barrier's memory is a thread to it: the 33rd on wait in its hall.
     const objects = Array.from({ length: 40 }, () => new SharedBarrier(41, barrier.buffer, barrier.byteOffset));
     const log = new Int32Array(new SharedArrayBuffer(4 * 41 * rounds));
-    const { worker, post, next } = startWorker();
+    const { worker, post, next } = startWorker('/barrier-worker.js');
     post({ op: 'rounds', barrier, log, rounds, me: 41, sync: false });
     for (let round = 0; round < rounds; round++) {
       const indexes = await Promise.all(objects.map((o) => o.wait(20_000)));
@@ -76,7 +58,7 @@ export function barrierTests(test, assert) {
 
   test("SharedBarrier: a Web Worker's wait() that times out breaks the barrier, and the page's waiter rejects with a BrokenBarrierError", async () => {
     const barrier = new SharedBarrier(3);
-    const { worker, post, next } = startWorker();
+    const { worker, post, next } = startWorker('/barrier-worker.js');
     const mine = barrier.wait(20_000).then(
       () => 'passed',
       (error) => error,

@@ -1,6 +1,7 @@
 // The browser suite's SharedSemaphore checks: a SharedSemaphore(2) posted as it is to module Web Workers
 // (semaphore-worker.js), rebuilt there with from(), and shared with the page.
 import { SharedSemaphore } from '/dist/index.js';
+import { startWorker } from '/replies.js';
 
 /** Whether this engine has Atomics.waitAsync (else every async wait polls: 1 ms, doubling to 32 ms). */
 const waitAsync = typeof Atomics.waitAsync === 'function';
@@ -20,26 +21,12 @@ export function enter(tally) {
 }
 export const leave = (tally) => Atomics.sub(tally, INSIDE, 1);
 
-/** Starts semaphore-worker.js; `ask(message)` posts and resolves with its answer. */
-function startWorker() {
-  const worker = new Worker('/semaphore-worker.js', { type: 'module' });
-  let settle;
-  worker.onmessage = ({ data }) => settle?.(data);
-  worker.onerror = (e) => settle?.({ error: e.message });
-  const ask = (message) =>
-    new Promise((resolve, reject) => {
-      settle = (data) => (data.error ? reject(new Error(`worker: ${data.error}`)) : resolve(data));
-      worker.postMessage(message);
-    });
-  return { worker, ask };
-}
-
 export function semaphoreTests(test, assert) {
   test('SharedSemaphore(2) posted to 4 Web Workers, rebuilt with from(): with the page, never more than 2 inside, every entry counted', async () => {
     const semaphore = new SharedSemaphore(2);
     const tally = new Int32Array(new SharedArrayBuffer(3 * 4));
     const n = waitAsync ? 2_000 : 200; // a polling hand-off waits for the next poll (up to 32 ms)
-    const workers = Array.from({ length: 4 }, () => startWorker());
+    const workers = Array.from({ length: 4 }, () => startWorker('/semaphore-worker.js'));
     const runs = workers.map(({ ask }, i) => ask({ op: 'count', semaphore, tally, n, sync: i % 2 === 0 }));
     for (let i = 0; i < n; i++) {
       if (i % 3 === 0) {
