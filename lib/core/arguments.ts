@@ -53,8 +53,7 @@ export function readWaitArg(arg: unknown): WaitArgs {
 
 /** Reads a wait argument that is neither a number nor `undefined`: it must be an options object. */
 export function readOptions(arg: unknown): WaitArgs {
-  // tagOf(arg) !== 'Object', without making the tag's string: this runs on every wait given options.
-  if (typeof arg !== 'object' || Object.prototype.toString.call(arg) !== '[object Object]') {
+  if (typeof arg !== 'object' || tagOf(arg) !== 'Object') {
     throw new TypeError(
       `timeout must be a number of milliseconds or an options object { timeout, signal }, got ${describe(arg)}`,
     );
