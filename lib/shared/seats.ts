@@ -137,5 +137,15 @@ export function sleep(ms: number): void {
   Atomics.wait((scratch ??= new Int32Array(new SharedArrayBuffer(4))), 0, 0, ms);
 }
 
+/**
+ * Calls `poll` after `ms` ms (the host's `setTimeout` in force), without keeping a Node process alive by
+ * itself: a thread with pending waits is held alive apart (word.ts `holdThread`).
+ */
+export function pollAfter(poll: () => void, ms: number): ReturnType<typeof setTimeout> {
+  const handle = setTimeout(poll, ms);
+  (handle as { unref?: () => void }).unref?.();
+  return handle;
+}
+
 /** The longest polling delay, in ms, of a thread without `Atomics.waitAsync` or without a seat. */
 export const POLL_MAX = 32;

@@ -155,6 +155,7 @@ import {
   canWaitAsync,
   sleep,
   takeSeat,
+  pollAfter,
 } from './seats.js';
 import { assertMayBlock, holdThread, lookBeforeDeadlines, mayBlock, releaseThread } from './word.js';
 
@@ -519,10 +520,7 @@ class Group {
   }
 
   #startPolling(): void {
-    if (this.#poll !== undefined) return;
-    const handle = setTimeout(this.#onPoll, this.#delay);
-    (handle as { unref?: () => void }).unref?.();
-    this.#poll = handle;
+    if (this.#poll === undefined) this.#poll = pollAfter(this.#onPoll, this.#delay);
   }
 }
 

@@ -115,6 +115,7 @@ import {
   newTicket,
   sleep,
   takeSeat,
+  pollAfter,
 } from './seats.js';
 import { type SharedLock, enterSharedLock, isSharedLock, sharedLockFrom } from './shared-lock.js';
 import { assertMayBlock, holdThread, lookBeforeDeadlines, releaseThread } from './word.js';
@@ -893,10 +894,7 @@ export class SharedCondition {
   }
 
   #startPolling(): void {
-    if (this.#poll !== undefined) return;
-    const handle = setTimeout(this.#onPoll, this.#delay);
-    (handle as { unref?: () => void }).unref?.();
-    this.#poll = handle;
+    if (this.#poll === undefined) this.#poll = pollAfter(this.#onPoll, this.#delay);
   }
 
   /** The last local waiter left: gives the seat back, stops polling, lets the thread go. */

@@ -148,6 +148,7 @@ import {
   newTicket,
   sleep,
   takeSeat,
+  pollAfter,
 } from './seats.js';
 import { assertMayBlock, holdThread, lookBeforeDeadlines, releaseThread } from './word.js';
 
@@ -904,10 +905,7 @@ export class SharedLock {
   }
 
   #startPolling(): void {
-    if (this.#poll !== undefined) return;
-    const handle = setTimeout(this.#onPoll, this.#delay);
-    (handle as { unref?: () => void }).unref?.();
-    this.#poll = handle;
+    if (this.#poll === undefined) this.#poll = pollAfter(this.#onPoll, this.#delay);
   }
 
   /** The last local waiter left: out of line (passing on a lock handed to us meanwhile), let go. */

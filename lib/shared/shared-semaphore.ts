@@ -163,6 +163,7 @@ import {
   newTicket,
   sleep,
   takeSeat,
+  pollAfter,
 } from './seats.js';
 import { assertMayBlock, holdThread, lookBeforeDeadlines, releaseThread } from './word.js';
 
@@ -985,10 +986,7 @@ export class SharedSemaphore {
   }
 
   #startPolling(): void {
-    if (this.#poll !== undefined) return;
-    const handle = setTimeout(this.#onPoll, this.#delay);
-    (handle as { unref?: () => void }).unref?.();
-    this.#poll = handle;
+    if (this.#poll === undefined) this.#poll = pollAfter(this.#onPoll, this.#delay);
   }
 
   /** The last local waiter left: out of line (passing on permits handed to us meanwhile), let go. */
