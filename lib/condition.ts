@@ -10,6 +10,7 @@ import {
   Waiter,
   WaiterQueue,
   capture,
+  forgetCaptured,
   lastReject,
   lastResolve,
   leave,
@@ -271,6 +272,7 @@ export class Condition {
     if (timeout === Infinity && signal === undefined) return this.#until(predicate);
     const promise = new Promise<T>(capture as never);
     const w = new ConditionWaiter(this.#lock, this.#passOn, this.#waiters, lastResolve, lastReject, signal, predicate);
+    forgetCaptured();
     enqueue(this.#waiters, w, timeout, signal);
     this.#lock.release();
     return promise;

@@ -34,6 +34,7 @@ import {
   Waiter,
   WaiterQueue,
   capture,
+  forgetCaptured,
   grant,
   lastReject,
   lastResolve,
@@ -216,6 +217,7 @@ export class Queue<T> {
       if (this.#offer(item)) return TRUE;
       const promise = new Promise<boolean>(capture);
       this.#putters.add(new PutWaiter(item, this.#putters, lastResolve, undefined, undefined));
+      forgetCaptured();
       return promise;
     }
     return park(
@@ -290,7 +292,9 @@ export class Queue<T> {
     if (ms <= 0) return Promise.reject(timedOut(ms));
     const promise = new Promise<boolean>(capture);
     const reject = signal === undefined ? undefined : lastReject;
-    enqueue(this.#getters, new GetWaiter(ms, this.#getters, lastResolve, reject, signal), ms, signal);
+    const w = new GetWaiter(ms, this.#getters, lastResolve, reject, signal);
+    forgetCaptured();
+    enqueue(this.#getters, w, ms, signal);
     return promise as Promise<unknown> as Promise<T>;
   }
 

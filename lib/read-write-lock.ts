@@ -16,7 +16,7 @@ import type { WaitOptions } from './core/arguments.js';
 import { inspectable } from './core/inspect.js';
 import { type MakeWaiter, park } from './core/park.js';
 import { ServingWaiter } from './core/serving.js';
-import { TRUE, WaiterQueue, capture, grant, lastResolve, peekOne, takeOne } from './core/queue.js';
+import { TRUE, WaiterQueue, capture, forgetCaptured, grant, lastResolve, peekOne, takeOne } from './core/queue.js';
 import { type Guard, guarded } from './guard.js';
 
 /** A writer in the line: when it gives up, the readers behind it may go in. */
@@ -172,6 +172,7 @@ export class ReadWriteLock {
     if (this.#takeWrite()) return TRUE;
     const promise = new Promise<boolean>(capture);
     this.#waiters.add(new WriteWaiter(this.#serve, this.#waiters, lastResolve, undefined, undefined));
+    forgetCaptured();
     return promise;
   }
 

@@ -31,6 +31,7 @@ import {
   TRUE,
   WaiterQueue,
   capture,
+  forgetCaptured,
   grant,
   lastReject,
   lastResolve,
@@ -328,11 +329,14 @@ export class Semaphore {
       this.#heavy[tail + 1] = permits;
       this.#heavyTail = tail + 2;
       queue.add(lastResolve);
+      forgetCaptured();
       return promise;
     }
     const promise = new Promise<boolean>(capture);
     const reject = signal === undefined ? undefined : lastReject;
-    enqueue(queue, new PermitWaiter(this.#serve, permits, queue, lastResolve, reject, signal), timeout, signal);
+    const w = new PermitWaiter(this.#serve, permits, queue, lastResolve, reject, signal);
+    forgetCaptured();
+    enqueue(queue, w, timeout, signal);
     return promise;
   }
 

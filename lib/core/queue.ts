@@ -128,7 +128,7 @@ const noop = () => {};
 /**
  * The executor every waiter's promise is made with: it leaves the promise's resolving functions in
  * {@link lastResolve} and {@link lastReject}, to be read at once, so that making a waiter's promise
- * allocates no closure.
+ * allocates no closure. Whoever reads them calls {@link forgetCaptured} next (but see there).
  */
 export let lastResolve: Resolve = noop;
 export let lastReject: (reason: unknown) => void = noop;
@@ -136,6 +136,17 @@ export const capture = (resolve: Resolve, reject: (reason: unknown) => void): vo
   lastResolve = resolve;
   lastReject = reject;
 };
+
+/**
+ * Lets go of the resolving functions {@link capture} left: they hold their promise, and so, once it
+ * settles, the value it settled with (an item got from a queue), until the next promise is made. Where
+ * a promise settles with a boolean, a waiter may skip it: the core's `park()`, on which `Event` runs,
+ * does (the bytes of `import { Event }` are counted), so that one boolean promise, or the error it
+ * rejected with, stays reachable until the next wait.
+ */
+export function forgetCaptured(): void {
+  lastResolve = lastReject = noop;
+}
 
 /** The queue a plain waiter's promise is being made for, until {@link enter} has run. */
 let entering: WaiterQueue | undefined;

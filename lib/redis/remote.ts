@@ -9,6 +9,7 @@ import {
   Waiter,
   type WaiterQueue,
   capture,
+  forgetCaptured,
   grant,
   lastReject,
   lastResolve,
@@ -45,6 +46,7 @@ export function begin<W extends Waiter>(
   }
   const promise = new Promise<boolean>(capture);
   const w = make(lastResolve, lastReject, signal);
+  forgetCaptured();
   enqueue(queue, w, timeout > 0 ? timeout : Infinity, signal);
   start(w, timeout);
   return promise;

@@ -139,7 +139,16 @@ import { type WaitOptions, readCount, readTimeout, readWaitArg } from '../core/a
 import { monotonic } from '../core/clock.js';
 import { inspectable } from '../core/inspect.js';
 import { enqueue } from '../core/park.js';
-import { type Resolve, TRUE, Waiter, WaiterQueue, capture, lastReject, lastResolve } from '../core/queue.js';
+import {
+  type Resolve,
+  TRUE,
+  Waiter,
+  WaiterQueue,
+  capture,
+  forgetCaptured,
+  lastReject,
+  lastResolve,
+} from '../core/queue.js';
 import { BrokenBarrierError } from '../errors.js';
 import { BARRIER, arrived, sharedMemory } from './memory.js';
 import {
@@ -784,6 +793,7 @@ export class SharedBarrier {
     if (group === undefined) return TRUE.then(() => index);
     const promise = new Promise<boolean>(capture);
     const w = new BarrierWaiter(group, lastResolve, signal === undefined ? undefined : lastReject, signal);
+    forgetCaptured();
     enqueue(group.queue, w, timeout, signal);
     group.joined();
     // Before a deadline breaks the round: a round ended by another thread, its news not delivered yet,
