@@ -393,7 +393,8 @@ export class Queue<T> {
 
   /**
    * Reads the queue with `for await`: each turn takes an item as `get()` does, and the loop ends once the
-   * queue is shut down and drained. Leaving the loop early takes nothing more. It does not call
+   * queue is shut down and drained (an item that is a rejected promise throws its reason out of the
+   * loop, as `get()` rejects with it). Leaving the loop early takes nothing more. It does not call
    * `taskDone()`: call it yourself where you use `join()`.
    *
    * @example
@@ -409,8 +410,10 @@ export class Queue<T> {
       let item: T;
       try {
         item = await this.get();
-      } catch {
-        return; // a get() without a timeout fails only when the queue is shut down and empty
+      } catch (error) {
+        // Shut down and drained; any other failure is an item's own (a rejected promise), for the loop.
+        if (error instanceof QueueShutDownError && this.#shutDown) return;
+        throw error;
       }
       yield item;
     }

@@ -106,6 +106,26 @@ describe('Queue', () => {
     expect(await q.get()).to.equal(5);
   });
 
+  it('Queue: for await rethrows the rejection of an item that is a rejected promise, instead of ending as if shut down', async () => {
+    const q = new Queue<Promise<number>>();
+    const boom = new Error('boom');
+    const failed = Promise.reject(boom);
+    failed.catch(() => {});
+    q.tryPut(Promise.resolve(1));
+    q.tryPut(failed);
+    q.tryPut(Promise.resolve(3));
+    const seen: number[] = [];
+    let error: unknown;
+    try {
+      for await (const item of q) seen.push(item);
+    } catch (e) {
+      error = e;
+    }
+    expect(seen).to.deep.equal([1]);
+    expect(error).to.equal(boom);
+    expect(await q.get()).to.equal(3);
+  });
+
   it('Queue: a burst of 3,000 items, all taken, leaves an empty queue that goes on in order', async () => {
     const q = new Queue<number>();
     for (let i = 0; i < 3_000; i++) q.tryPut(i);
