@@ -405,9 +405,9 @@ export class Queue<T> {
    * console.log('shut down, every job handled');
    * ```
    */
-  async *[Symbol.asyncIterator](): AsyncGenerator<T, void, undefined> {
+  async *[Symbol.asyncIterator](): AsyncGenerator<Awaited<T>, void, undefined> {
     for (;;) {
-      let item: T;
+      let item: Awaited<T>;
       try {
         item = await this.get();
       } catch (error) {
