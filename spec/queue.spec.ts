@@ -40,6 +40,7 @@ const badSizes: [string, unknown, typeof TypeError | typeof RangeError, RegExp][
   ['negative', -1, RangeError, /got -1/],
   ['a fraction', 1.3, RangeError, /got 1\.3/],
   ['NaN', NaN, RangeError, /got NaN/],
+  ['2^53', 2 ** 53, RangeError, /^maxsize must be at most 2\^53 - 1 or Infinity, got 9007199254740992/],
 ];
 
 describe('Queue', () => {
