@@ -13,7 +13,11 @@ import { TRUE, WaiterQueue } from './core/queue.js';
  * import { CountdownLatch } from 'awaitable-event';
  *
  * const loaded = new CountdownLatch(files.length);
- * for (const file of files) void load(file).finally(() => loaded.countDown());
+ * for (const file of files) {
+ *   void load(file)
+ *     .catch((error: unknown) => console.error(file, error)) // reported, not an unhandled rejection
+ *     .finally(() => loaded.countDown());
+ * }
  * await loaded.wait(); // every file loaded (or failed)
  * ```
  */

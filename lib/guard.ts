@@ -19,8 +19,9 @@ const DISPOSE: typeof Symbol.dispose = /*#__PURE__*/ disposeKey(Symbol);
 
 /**
  * What `lock()` of a {@link Lock}, {@link Semaphore}, {@link Condition}, {@link SharedLock} or
- * {@link SharedCondition} resolves with: the lock (or permit) is held until the guard is released, by
- * `release()` or by `using` at the end of its block. Releasing it again does nothing.
+ * {@link SharedCondition} resolves with, as do `readLock()` and `writeLock()` of a {@link ReadWriteLock}
+ * (and what `tryLock()` returns when it took the lock): the lock (or permits) is held until the guard is
+ * released, by `release()` or by `using` at the end of its block. Releasing it again does nothing.
  *
  * @example
  * ```ts

@@ -397,7 +397,8 @@ export class Queue<T> {
 
   /**
    * Reads the queue with `for await`: each turn takes an item as `get()` does, and the loop ends once the
-   * queue is shut down and drained. Leaving the loop early takes nothing more. It does not call
+   * queue is shut down and drained (an item that is a rejected promise throws its reason out of the
+   * loop, as `get()` rejects with it). Leaving the loop early takes nothing more. It does not call
    * `taskDone()`: call it yourself where you use `join()`.
    *
    * @example
@@ -408,13 +409,15 @@ export class Queue<T> {
    * console.log('shut down, every job handled');
    * ```
    */
-  async *[Symbol.asyncIterator](): AsyncGenerator<T, void, undefined> {
+  async *[Symbol.asyncIterator](): AsyncGenerator<Awaited<T>, void, undefined> {
     for (;;) {
-      let item: T;
+      let item: Awaited<T>;
       try {
         item = await this.get();
-      } catch {
-        return; // a get() without a timeout fails only when the queue is shut down and empty
+      } catch (error) {
+        // Shut down and drained; any other failure is an item's own (a rejected promise), for the loop.
+        if (error instanceof QueueShutDownError && this.#shutDown) return;
+        throw error;
       }
       yield item;
     }

@@ -13,6 +13,12 @@ const badCounts: [string, unknown, typeof TypeError | typeof RangeError, RegExp]
   ['a fraction', 1.5, RangeError, /must be a whole number, .* got 1\.5/],
   ['Infinity', Infinity, RangeError, /got Infinity/],
   ['negative', -1, RangeError, /got -1/],
+  [
+    '2^53, a whole number too large to count with',
+    2 ** 53,
+    RangeError,
+    /must be at most 2\^53 - 1, got 9007199254740992/,
+  ],
 ];
 
 describe('CountdownLatch', () => {

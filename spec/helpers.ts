@@ -2,6 +2,7 @@ import { getEventListeners } from 'node:events';
 import { inspect } from 'node:util';
 import { MessageChannel } from 'node:worker_threads';
 import * as sinon from 'sinon';
+import { Waiter } from '../lib/core/queue.js';
 
 /** Lets every queued promise job run (fake timers leave microtasks alone). */
 export async function flush(): Promise<void> {
@@ -125,4 +126,28 @@ export function withFakeClock(use: (clock: sinon.SinonFakeTimers) => void): void
     clock.restore();
     if (left !== 0) throw new Error(`${left} timer(s) left pending after the test`);
   });
+}
+
+/**
+ * How many times `run()` looks at whether a waiter is still in its queue: the work a queue does, counted
+ * (a line of N waiters that give up together costs O(N) looks, not O(N²)).
+ */
+export function queueLooks(run: () => void): number {
+  const proto = Waiter.prototype;
+  const own = Object.getOwnPropertyDescriptor(proto, 'queued')!;
+  let looks = 0;
+  // Counted by hand: a spy keeping every call would run out of memory on a quadratic run.
+  Object.defineProperty(proto, 'queued', {
+    ...own,
+    get(this: Waiter) {
+      looks++;
+      return own.get!.call(this) as boolean;
+    },
+  });
+  try {
+    run();
+    return looks;
+  } finally {
+    Object.defineProperty(proto, 'queued', own);
+  }
 }

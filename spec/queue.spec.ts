@@ -40,6 +40,7 @@ const badSizes: [string, unknown, typeof TypeError | typeof RangeError, RegExp][
   ['negative', -1, RangeError, /got -1/],
   ['a fraction', 1.3, RangeError, /got 1\.3/],
   ['NaN', NaN, RangeError, /got NaN/],
+  ['2^53', 2 ** 53, RangeError, /^maxsize must be at most 2\^53 - 1 or Infinity, got 9007199254740992/],
 ];
 
 describe('Queue', () => {
@@ -104,6 +105,26 @@ describe('Queue', () => {
     const q = new Queue<Promise<number> | number>();
     q.tryPut(Promise.resolve(5));
     expect(await q.get()).to.equal(5);
+  });
+
+  it('Queue: for await rethrows the rejection of an item that is a rejected promise, instead of ending as if shut down', async () => {
+    const q = new Queue<Promise<number>>();
+    const boom = new Error('boom');
+    const failed = Promise.reject(boom);
+    failed.catch(() => {});
+    q.tryPut(Promise.resolve(1));
+    q.tryPut(failed);
+    q.tryPut(Promise.resolve(3));
+    const seen: number[] = [];
+    let error: unknown;
+    try {
+      for await (const item of q) seen.push(item);
+    } catch (e) {
+      error = e;
+    }
+    expect(seen).to.deep.equal([1]);
+    expect(error).to.equal(boom);
+    expect(await q.get()).to.equal(3);
   });
 
   it('Queue: a burst of 3,000 items, all taken, leaves an empty queue that goes on in order', async () => {

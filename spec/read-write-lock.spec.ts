@@ -9,7 +9,7 @@ import { inspect } from 'node:util';
 import { ReadWriteLock, TimeoutError } from '../lib/index.js';
 import { badWaitArguments } from './event-suite.js';
 import { lockSuite } from './lock-suite.js';
-import { abortListeners, flush, recorder, track, waiterCount, withFakeClock } from './helpers.js';
+import { abortListeners, flush, queueLooks, recorder, track, waiterCount, withFakeClock } from './helpers.js';
 
 lockSuite('ReadWriteLock (write side)', () => {
   const rw = new ReadWriteLock();
@@ -133,6 +133,26 @@ describe('ReadWriteLock', () => {
     rw.releaseRead();
     rw.releaseRead();
   });
+
+  for (const how of ['one signal', 'one deadline'] as const) {
+    it(`ReadWriteLock: 2,000 queued writers giving up together (${how}) ahead of 1,000 others leave in time linear in their number`, async () => {
+      const n = 2_000;
+      const rw = new ReadWriteLock();
+      await rw.acquireWrite();
+      const ac = new AbortController();
+      const timed = how === 'one deadline';
+      const gone = Array.from({ length: n }, () => track(rw.acquireWrite(timed ? 100 : { signal: ac.signal })));
+      const after = Array.from({ length: n / 2 }, () => track(rw.acquireWrite()));
+      const looks = queueLooks(() => (timed ? clock.tick(100) : ac.abort()));
+      await flush();
+      expect(looks, 'looks at the waiters in line').to.be.below(10 * n);
+      expect(gone.every((t) => t.state !== 'pending') && after.every((t) => t.state === 'pending')).to.equal(true);
+      expect(waiterCount(rw)).to.equal(n / 2);
+      rw.releaseWrite();
+      await flush();
+      expect(after[0]!.value).to.equal(true);
+    });
+  }
 
   it('ReadWriteLock: a reader timing out in the same instant as the writer ahead of it is not let in', async () => {
     const rw = new ReadWriteLock();

@@ -22,7 +22,7 @@ import type * as sinon from 'sinon';
 import { inspect } from 'node:util';
 import { BoundedSemaphore, Semaphore, TimeoutError } from '../lib/index.js';
 import { badWaitArguments } from './event-suite.js';
-import { abortListeners, flush, recorder, track, waiterCount, withFakeClock } from './helpers.js';
+import { abortListeners, flush, queueLooks, recorder, track, waiterCount, withFakeClock } from './helpers.js';
 
 /** Weights refused everywhere, with the error each gets. */
 const badPermits: [string, unknown, typeof TypeError | typeof RangeError, RegExp][] = [
@@ -183,6 +183,24 @@ for (const Kind of [Semaphore, BoundedSemaphore]) {
       expect(s.value).to.equal(2);
     });
 
+    it(`${name}: a permit released by an earlier listener of the signal aborting the big request at the head goes to the waiter behind it, past those that timed out`, async () => {
+      const s = new Kind(2);
+      await s.acquire({ permits: 2 });
+      const ac = new AbortController();
+      ac.signal.addEventListener('abort', () => s.release()); // runs before the big request's own abort
+      const big = track(s.acquire({ permits: 2, signal: ac.signal }));
+      const timedOut = Array.from({ length: 34 }, () => track(s.acquire({ timeout: 10 })));
+      const next = track(s.acquire());
+      clock.tick(10);
+      ac.abort();
+      await flush();
+      expect(big.state).to.equal('rejected');
+      expect(timedOut.every((t) => t.value === false)).to.equal(true);
+      expect(next.value).to.equal(true);
+      expect(s.value).to.equal(0);
+      expect(waiterCount(s)).to.equal(0);
+    });
+
     it(`${name}: a big request handed its permits in the same tick it is aborted holds them, and none are lost`, async () => {
       const s = new Kind(3);
       await s.acquire({ permits: 3 });
@@ -200,6 +218,28 @@ for (const Kind of [Semaphore, BoundedSemaphore]) {
       s.release();
       expect(s.value).to.equal(3);
     });
+
+    for (const how of ['one signal', 'one deadline'] as const) {
+      it(`${name}: 2,000 big requests giving up together (${how}) ahead of 1,000 others leave in time linear in their number`, async () => {
+        const n = 2_000;
+        const s = new Kind(2);
+        await s.acquire({ permits: 2 });
+        const ac = new AbortController();
+        const timed = how === 'one deadline';
+        const big = Array.from({ length: n }, () =>
+          track(s.acquire({ permits: 2, ...(timed ? { timeout: 100 } : { signal: ac.signal }) })),
+        );
+        const small = Array.from({ length: n / 2 }, () => track(s.acquire()));
+        const looks = queueLooks(() => (timed ? clock.tick(100) : ac.abort()));
+        await flush();
+        expect(looks, 'looks at the waiters in line').to.be.below(10 * n);
+        expect(big.every((t) => t.state !== 'pending') && small.every((t) => t.state === 'pending')).to.equal(true);
+        expect(waiterCount(s)).to.equal(n / 2);
+        s.release(2);
+        await flush();
+        expect(small.filter((t) => t.value === true)).to.have.length(2);
+      });
+    }
 
     it(`${name}: a heavy request runs in its turn among a stream of light ones (no starvation)`, async () => {
       const s = new Kind(2);

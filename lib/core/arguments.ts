@@ -77,7 +77,11 @@ export function readOptions(arg: unknown): WaitArgs {
 export function readCount(value: unknown, name: string, min: number, infinite = false): number {
   if (typeof value !== 'number') throw new TypeError(`${name} must be a number, got ${describe(value)}`);
   if (!(value >= min && (Number.isSafeInteger(value) || (infinite && value === Infinity)))) {
-    throw new RangeError(`${name} must be a whole number, ${min} or more, got ${describe(value)}`);
+    throw new RangeError(
+      Number.isInteger(value) && value > 0 // whole, but past 2^53 - 1
+        ? `${name} must be at most 2^53 - 1${infinite ? ' or Infinity' : ''}, got ${describe(value)}`
+        : `${name} must be a whole number, ${min} or more, got ${describe(value)}`,
+    );
   }
   return value + 0; // -0 is 0
 }

@@ -282,16 +282,32 @@ export function takeOne(queue: WaiterQueue): Entry | undefined {
  * abort() still to come).
  */
 export function peekOne(queue: WaiterQueue): Entry | undefined {
-  for (let i = queue.head; i < queue.tail; i++) {
-    const e = queue.items[i]!;
-    if (typeof e === 'function') return e;
-    if (!e.queued) continue;
-    const expiring = (e.state & TIMED) === 0 && e.deadlines !== undefined;
-    if (!expiring && (e.signal === undefined || !isAborted(e.signal))) return e;
-    leave(e); // may empty or compact the queue: look again from its head
-    i = queue.head - 1;
+  let first: Entry | undefined;
+  while (queue.head < queue.tail) {
+    const e = queue.items[queue.head]!;
+    if (typeof e === 'function' || (e.queued && !givingUp(e))) {
+      first = e;
+      break;
+    }
+    // Gone or going: let go of it as takeOne() would, so that a group giving up together (each one's
+    // leaving looks here again) costs O(1) a waiter, not a walk past all those gone before it.
+    if (e.queued) {
+      leave(e); // may empty or compact the queue
+      if (queue.size === 0) return undefined;
+      if (queue.items[queue.head] !== e) continue; // compacted: it is gone from the array already
+    }
+    queue.items[queue.head++] = undefined;
   }
-  return undefined;
+  if (queue.head > FRONT && 2 * queue.head > queue.tail) queue.compact();
+  return first;
+}
+
+/**
+ * Whether `w`, still queued, is giving up in this very instant: its deadline passed in a batch of
+ * expiries still running (its TIMED bit cleared, its expire() still to come), or its signal is aborting.
+ */
+function givingUp(w: Waiter): boolean {
+  return ((w.state & TIMED) === 0 && w.deadlines !== undefined) || (w.signal !== undefined && isAborted(w.signal));
 }
 
 /** Releases `e`, taken out of its queue (or never queued), with `value`. */

@@ -213,7 +213,7 @@ describe('Error messages show the value', () => {
   it('counts past 2^53 - 1, where n - 1 === n, are a RangeError', () => {
     expect(() => new BoundedSemaphore(2 ** 60)).to.throw(
       RangeError,
-      /value must be a whole number.*got 1152921504606847000/,
+      /value must be at most 2\^53 - 1, got 1152921504606847000/,
     );
     expect(String(new BoundedSemaphore(-0).value)).to.equal('0');
   });
