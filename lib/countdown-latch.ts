@@ -7,6 +7,8 @@ import { TRUE, WaiterQueue } from './core/queue.js';
  * A countdown latch for async code on one thread: it starts at `count`, `countDown()` lowers it, and
  * `wait()` resolves once it reaches 0; from then on it stays open. Like Java's `CountDownLatch` or
  * @esfx's `AsyncCountdownEvent`: the tool to wait for N things to finish without counting them yourself.
+ * Unlike Java's, counting down past 0 is an error (a `RangeError`, nothing changed), not ignored: one
+ * more `countDown()` than things to wait for is a bug worth seeing.
  *
  * @example
  * ```ts
