@@ -38,7 +38,7 @@
 import { type WaitOptions } from '../core/arguments.js';
 import { inspectable } from '../core/inspect.js';
 import { Waiter, WaiterQueue } from '../core/queue.js';
-import { type Adapter, adapt, isReply } from './client.js';
+import { type Adapter, adapt, isFinal } from './client.js';
 import { type Channel, type Topic, channelOf } from './channel.js';
 import { checkName, keyOf } from './names.js';
 import { type Hub, Hubs, begin, closedError, fail, giveUp, release, waiting } from './remote.js';
@@ -174,7 +174,7 @@ class EventHub implements Topic, Hub {
   }
 
   #failed(error: unknown, upTo: number): void {
-    if (isReply(error) || this.#adapter.closed()) {
+    if (isFinal(error) || this.#adapter.closed()) {
       for (const w of waiting<EventWaiter>(this.queue)) if (w.seq <= upTo && w.epoch === undefined) fail(w, error);
     } else if (!this.#retrying) {
       // The connection failed: read again in a while (the subscription's replacement also reads).

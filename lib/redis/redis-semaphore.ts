@@ -54,7 +54,7 @@ import { inspectable } from '../core/inspect.js';
 import { WaiterQueue } from '../core/queue.js';
 import { ServingWaiter } from '../core/serving.js';
 import { TimeoutError } from '../errors.js';
-import { type Adapter, adapt, isReply } from './client.js';
+import { type Adapter, adapt, isFinal } from './client.js';
 import { type Channel, type Topic, channelOf } from './channel.js';
 import { Lease, type LeaseOwner, type RedisGuard, localEnd } from './lease.js';
 import { checkName, keyOf } from './names.js';
@@ -267,7 +267,7 @@ class PermitHub implements Topic, LeaseOwner, Hub {
         this.#schedule(out[0]! >= 0 ? out[0]! + 1 : Infinity);
       },
       (error: unknown) => {
-        const final = isReply(error) || this.#adapter.closed();
+        const final = isFinal(error) || this.#adapter.closed();
         for (const [id, then] of drops) {
           if (!final) this.#drops.set(id, undefined); // sent again with the next SYNC
           then?.(error as Error);

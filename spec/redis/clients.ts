@@ -22,6 +22,8 @@ export interface ConnectOptions {
   name?: string;
   /** Errors the client reports (connection lost, ...), for tests that look at them. */
   onError?: (error: unknown) => void;
+  /** More options of the client's own (`keyPrefix`, `database`, ...), as a user passes them. */
+  client?: Record<string, unknown>;
 }
 
 const isIoredis = (kind: ClientKind) => kind.startsWith('ioredis');
@@ -42,6 +44,7 @@ export async function connectClient(kind: ClientKind, port: number, options: Con
     const client = new Redis(port, HOST, {
       lazyConnect: true,
       ...(options.name === undefined ? {} : { connectionName: options.name }),
+      ...options.client,
     });
     client.on('error', onError);
     await client.connect();
@@ -51,6 +54,7 @@ export async function connectClient(kind: ClientKind, port: number, options: Con
   const client = create({
     socket: { host: HOST, port },
     ...(options.name === undefined ? {} : { name: options.name }),
+    ...options.client,
   });
   client.on('error', onError);
   await client.connect();
