@@ -45,7 +45,9 @@
  * ## Cancel safety, and what a dead process leaves
  * A wait that times out or is aborted ends locally at once; its id is dropped by the next SYNC, which
  * hands a permit granted meanwhile to the next in line. A grant message for an id its process no longer
- * waits for is dropped the same way. A process that dies leaves its ids in line and its leases: the
+ * waits for is dropped the same way, and so is a try's grant seen too late or its SYNC lost with the
+ * connection (the try settles there: it never waits in line). A drop that could not be sent is sent
+ * again, whether or not anything still waits or is held. A process that dies leaves its ids in line and its leases: the
  * leases end within a lease, and its ids are skipped once its liveness (a lease) has run out.
  */
 import { type WaitOptions, checkFunction, describe, readCount, readWaitArg } from '../core/arguments.js';
@@ -265,6 +267,7 @@ class PermitHub implements Topic, LeaseOwner, Hub {
           }
         }
         this.#schedule(out[0]! >= 0 ? out[0]! + 1 : Infinity);
+        if (drops.length > 0) hubs.sweep(this.#adapter, this.#key, this); // a drop sent again: it may be idle now
       },
       (error: unknown) => {
         const final = isFinal(error) || this.#adapter.closed();
@@ -273,12 +276,14 @@ class PermitHub implements Topic, LeaseOwner, Hub {
           then?.(error as Error);
         }
         for (const w of [...batch.waits, ...batch.tries]) {
-          if (final && w.queued) {
+          // A try has its one round trip: it is not sent again (it may have been granted: its drop is).
+          if (w.queued && (final || w.once)) {
             this.gone(w.id);
             fail(w, error);
           }
         }
         // Held leases are not extended: they end at their local end unless a later SYNC gets through.
+        // Drops are sent again, even once nothing waits or is held here: a permit given back reaches the line.
         this.#schedule(final ? Infinity : 500);
       },
     );
@@ -300,6 +305,11 @@ class PermitHub implements Topic, LeaseOwner, Hub {
   /** `w` holds a permit with `token`, granted after `since` (monotonic ms). */
   #grant(w: PermitWaiter, token: number, since: number): void {
     const end = localEnd(since, w.lease);
+    if (monotonic() >= end && w.once) {
+      // A try that cannot know its lease is still running: give the grant back (a try never waits in line).
+      this.gone(w.id);
+      return giveUp(w);
+    }
     if (monotonic() >= end) {
       // Seen too late to know the lease is still running: claim it again (or join the line again).
       w.proof = undefined;
@@ -337,7 +347,7 @@ class PermitHub implements Topic, LeaseOwner, Hub {
     clearHostTimer(this.#upkeep);
     this.#upkeep = undefined;
     this.#upkeepAt = Infinity;
-    if (this.#waiting.size === 0 && this.#held.size === 0) return;
+    if (this.#waiting.size === 0 && this.#held.size === 0 && this.#drops.size === 0) return;
     const batch: Batch = {
       drops: [],
       holds: [...this.#held.values()],
@@ -355,11 +365,15 @@ class PermitHub implements Topic, LeaseOwner, Hub {
     for (const g of this.#held.values()) g.lost('the Redis client was closed');
   }
 
-  /** Arms the upkeep for `ms` from now at the latest (lease/3 of the shortest lease, or sooner). */
+  /**
+   * Arms the upkeep for `ms` from now at the latest (lease/3 of the shortest lease, or sooner); with nothing
+   * waiting or held, only for drops still to be sent.
+   */
   #schedule(ms: number): void {
     let shortest = Infinity;
     for (const w of this.#waiting.values()) shortest = Math.min(shortest, w.lease);
     for (const g of this.#held.values()) shortest = Math.min(shortest, g.lease);
+    if (shortest === Infinity && this.#drops.size > 0 && ms < Infinity) shortest = 3 * ms;
     if (shortest === Infinity) {
       clearHostTimer(this.#upkeep);
       this.#upkeep = undefined;
@@ -442,7 +456,7 @@ abstract class Permits {
    * `undefined` when the timeout (ms, on this process's monotonic clock) runs out first (then nothing is
    * held: do not release); rejects with `signal.reason` when the signal aborts. A timeout of 0 or less
    * is a try: one round trip that takes a permit if one is free and nobody is in line, never a place in
-   * line.
+   * line (it rejects with the client's error when that round trip fails).
    *
    * @example
    * ```ts

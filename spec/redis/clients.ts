@@ -118,3 +118,20 @@ redis.call('HSET', KEYS[1], 'token', ARGV[1], 'value', ARGV[2])
 return 1`;
   return Number(await command(client, ['EVAL', script, '1', key, String(token), value], key)) === 1;
 }
+
+/**
+ * Holds back the answer to the next script the library runs through `client` until `meanwhile()` has run
+ * (as a slow network or a paused process would), then hands it on. Load the scripts first (run any call
+ * once): the first run of a script on a server goes through a NOSCRIPT error and a second command.
+ */
+export function delayNextScript(client: AnyClient, meanwhile: () => Promise<void>): void {
+  const method = typeof client.evalsha === 'function' ? 'evalsha' : 'evalSha';
+  const real = client[method] as (...args: unknown[]) => Promise<unknown>;
+  client[method] = function (this: unknown, ...args: unknown[]) {
+    delete client[method];
+    return real.apply(this, args).then(async (reply) => {
+      await meanwhile();
+      return reply;
+    });
+  };
+}

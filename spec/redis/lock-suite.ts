@@ -10,8 +10,9 @@ import { TimeoutError } from '../../lib/index.js';
 import { LeaseLostError, type RedisGuard, type RedisLock, type RedisSemaphore } from '../../lib/redis/index.js';
 import { badWaitArguments } from '../event-suite.js';
 import { abortListeners, recorder, track } from '../helpers.js';
-import { type AnyClient, type ClientKind, closeClient } from './clients.js';
+import { type AnyClient, type ClientKind, closeClient, delayNextScript } from './clients.js';
 import { SETTLE, endedOnTime, noSubscriptions, since, subscribed, timerBaseline, useRedis } from './context.js';
+import { within } from './fleet.js';
 import { eventually } from './server.js';
 
 export interface LockFactory {
@@ -225,6 +226,27 @@ export function redisLockSuite(kind: ClientKind, factory: LockFactory): void {
         ]);
         await guard!.release();
         await timers.check();
+        await noSubscriptions(redis.server);
+      });
+
+      it('acquire(0) whose grant is seen after its lease ran out gives it back and resolves undefined, never waiting in line', async () => {
+        const name = redis.name();
+        const client = await redis.connect();
+        const other = create(await redis.connect(), name);
+        await (await create(client, name).acquire()).release(); // the scripts are loaded
+        let behind: Promise<RedisGuard> | undefined;
+        // The try's answer comes 150 ms late (a lease of 50 ms): meanwhile another joins the line.
+        delayNextScript(client, async () => {
+          behind = other.acquire();
+          await new Promise((r) => setTimeout(r, 150));
+        });
+        const tried = await within(create(client, name, { lease: 50 }).acquire(0), 1000, 'the try settled');
+        expect(tried).to.equal(undefined);
+        const guard = await within(behind!, 2000, 'the waiter behind got the lock');
+        await guard.release();
+        const free = await create(client, name).acquire(0);
+        expect(free, 'nothing of the try is left in line').to.not.equal(undefined);
+        await free!.release();
         await noSubscriptions(redis.server);
       });
 
