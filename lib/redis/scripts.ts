@@ -72,7 +72,8 @@ if #dead > 0 then
   redis.call('HDEL', T, unpack(dead))
 end
 redis.call('ZREMRANGEBYSCORE', A, '-inf', now)
-redis.call('ZADD', A, now + live, pid)
+-- Another client of the process may ask with a shorter lease: it never cuts the liveness short.
+redis.call('ZADD', A, math.max(now + live, tonumber(redis.call('ZSCORE', A, pid) or '0')), pid)
 
 local out = { -1 }
 local i = 4

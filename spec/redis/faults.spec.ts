@@ -84,6 +84,20 @@ for (const kind of MAIN_KINDS) {
       });
     }
 
+    it('a waiter keeps its place while another client of its process asks with a shorter lease: a release elsewhere hands it the lock', async () => {
+      const n = name('liveness');
+      const holder = await member();
+      const held = await holder.request({ op: 'acquire', type: 'lock', name: n });
+      const next = new RedisLock(await connect(), n).acquire(); // the default lease, 30 s
+      await subscribed(server);
+      expect(await new RedisLock(await connect(), n, { lease: 200 }).acquire(0)).to.equal(undefined);
+      await new Promise((r) => setTimeout(r, 400)); // past the shorter lease
+      holder.send({ op: 'release', guard: held.id });
+      const guard = await within(next, 2000, 'the waiter got the lock');
+      expect(guard.token).to.be.above(held.token as number);
+      await guard.release();
+    });
+
     it('a holder stopped past its lease: another gets the lock; on SIGCONT its signal is already aborted, its release() rejects with LeaseLostError and a fenced store refuses its write', async () => {
       const lease = 1000;
       const n = name('stop');
