@@ -419,7 +419,9 @@ function readLease(options: unknown): number {
   if (typeof lease !== 'number')
     throw new TypeError(`options.lease must be a number of milliseconds, got ${describe(lease)}`);
   if (!(lease >= 1 && lease < 2 ** 31)) {
-    throw new RangeError(`options.lease must be a finite number of milliseconds, 1 or more, got ${describe(lease)}`);
+    throw new RangeError(
+      `options.lease must be a number of milliseconds from 1 to ${2 ** 31 - 1} (24.8 days), got ${describe(lease)}`,
+    );
   }
   return Math.floor(lease);
 }
@@ -565,7 +567,7 @@ export class RedisLock extends Permits {
    * @param name - the lock's name: a non-empty string, the same in every process.
    * @param options - `lease`: ms a grant outlives its process's last sign of life (default 30,000).
    * @throws `TypeError` for a client of another kind, a bad name or options; `RangeError` for a lease
-   *   that is not a finite number of 1 or more.
+   *   that is not a number from 1 to 2,147,483,647 (ms).
    *
    * @example
    * ```ts
@@ -604,7 +606,7 @@ export class RedisSemaphore extends Permits {
    * @param permits - how many may hold it at once: a whole number, 1 or more.
    * @param options - `lease`: ms a grant outlives its process's last sign of life (default 30,000).
    * @throws `TypeError` for a client of another kind, a bad name, permits or options; `RangeError` for
-   *   permits below 1 or fractional, or a lease that is not a finite number of 1 or more.
+   *   permits below 1 or fractional, or a lease that is not a number from 1 to 2,147,483,647 (ms).
    *
    * @example
    * ```ts

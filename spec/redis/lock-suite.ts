@@ -434,6 +434,11 @@ export function redisLockSuite(kind: ClientKind, factory: LockFactory): void {
         for (const lease of [0, 0.5, -1, NaN, Infinity]) {
           expect(() => create(client, 'n', { lease }), `lease ${lease}`).to.throw(RangeError, /lease/);
         }
+        // Finite, and 1 or more, but beyond what a timer can count: the message says the bound.
+        expect(() => create(client, 'n', { lease: 2 ** 31 }), 'lease 2 ** 31').to.throw(
+          RangeError,
+          /options\.lease .*2147483647.*got 2147483648/,
+        );
         for (const lease of ['100', null, {}]) {
           expect(() => create(client, 'n', { lease: lease as number }), `lease ${String(lease)}`).to.throw(
             TypeError,
