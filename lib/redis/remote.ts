@@ -25,9 +25,9 @@ export function closedError(): Error {
 
 /**
  * Starts a wait on `queue` with the `timeout | options` argument `arg`: reads it once (rejecting on a bad
- * one), rejects at once for an aborted signal, else queues the waiter `make` builds with its deadline (at
- * least 1 ms: a remote answer needs a round trip, and no wait outlives its timeout) and signal, and calls
- * `start(waiter)`. Resolves `true` once the waiter is granted, `false` at its deadline.
+ * one), rejects at once for an aborted signal, else queues the waiter `make` builds with its deadline
+ * (none for a timeout of 0 or less: a try, which `start` ends with its one round trip) and signal, and
+ * calls `start(waiter, timeout)`. Resolves `true` once the waiter is granted, `false` at its deadline.
  */
 export function begin<W extends Waiter>(
   queue: WaiterQueue,
