@@ -199,7 +199,8 @@ const hubs = /*#__PURE__*/ new Hubs((adapter, key) => new EventHub(adapter, key)
  * subscription connection per client for all of its waiters, and only while something waits.
  *
  * `client` is a connected node-redis client or cluster (package `redis`, v5 or v6) or an ioredis `Redis`
- * or `Cluster` (v5 or v6). The event is the hash `awaitable-event:event:{name}`.
+ * or `Cluster` (v5 or v6). The event is the hash `awaitable-event:event:{name}`
+ * (a `%` or `}` in the name written `%25`, `%7D`).
  *
  * @example
  * ```ts

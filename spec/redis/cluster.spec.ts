@@ -53,6 +53,22 @@ for (const kind of MAIN_KINDS) {
       expect(masters.length, 'names spread over the masters').to.be.at.least(2);
     });
 
+    it('names with braces in them work as any other: each primitive’s keys still share one slot', async () => {
+      for (const name of ['}brace', '{brace}', 'br}ace', '{', '}', '%7D']) {
+        const guard = await new RedisLock(a, name).acquire();
+        expect(await new RedisLock(b, name).acquire(0), `"${name}" is held`).to.equal(undefined);
+        await guard.release();
+        const s = await new RedisSemaphore(b, name, 2).acquire(0);
+        expect(s, `semaphore "${name}"`).to.not.equal(undefined);
+        await s!.release();
+        await new RedisEvent(a, name).set();
+        expect(await new RedisEvent(b, name).wait(0), `event "${name}"`).to.equal(true);
+      }
+      // And stay apart: "}" and "%7D" are two names.
+      await new RedisEvent(a, '%7D').clear();
+      expect(await new RedisEvent(b, '}').isSet()).to.equal(true);
+    });
+
     for (const name of NAMES.slice(0, 3)) {
       it(`RedisEvent "${name}": a waiter on one client is released by set() on another; wait(ms) ends on time`, async () => {
         const waiter = new RedisEvent(a, `${name}-e`);
