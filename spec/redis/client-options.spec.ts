@@ -56,6 +56,22 @@ for (const kind of [...MAIN_KINDS, ...V5_KINDS]) {
       });
     }
 
+    it('a set() of the same name in another database releases no waiter here; one here does', async () => {
+      const name = redis.name();
+      const db = (n: number) => (kind.startsWith('ioredis') ? { db: n } : { database: n });
+      const here = await redis.connect(db(1));
+      const waits = [new RedisEvent(here, name).wait(500), new RedisEvent(here, name).wait({ timeout: 500 })];
+      await subscribed(redis.server, name);
+      await new RedisEvent(await redis.connect(db(2)), name).set();
+      expect(await Promise.all(waits), 'the event of database 1 was never set').to.deep.equal([false, false]);
+      expect(await new RedisEvent(here, name).isSet()).to.equal(false);
+      const wait = new RedisEvent(here, name).wait();
+      await subscribed(redis.server, name);
+      await new RedisEvent(await redis.connect(db(1)), name).set();
+      expect(await within(wait, 2000, 'the waiter released by the set()')).to.equal(true);
+      await noSubscriptions(redis.server);
+    });
+
     it('a client closed and connected again serves new waits by a push, as before', async () => {
       const name = redis.name();
       const client = await redis.connect();
