@@ -335,7 +335,7 @@ export class RedisEvent {
   wait(options: WaitOptions): Promise<boolean>;
   wait(arg?: number | WaitOptions): Promise<boolean>;
   wait(arg?: number | WaitOptions): Promise<boolean> {
-    return hubs.of(this.#adapter, this.#key).wait(arg);
+    return hubs.with(this.#adapter, this.#key, (hub) => hub.wait(arg));
   }
 
   get [Symbol.toStringTag](): string {

@@ -474,17 +474,18 @@ abstract class Permits {
   acquire(): Promise<RedisGuard>;
   acquire(timeout: number | WaitOptions): Promise<RedisGuard | undefined>;
   acquire(arg?: number | WaitOptions): Promise<RedisGuard | undefined> {
-    const hub = hubs.of(this.#adapter, this.#key);
-    let waiter: PermitWaiter | undefined;
-    return begin(
-      hub.queue,
-      arg,
-      (resolve, reject, signal) => (waiter = new PermitWaiter(hub, this.#lease, resolve, reject, signal)),
-      (w, timeout) => {
-        hub.permits = this.#permits;
-        hub.join(w, timeout);
-      },
-    ).then((granted) => (granted ? waiter!.guard : undefined));
+    return hubs.with(this.#adapter, this.#key, (hub) => {
+      let waiter: PermitWaiter | undefined;
+      return begin(
+        hub.queue,
+        arg,
+        (resolve, reject, signal) => (waiter = new PermitWaiter(hub, this.#lease, resolve, reject, signal)),
+        (w, timeout) => {
+          hub.permits = this.#permits;
+          hub.join(w, timeout);
+        },
+      ).then((granted) => (granted ? waiter!.guard : undefined));
+    });
   }
 
   /**

@@ -115,6 +115,17 @@ export class Hubs<H extends Hub> {
     return this.#byAdapter.get(adapter)?.get(key);
   }
 
+  /**
+   * Calls `fn` with the hub of `key` over `adapter`'s client, then drops the hub if that left it idle: a
+   * call rejected at once (a bad argument, an aborted signal) leaves no hub behind.
+   */
+  with<T>(adapter: Adapter, key: string, fn: (hub: H) => T): T {
+    const hub = this.of(adapter, key);
+    const result = fn(hub);
+    this.sweep(adapter, key, hub);
+    return result;
+  }
+
   /** Drops `hub` (of `key` over `adapter`'s client) if it is idle. */
   sweep(adapter: Adapter, key: string, hub: H): void {
     const byKey = this.#byAdapter.get(adapter);

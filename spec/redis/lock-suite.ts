@@ -11,7 +11,16 @@ import { LeaseLostError, type RedisGuard, type RedisLock, type RedisSemaphore } 
 import { badWaitArguments } from '../event-suite.js';
 import { abortListeners, recorder, track } from '../helpers.js';
 import { type AnyClient, type ClientKind, closeClient, delayNextScript } from './clients.js';
-import { SETTLE, endedOnTime, noSubscriptions, since, subscribed, timerBaseline, useRedis } from './context.js';
+import {
+  SETTLE,
+  endedOnTime,
+  heapAfterGc,
+  noSubscriptions,
+  since,
+  subscribed,
+  timerBaseline,
+  useRedis,
+} from './context.js';
 import { within } from './fleet.js';
 import { eventually } from './server.js';
 
@@ -532,6 +541,23 @@ export function redisLockSuite(kind: ClientKind, factory: LockFactory): void {
         for (const w of waits) await (await w)?.release();
         expect(await persistent()).to.have.members(first);
         await noSubscriptions(redis.server);
+      });
+
+      it('calls rejected at once (a bad argument, an aborted signal) keep no memory for their names', async () => {
+        const client = await redis.connect();
+        const name = redis.name();
+        const signal = AbortSignal.abort();
+        const calls = async (from: number, count: number) => {
+          for (let i = from; i < from + count; i++) {
+            const l = create(client, `${name}-${i}`);
+            await l.acquire({ signal }).catch(() => undefined);
+            await l.lock('soon' as unknown as number).catch(() => undefined);
+          }
+        };
+        await calls(0, 500);
+        const before = heapAfterGc();
+        await calls(500, 5000);
+        expect(heapAfterGc() - before, 'bytes kept after calls on 5,000 names').to.be.below(1_000_000);
       });
 
       it('a process whose waits have settled and whose client is closed has no timer left', async () => {
