@@ -128,7 +128,13 @@ function nodeRedis(c: Client): Adapter {
         },
       ),
     closed: () => c.isOpen === false,
-    onClose: (fn) => c.once('end', fn),
+    // A client says 'end' when closed; a cluster, 'disconnect' (and only then).
+    onClose(fn) {
+      const stop = listen(c, ['end', 'disconnect'], () => {
+        stop();
+        fn();
+      });
+    },
   };
 }
 

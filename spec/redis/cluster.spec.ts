@@ -7,7 +7,8 @@ import { expect } from 'chai';
 import { TimeoutError } from '../../lib/index.js';
 import { RedisEvent, RedisLock, RedisSemaphore } from '../../lib/redis/index.js';
 import { type AnyClient, MAIN_KINDS, closeClient, connectCluster } from './clients.js';
-import { endedOnTime, since } from './context.js';
+import { SETTLE, endedOnTime, since } from './context.js';
+import { within } from './fleet.js';
 import { RedisCluster, eventually } from './server.js';
 
 /** Names whose hash tags fall on different masters in a three-master cluster (found by trying). */
@@ -67,6 +68,28 @@ for (const kind of MAIN_KINDS) {
       // And stay apart: "}" and "%7D" are two names.
       await new RedisEvent(a, '%7D').clear();
       expect(await new RedisEvent(b, '}').isSet()).to.equal(true);
+    });
+
+    it('closing the client rejects its pending waits and closes its subscription connection', async () => {
+      const client = await connectCluster(kind, cluster.ports);
+      const holder = await new RedisLock(b, 'closing').acquire();
+      const waits = [new RedisEvent(client, 'closing').wait(), new RedisLock(client, 'closing').acquire()].map((p) =>
+        p.then(
+          () => 'resolved',
+          (reason: unknown) => reason,
+        ),
+      );
+      await subscribedOnCluster();
+      await closeClient(client);
+      for (const outcome of await within(Promise.all(waits), 2000, 'the waits settled')) {
+        expect(outcome).to.be.instanceOf(Error);
+      }
+      await eventually(
+        async () => (await Promise.all(cluster.nodes.map((n) => n.subscriptions()))).every((s) => s.length === 0),
+        SETTLE,
+        'no subscription left on the cluster',
+      );
+      await holder.release();
     });
 
     for (const name of NAMES.slice(0, 3)) {
