@@ -72,14 +72,14 @@ export async function connectCluster(
     const { Cluster } = await ioredis(kind);
     const cluster = new Cluster(
       ports.map((port) => ({ host: HOST, port })),
-      { lazyConnect: true },
+      { lazyConnect: true, ...options.client },
     );
     cluster.on('error', onError);
     await cluster.connect();
     return cluster;
   }
   const { createCluster: create } = await nodeRedis(kind);
-  const cluster = create({ rootNodes: ports.map((port) => ({ socket: { host: HOST, port } })) });
+  const cluster = create({ rootNodes: ports.map((port) => ({ socket: { host: HOST, port } })), ...options.client });
   cluster.on('error', onError);
   await cluster.connect();
   return cluster;

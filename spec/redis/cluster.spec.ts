@@ -70,6 +70,27 @@ for (const kind of MAIN_KINDS) {
       expect(await new RedisEvent(b, '}').isSet()).to.equal(true);
     });
 
+    if (kind === 'ioredis') {
+      it('with a keyPrefix, a set() and a release reach the waiters of another client with that prefix', async () => {
+        const [one, two] = [
+          await connectCluster(kind, cluster.ports, { client: { keyPrefix: 'app:' } }),
+          await connectCluster(kind, cluster.ports, { client: { keyPrefix: 'app:' } }),
+        ];
+        try {
+          const wait = new RedisEvent(one, 'prefixed').wait();
+          const holder = await new RedisLock(two, 'prefixed').acquire();
+          const next = new RedisLock(one, 'prefixed').acquire();
+          await subscribedOnCluster();
+          await new RedisEvent(two, 'prefixed').set();
+          expect(await within(wait, 2000, 'the waiter released by the set()')).to.equal(true);
+          await holder.release();
+          await (await within(next, 2000, 'the lock handed to the waiter')).release();
+        } finally {
+          await Promise.all([one, two].map((c) => closeClient(c)));
+        }
+      });
+    }
+
     it('closing the client rejects its pending waits and closes its subscription connection', async () => {
       const client = await connectCluster(kind, cluster.ports);
       const holder = await new RedisLock(b, 'closing').acquire();
