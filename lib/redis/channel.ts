@@ -70,7 +70,12 @@ export class Channel {
 
   constructor(adapter: Adapter) {
     this.#adapter = adapter;
-    adapter.onClose(() => {
+    this.#watchClose();
+  }
+
+  /** Until the user closes the client; a client connected again after that is watched anew (see #open). */
+  #watchClose(): void {
+    this.#adapter.onClose(() => {
       this.#closed = true;
       const topics = [...this.#held.values()].map((h) => h.topic);
       this.#drop();
@@ -119,7 +124,12 @@ export class Channel {
   }
 
   #open(): void {
-    if (this.#opening || this.#retryTimer !== undefined || this.#closed) return;
+    if (this.#closed) {
+      if (this.#adapter.closed()) return;
+      this.#closed = false; // the user connected the client again
+      this.#watchClose();
+    }
+    if (this.#opening || this.#retryTimer !== undefined) return;
     this.#opening = true;
     const gen = ++this.#gen;
     let conn: Subscriber | undefined;

@@ -78,8 +78,15 @@ function isFn(value: unknown): value is Fn {
 
 const noop = () => {};
 
-/** Whether `error` is the server's answer (a script or command error), not a connection's failure. */
-export function isReply(error: unknown): boolean {
+/** Errors of a client that refused to send a command: as final as the server's answer (see {@link isFinal}). */
+const refusals = new WeakSet<object>();
+
+/**
+ * Whether trying again cannot help: `error` is the server's answer (a script or command error) or the
+ * client's refusal to send (ioredis in subscriber mode), not a connection's failure.
+ */
+export function isFinal(error: unknown): boolean {
+  if (typeof error === 'object' && error !== null && refusals.has(error)) return true;
   const name = (error as { name?: unknown } | null)?.name;
   const ctor = (error as { constructor?: { name?: unknown } } | null)?.constructor?.name;
   return [name, ctor].some((n) => n === 'ReplyError' || n === 'ErrorReply' || n === 'SimpleError');
@@ -121,7 +128,13 @@ function nodeRedis(c: Client): Adapter {
         },
       ),
     closed: () => c.isOpen === false,
-    onClose: (fn) => c.once('end', fn),
+    // A client says 'end' when closed; a cluster, 'disconnect' (and only then).
+    onClose(fn) {
+      const stop = listen(c, ['end', 'disconnect'], () => {
+        stop();
+        fn();
+      });
+    },
   };
 }
 
@@ -130,9 +143,14 @@ function ioredis(c: Client): Adapter {
     run: (s, keys, args) =>
       (c.evalsha(s.sha, keys.length, ...keys, ...args) as Promise<unknown>).catch((error: unknown) => {
         if (noScript(error)) return c.eval(s.lua, keys.length, ...keys, ...args) as Promise<unknown>;
+        // A client left in subscriber mode (RESP2) sends nothing else until it unsubscribes.
+        if (error instanceof Error && error.message.startsWith('Connection in subscriber mode')) refusals.add(error);
         throw error;
       }),
     subscriber(events) {
+      // ioredis puts a `keyPrefix` before the keys of a script, so the scripts publish on prefixed channels
+      // (the channel is the key); SUBSCRIBE takes channels, not keys: it is left as it is, so prefix it here.
+      const prefix = String((c.options as { keyPrefix?: unknown } | undefined)?.keyPrefix ?? '');
       // Our own connection: no reconnecting, resubscribing or queueing behind the library's back; a lost
       // one is replaced (channel.ts), which then checks what it may have missed.
       const own = { lazyConnect: true, autoResubscribe: false, enableOfflineQueue: false };
@@ -148,11 +166,12 @@ function ioredis(c: Client): Adapter {
         events,
         (d, open) => {
           d.on('message', (channel: string, message: string) => {
-            if (open()) events.message(channel, message);
+            if (open() && channel.startsWith(prefix)) events.message(channel.slice(prefix.length), message);
           });
+          const prefixed = (channels: string[]) => channels.map((channel) => prefix + channel);
           return {
-            subscribe: (channels) => d.subscribe(...channels) as Promise<unknown>,
-            unsubscribe: (channels) => d.unsubscribe(...channels) as Promise<unknown>,
+            subscribe: (channels) => d.subscribe(...prefixed(channels)) as Promise<unknown>,
+            unsubscribe: (channels) => d.unsubscribe(...prefixed(channels)) as Promise<unknown>,
           };
         },
       );

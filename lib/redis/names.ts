@@ -12,7 +12,11 @@ export function checkName(name: unknown): string {
   return name;
 }
 
-/** The key (and channel) of a primitive of `kind` named `name`. */
+/**
+ * The key (and channel) of a primitive of `kind` named `name`. Redis takes the hash tag to end at the first
+ * `}`: one in the name (written `%7D`, and `%` as `%25`, so that two names never share a key) would end it
+ * early, and one that begins the name would leave the tag empty, and the keys in different slots.
+ */
 export function keyOf(kind: 'event' | 'lock' | 'semaphore', name: string): string {
-  return `awaitable-event:${kind}:{${name}}`;
+  return `awaitable-event:${kind}:{${name.replace(/[%}]/g, (c) => (c === '%' ? '%25' : '%7D'))}}`;
 }

@@ -34,11 +34,14 @@
  * writes, may lose the hash. A read that finds another epoch than a waiter's baseline means the hash was
  * made anew by a `set()` after that baseline was read: the waiter is released. A read that finds no hash
  * at all rebases the waiter on "never set" (the loss is not a `set()`): it waits for the next one.
+ * A message naming another epoch than a waiter saw (none, for an event never set) is not taken on its
+ * word: pub/sub spans the server's databases, so an event of the same name in another database publishes
+ * on the same channel. The process reads the state once more (one read per such message) and that decides.
  */
 import { type WaitOptions } from '../core/arguments.js';
 import { inspectable } from '../core/inspect.js';
 import { Waiter, WaiterQueue } from '../core/queue.js';
-import { type Adapter, adapt, isReply } from './client.js';
+import { type Adapter, adapt, isFinal } from './client.js';
 import { type Channel, type Topic, channelOf } from './channel.js';
 import { checkName, keyOf } from './names.js';
 import { type Hub, Hubs, begin, closedError, fail, giveUp, release, waiting } from './remote.js';
@@ -62,8 +65,9 @@ class EventWaiter extends Waiter {
 function passed(w: EventWaiter, epoch: string | null, g: number, read: boolean): boolean {
   if (w.epoch === undefined) return read && g % 2 === 1;
   if (w.epoch === epoch) return g > w.base;
-  // A hash made anew since the waiter's read: by a set(). Messages name an epoch; only a read says which is current.
-  return epoch !== null && (read || w.epoch === null);
+  // A hash made anew since the waiter's read: by a set(). A message names an epoch, but pub/sub spans the
+  // server's databases (an event of this name in another one publishes here too): only a read says.
+  return epoch !== null && read;
 }
 
 /** The waiters of one event name in this process, over one client: shared by its RedisEvent objects. */
@@ -77,6 +81,9 @@ class EventHub implements Topic, Hub {
   #heard: State = [null, -1];
   /** The waiters queued when that message came: those whose wait overlapped its set(). */
   #heardUpTo = 0;
+  /** Reads sent so far, and how many had been sent when that message came. */
+  #reads = 0;
+  #heardReads = 0;
   #retrying = false;
   /** Whether it holds its channel (from its first waiter that is not a try until the queue empties). */
   #holding = false;
@@ -111,8 +118,9 @@ class EventHub implements Topic, Hub {
   /** Reads the state for every waiter queued so far. */
   #read(): void {
     const upTo = this.#seq;
+    const n = ++this.#reads;
     this.#adapter.run(READ, [this.#key], []).then(
-      (state) => this.seen(state as State, upTo),
+      (state) => this.seen(state as State, upTo, n),
       (error: unknown) => this.#failed(error, upTo),
     );
   }
@@ -126,8 +134,10 @@ class EventHub implements Topic, Hub {
     return this.#seq;
   }
 
-  /** What a read (or a local set()) showed, for the waiters queued before it was sent. */
-  seen([epoch, g]: State, upTo: number): void {
+  /**
+   * What a read (the `n`th) or a local set() showed, for the waiters queued before it was sent.
+   */
+  seen([epoch, g]: State, upTo: number, n = Infinity): void {
     epoch ??= null;
     for (const w of waiting<EventWaiter>(this.queue)) {
       if (w.seq > upTo) break;
@@ -143,8 +153,10 @@ class EventHub implements Topic, Hub {
       this.#holding = true;
       void this.#channel.hold(this.#key, this).then(() => this.#read());
     }
-    // A message that came before this reply, for the waiters that were waiting when it came.
+    // A message that came before this reply, for the waiters that were waiting when it came; one that
+    // came after this read was sent and names another epoch is checked by a read of its own.
     this.#heardUp(this.#heard, this.#heardUpTo);
+    if (n <= this.#heardReads) this.#check();
   }
 
   message(text: string): void {
@@ -152,7 +164,22 @@ class EventHub implements Topic, Hub {
     const heard: State = [text.slice(0, space), Number(text.slice(space + 1))];
     if (heard[0] !== this.#heard[0] || heard[1] > this.#heard[1]) this.#heard = heard;
     this.#heardUpTo = this.#seq;
+    this.#heardReads = this.#reads;
     this.#heardUp(heard, this.#seq);
+    this.#check();
+  }
+
+  /**
+   * Reads the state once more if the message heard names another epoch than a waiter it may concern saw,
+   * unless a read sent since it came will tell (at most one read per message).
+   */
+  #check(): void {
+    const [epoch] = this.#heard;
+    if (epoch === null || this.#reads > this.#heardReads) return;
+    for (const w of waiting<EventWaiter>(this.queue)) {
+      if (w.seq > this.#heardUpTo) break;
+      if (w.epoch !== undefined && w.epoch !== epoch) return this.#read();
+    }
   }
 
   /** Releases the waiters that a set() announced by a message passed, in order. */
@@ -174,7 +201,7 @@ class EventHub implements Topic, Hub {
   }
 
   #failed(error: unknown, upTo: number): void {
-    if (isReply(error) || this.#adapter.closed()) {
+    if (isFinal(error) || this.#adapter.closed()) {
       for (const w of waiting<EventWaiter>(this.queue)) if (w.seq <= upTo && w.epoch === undefined) fail(w, error);
     } else if (!this.#retrying) {
       // The connection failed: read again in a while (the subscription's replacement also reads).
@@ -199,7 +226,8 @@ const hubs = /*#__PURE__*/ new Hubs((adapter, key) => new EventHub(adapter, key)
  * subscription connection per client for all of its waiters, and only while something waits.
  *
  * `client` is a connected node-redis client or cluster (package `redis`, v5 or v6) or an ioredis `Redis`
- * or `Cluster` (v5 or v6). The event is the hash `awaitable-event:event:{name}`.
+ * or `Cluster` (v5 or v6). The event is the hash `awaitable-event:event:{name}`
+ * (a `%` or `}` in the name written `%25`, `%7D`).
  *
  * @example
  * ```ts
@@ -307,7 +335,7 @@ export class RedisEvent {
   wait(options: WaitOptions): Promise<boolean>;
   wait(arg?: number | WaitOptions): Promise<boolean>;
   wait(arg?: number | WaitOptions): Promise<boolean> {
-    return hubs.of(this.#adapter, this.#key).wait(arg);
+    return hubs.with(this.#adapter, this.#key, (hub) => hub.wait(arg));
   }
 
   get [Symbol.toStringTag](): string {

@@ -45,7 +45,9 @@
  * ## Cancel safety, and what a dead process leaves
  * A wait that times out or is aborted ends locally at once; its id is dropped by the next SYNC, which
  * hands a permit granted meanwhile to the next in line. A grant message for an id its process no longer
- * waits for is dropped the same way. A process that dies leaves its ids in line and its leases: the
+ * waits for is dropped the same way, and so is a try's grant seen too late or its SYNC lost with the
+ * connection (the try settles there: it never waits in line). A drop that could not be sent is sent
+ * again, whether or not anything still waits or is held. A process that dies leaves its ids in line and its leases: the
  * leases end within a lease, and its ids are skipped once its liveness (a lease) has run out.
  */
 import { type WaitOptions, checkFunction, describe, readCount, readWaitArg } from '../core/arguments.js';
@@ -54,7 +56,7 @@ import { inspectable } from '../core/inspect.js';
 import { WaiterQueue } from '../core/queue.js';
 import { ServingWaiter } from '../core/serving.js';
 import { TimeoutError } from '../errors.js';
-import { type Adapter, adapt, isReply } from './client.js';
+import { type Adapter, adapt, isFinal } from './client.js';
 import { type Channel, type Topic, channelOf } from './channel.js';
 import { Lease, type LeaseOwner, type RedisGuard, localEnd } from './lease.js';
 import { checkName, keyOf } from './names.js';
@@ -265,20 +267,23 @@ class PermitHub implements Topic, LeaseOwner, Hub {
           }
         }
         this.#schedule(out[0]! >= 0 ? out[0]! + 1 : Infinity);
+        if (drops.length > 0) hubs.sweep(this.#adapter, this.#key, this); // a drop sent again: it may be idle now
       },
       (error: unknown) => {
-        const final = isReply(error) || this.#adapter.closed();
+        const final = isFinal(error) || this.#adapter.closed();
         for (const [id, then] of drops) {
           if (!final) this.#drops.set(id, undefined); // sent again with the next SYNC
           then?.(error as Error);
         }
         for (const w of [...batch.waits, ...batch.tries]) {
-          if (final && w.queued) {
+          // A try has its one round trip: it is not sent again (it may have been granted: its drop is).
+          if (w.queued && (final || w.once)) {
             this.gone(w.id);
             fail(w, error);
           }
         }
         // Held leases are not extended: they end at their local end unless a later SYNC gets through.
+        // Drops are sent again, even once nothing waits or is held here: a permit given back reaches the line.
         this.#schedule(final ? Infinity : 500);
       },
     );
@@ -300,6 +305,11 @@ class PermitHub implements Topic, LeaseOwner, Hub {
   /** `w` holds a permit with `token`, granted after `since` (monotonic ms). */
   #grant(w: PermitWaiter, token: number, since: number): void {
     const end = localEnd(since, w.lease);
+    if (monotonic() >= end && w.once) {
+      // A try that cannot know its lease is still running: give the grant back (a try never waits in line).
+      this.gone(w.id);
+      return giveUp(w);
+    }
     if (monotonic() >= end) {
       // Seen too late to know the lease is still running: claim it again (or join the line again).
       w.proof = undefined;
@@ -337,7 +347,7 @@ class PermitHub implements Topic, LeaseOwner, Hub {
     clearHostTimer(this.#upkeep);
     this.#upkeep = undefined;
     this.#upkeepAt = Infinity;
-    if (this.#waiting.size === 0 && this.#held.size === 0) return;
+    if (this.#waiting.size === 0 && this.#held.size === 0 && this.#drops.size === 0) return;
     const batch: Batch = {
       drops: [],
       holds: [...this.#held.values()],
@@ -355,11 +365,15 @@ class PermitHub implements Topic, LeaseOwner, Hub {
     for (const g of this.#held.values()) g.lost('the Redis client was closed');
   }
 
-  /** Arms the upkeep for `ms` from now at the latest (lease/3 of the shortest lease, or sooner). */
+  /**
+   * Arms the upkeep for `ms` from now at the latest (lease/3 of the shortest lease, or sooner); with nothing
+   * waiting or held, only for drops still to be sent.
+   */
   #schedule(ms: number): void {
     let shortest = Infinity;
     for (const w of this.#waiting.values()) shortest = Math.min(shortest, w.lease);
     for (const g of this.#held.values()) shortest = Math.min(shortest, g.lease);
+    if (shortest === Infinity && this.#drops.size > 0 && ms < Infinity) shortest = 3 * ms;
     if (shortest === Infinity) {
       clearHostTimer(this.#upkeep);
       this.#upkeep = undefined;
@@ -405,7 +419,9 @@ function readLease(options: unknown): number {
   if (typeof lease !== 'number')
     throw new TypeError(`options.lease must be a number of milliseconds, got ${describe(lease)}`);
   if (!(lease >= 1 && lease < 2 ** 31)) {
-    throw new RangeError(`options.lease must be a finite number of milliseconds, 1 or more, got ${describe(lease)}`);
+    throw new RangeError(
+      `options.lease must be a number of milliseconds from 1 to ${2 ** 31 - 1} (24.8 days), got ${describe(lease)}`,
+    );
   }
   return Math.floor(lease);
 }
@@ -442,7 +458,7 @@ abstract class Permits {
    * `undefined` when the timeout (ms, on this process's monotonic clock) runs out first (then nothing is
    * held: do not release); rejects with `signal.reason` when the signal aborts. A timeout of 0 or less
    * is a try: one round trip that takes a permit if one is free and nobody is in line, never a place in
-   * line.
+   * line (it rejects with the client's error when that round trip fails).
    *
    * @example
    * ```ts
@@ -458,17 +474,18 @@ abstract class Permits {
   acquire(): Promise<RedisGuard>;
   acquire(timeout: number | WaitOptions): Promise<RedisGuard | undefined>;
   acquire(arg?: number | WaitOptions): Promise<RedisGuard | undefined> {
-    const hub = hubs.of(this.#adapter, this.#key);
-    let waiter: PermitWaiter | undefined;
-    return begin(
-      hub.queue,
-      arg,
-      (resolve, reject, signal) => (waiter = new PermitWaiter(hub, this.#lease, resolve, reject, signal)),
-      (w, timeout) => {
-        hub.permits = this.#permits;
-        hub.join(w, timeout);
-      },
-    ).then((granted) => (granted ? waiter!.guard : undefined));
+    return hubs.with(this.#adapter, this.#key, (hub) => {
+      let waiter: PermitWaiter | undefined;
+      return begin(
+        hub.queue,
+        arg,
+        (resolve, reject, signal) => (waiter = new PermitWaiter(hub, this.#lease, resolve, reject, signal)),
+        (w, timeout) => {
+          hub.permits = this.#permits;
+          hub.join(w, timeout);
+        },
+      ).then((granted) => (granted ? waiter!.guard : undefined));
+    });
   }
 
   /**
@@ -551,7 +568,7 @@ export class RedisLock extends Permits {
    * @param name - the lock's name: a non-empty string, the same in every process.
    * @param options - `lease`: ms a grant outlives its process's last sign of life (default 30,000).
    * @throws `TypeError` for a client of another kind, a bad name or options; `RangeError` for a lease
-   *   that is not a finite number of 1 or more.
+   *   that is not a number from 1 to 2,147,483,647 (ms).
    *
    * @example
    * ```ts
@@ -590,7 +607,7 @@ export class RedisSemaphore extends Permits {
    * @param permits - how many may hold it at once: a whole number, 1 or more.
    * @param options - `lease`: ms a grant outlives its process's last sign of life (default 30,000).
    * @throws `TypeError` for a client of another kind, a bad name, permits or options; `RangeError` for
-   *   permits below 1 or fractional, or a lease that is not a finite number of 1 or more.
+   *   permits below 1 or fractional, or a lease that is not a number from 1 to 2,147,483,647 (ms).
    *
    * @example
    * ```ts

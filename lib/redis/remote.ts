@@ -26,9 +26,9 @@ export function closedError(): Error {
 
 /**
  * Starts a wait on `queue` with the `timeout | options` argument `arg`: reads it once (rejecting on a bad
- * one), rejects at once for an aborted signal, else queues the waiter `make` builds with its deadline (at
- * least 1 ms: a remote answer needs a round trip, and no wait outlives its timeout) and signal, and calls
- * `start(waiter)`. Resolves `true` once the waiter is granted, `false` at its deadline.
+ * one), rejects at once for an aborted signal, else queues the waiter `make` builds with its deadline
+ * (none for a timeout of 0 or less: a try, which `start` ends with its one round trip) and signal, and
+ * calls `start(waiter, timeout)`. Resolves `true` once the waiter is granted, `false` at its deadline.
  */
 export function begin<W extends Waiter>(
   queue: WaiterQueue,
@@ -115,6 +115,17 @@ export class Hubs<H extends Hub> {
   /** The hub of `key` over `adapter`'s client, if there is one now. */
   peek(adapter: Adapter, key: string): H | undefined {
     return this.#byAdapter.get(adapter)?.get(key);
+  }
+
+  /**
+   * Calls `fn` with the hub of `key` over `adapter`'s client, then drops the hub if that left it idle: a
+   * call rejected at once (a bad argument, an aborted signal) leaves no hub behind.
+   */
+  with<T>(adapter: Adapter, key: string, fn: (hub: H) => T): T {
+    const hub = this.of(adapter, key);
+    const result = fn(hub);
+    this.sweep(adapter, key, hub);
+    return result;
   }
 
   /** Drops `hub` (of `key` over `adapter`'s client) if it is idle. */

@@ -66,13 +66,13 @@ local function owner(id) return string.match(id, '^[^:]+') end
 local function fmt(n) return string.format('%d', n) end
 
 -- Leases that ran out, and processes that stopped saying they are alive, are gone.
+-- In slices: Lua unpacks no more than about 8,000 values at once (a fleet of holders may die together).
 local dead = redis.call('ZRANGEBYSCORE', H, '-inf', now)
-if #dead > 0 then
-  redis.call('ZREM', H, unpack(dead))
-  redis.call('HDEL', T, unpack(dead))
-end
+redis.call('ZREMRANGEBYSCORE', H, '-inf', now)
+for j = 1, #dead, 1000 do redis.call('HDEL', T, unpack(dead, j, math.min(j + 999, #dead))) end
 redis.call('ZREMRANGEBYSCORE', A, '-inf', now)
-redis.call('ZADD', A, now + live, pid)
+-- Another client of the process may ask with a shorter lease: it never cuts the liveness short.
+redis.call('ZADD', A, math.max(now + live, tonumber(redis.call('ZSCORE', A, pid) or '0')), pid)
 
 local out = { -1 }
 local i = 4

@@ -22,6 +22,8 @@ export interface ConnectOptions {
   name?: string;
   /** Errors the client reports (connection lost, ...), for tests that look at them. */
   onError?: (error: unknown) => void;
+  /** More options of the client's own (`keyPrefix`, `database`, ...), as a user passes them. */
+  client?: Record<string, unknown>;
 }
 
 const isIoredis = (kind: ClientKind) => kind.startsWith('ioredis');
@@ -42,6 +44,7 @@ export async function connectClient(kind: ClientKind, port: number, options: Con
     const client = new Redis(port, HOST, {
       lazyConnect: true,
       ...(options.name === undefined ? {} : { connectionName: options.name }),
+      ...options.client,
     });
     client.on('error', onError);
     await client.connect();
@@ -51,6 +54,7 @@ export async function connectClient(kind: ClientKind, port: number, options: Con
   const client = create({
     socket: { host: HOST, port },
     ...(options.name === undefined ? {} : { name: options.name }),
+    ...options.client,
   });
   client.on('error', onError);
   await client.connect();
@@ -68,14 +72,14 @@ export async function connectCluster(
     const { Cluster } = await ioredis(kind);
     const cluster = new Cluster(
       ports.map((port) => ({ host: HOST, port })),
-      { lazyConnect: true },
+      { lazyConnect: true, ...options.client },
     );
     cluster.on('error', onError);
     await cluster.connect();
     return cluster;
   }
   const { createCluster: create } = await nodeRedis(kind);
-  const cluster = create({ rootNodes: ports.map((port) => ({ socket: { host: HOST, port } })) });
+  const cluster = create({ rootNodes: ports.map((port) => ({ socket: { host: HOST, port } })), ...options.client });
   cluster.on('error', onError);
   await cluster.connect();
   return cluster;
@@ -113,4 +117,21 @@ if tonumber(ARGV[1]) <= last then return 0 end
 redis.call('HSET', KEYS[1], 'token', ARGV[1], 'value', ARGV[2])
 return 1`;
   return Number(await command(client, ['EVAL', script, '1', key, String(token), value], key)) === 1;
+}
+
+/**
+ * Holds back the answer to the next script the library runs through `client` until `meanwhile()` has run
+ * (as a slow network or a paused process would), then hands it on. Load the scripts first (run any call
+ * once): the first run of a script on a server goes through a NOSCRIPT error and a second command.
+ */
+export function delayNextScript(client: AnyClient, meanwhile: () => Promise<void>): void {
+  const method = typeof client.evalsha === 'function' ? 'evalsha' : 'evalSha';
+  const real = client[method] as (...args: unknown[]) => Promise<unknown>;
+  client[method] = function (this: unknown, ...args: unknown[]) {
+    delete client[method];
+    return real.apply(this, args).then(async (reply) => {
+      await meanwhile();
+      return reply;
+    });
+  };
 }

@@ -7,7 +7,8 @@ import { expect } from 'chai';
 import { TimeoutError } from '../../lib/index.js';
 import { RedisEvent, RedisLock, RedisSemaphore } from '../../lib/redis/index.js';
 import { type AnyClient, MAIN_KINDS, closeClient, connectCluster } from './clients.js';
-import { endedOnTime, since } from './context.js';
+import { SETTLE, endedOnTime, since } from './context.js';
+import { within } from './fleet.js';
 import { RedisCluster, eventually } from './server.js';
 
 /** Names whose hash tags fall on different masters in a three-master cluster (found by trying). */
@@ -51,6 +52,65 @@ for (const kind of MAIN_KINDS) {
         expect(slots.size, `slots of ${keys.join(' ')}`).to.be.at.most(names.size);
       }
       expect(masters.length, 'names spread over the masters').to.be.at.least(2);
+    });
+
+    it('names with braces in them work as any other: each primitive’s keys still share one slot', async () => {
+      for (const name of ['}brace', '{brace}', 'br}ace', '{', '}', '%7D']) {
+        const guard = await new RedisLock(a, name).acquire();
+        expect(await new RedisLock(b, name).acquire(0), `"${name}" is held`).to.equal(undefined);
+        await guard.release();
+        const s = await new RedisSemaphore(b, name, 2).acquire(0);
+        expect(s, `semaphore "${name}"`).to.not.equal(undefined);
+        await s!.release();
+        await new RedisEvent(a, name).set();
+        expect(await new RedisEvent(b, name).wait(0), `event "${name}"`).to.equal(true);
+      }
+      // And stay apart: "}" and "%7D" are two names.
+      await new RedisEvent(a, '%7D').clear();
+      expect(await new RedisEvent(b, '}').isSet()).to.equal(true);
+    });
+
+    if (kind === 'ioredis') {
+      it('with a keyPrefix, a set() and a release reach the waiters of another client with that prefix', async () => {
+        const [one, two] = [
+          await connectCluster(kind, cluster.ports, { client: { keyPrefix: 'app:' } }),
+          await connectCluster(kind, cluster.ports, { client: { keyPrefix: 'app:' } }),
+        ];
+        try {
+          const wait = new RedisEvent(one, 'prefixed').wait();
+          const holder = await new RedisLock(two, 'prefixed').acquire();
+          const next = new RedisLock(one, 'prefixed').acquire();
+          await subscribedOnCluster();
+          await new RedisEvent(two, 'prefixed').set();
+          expect(await within(wait, 2000, 'the waiter released by the set()')).to.equal(true);
+          await holder.release();
+          await (await within(next, 2000, 'the lock handed to the waiter')).release();
+        } finally {
+          await Promise.all([one, two].map((c) => closeClient(c)));
+        }
+      });
+    }
+
+    it('closing the client rejects its pending waits and closes its subscription connection', async () => {
+      const client = await connectCluster(kind, cluster.ports);
+      const holder = await new RedisLock(b, 'closing').acquire();
+      const waits = [new RedisEvent(client, 'closing').wait(), new RedisLock(client, 'closing').acquire()].map((p) =>
+        p.then(
+          () => 'resolved',
+          (reason: unknown) => reason,
+        ),
+      );
+      await subscribedOnCluster();
+      await closeClient(client);
+      for (const outcome of await within(Promise.all(waits), 2000, 'the waits settled')) {
+        expect(outcome).to.be.instanceOf(Error);
+      }
+      await eventually(
+        async () => (await Promise.all(cluster.nodes.map((n) => n.subscriptions()))).every((s) => s.length === 0),
+        SETTLE,
+        'no subscription left on the cluster',
+      );
+      await holder.release();
     });
 
     for (const name of NAMES.slice(0, 3)) {

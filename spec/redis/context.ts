@@ -94,3 +94,10 @@ export function endedOnTime(ms: number, timeout: number, what = 'the wait'): voi
   expect(ms, `${what} ended early`).to.be.at.least(timeout - 1);
   expect(ms, `${what} ended late`).to.be.below(timeout + LATE);
 }
+
+/** The heap in use after full garbage collections (node --expose-gc, as the redis suite runs). */
+export function heapAfterGc(): number {
+  globalThis.gc!();
+  globalThis.gc!();
+  return process.memoryUsage().heapUsed;
+}

@@ -9,7 +9,16 @@ import { RedisEvent } from '../../lib/redis/index.js';
 import { badWaitArguments } from '../event-suite.js';
 import { abortListeners, recorder, track } from '../helpers.js';
 import type { ClientKind } from './clients.js';
-import { SETTLE, endedOnTime, noSubscriptions, since, subscribed, timerBaseline, useRedis } from './context.js';
+import {
+  SETTLE,
+  endedOnTime,
+  heapAfterGc,
+  noSubscriptions,
+  since,
+  subscribed,
+  timerBaseline,
+  useRedis,
+} from './context.js';
 import { eventually } from './server.js';
 
 /** Resolves once `count` waits have settled (recorded by a recorder's log). */
@@ -281,6 +290,23 @@ export function redisEventSuite(kind: ClientKind): void {
     });
 
     describe('bad input', () => {
+      it('waits rejected at once (a bad argument, an aborted signal) keep no memory for their names', async () => {
+        const client = await redis.connect();
+        const name = redis.name();
+        const signal = AbortSignal.abort();
+        const calls = async (from: number, count: number) => {
+          for (let i = from; i < from + count; i++) {
+            const e = new RedisEvent(client, `${name}-${i}`);
+            await e.wait({ signal }).catch(() => undefined);
+            await e.wait('soon' as unknown as number).catch(() => undefined);
+          }
+        };
+        await calls(0, 500);
+        const before = heapAfterGc();
+        await calls(500, 5000);
+        expect(heapAfterGc() - before, 'bytes kept after waits on 5,000 names').to.be.below(1_000_000);
+      });
+
       it('new RedisEvent() with a name that is not a non-empty string throws a TypeError naming it', async () => {
         const client = await redis.connect();
         for (const name of ['', undefined, null, 5, {}, Symbol('n')]) {

@@ -9,7 +9,7 @@ import { expect } from 'chai';
 import { RedisEvent, RedisLock, RedisSemaphore } from '../../lib/redis/index.js';
 import { type AnyClient, MAIN_KINDS, closeClient, connectClient, fencedWrite } from './clients.js';
 import { LATE, endedOnTime, since, subscribed } from './context.js';
-import { type Member, type Message, killAll, startMember } from './fleet.js';
+import { type Member, type Message, killAll, startMember, within } from './fleet.js';
 import { FaultProxy } from './proxy.js';
 import { RedisServer } from './server.js';
 
@@ -83,6 +83,20 @@ for (const kind of MAIN_KINDS) {
         await guard.release();
       });
     }
+
+    it('a waiter keeps its place while another client of its process asks with a shorter lease: a release elsewhere hands it the lock', async () => {
+      const n = name('liveness');
+      const holder = await member();
+      const held = await holder.request({ op: 'acquire', type: 'lock', name: n });
+      const next = new RedisLock(await connect(), n).acquire(); // the default lease, 30 s
+      await subscribed(server);
+      expect(await new RedisLock(await connect(), n, { lease: 200 }).acquire(0)).to.equal(undefined);
+      await new Promise((r) => setTimeout(r, 400)); // past the shorter lease
+      holder.send({ op: 'release', guard: held.id });
+      const guard = await within(next, 2000, 'the waiter got the lock');
+      expect(guard.token).to.be.above(held.token as number);
+      await guard.release();
+    });
 
     it('a holder stopped past its lease: another gets the lock; on SIGCONT its signal is already aborted, its release() rejects with LeaseLostError and a fenced store refuses its write', async () => {
       const lease = 1000;
@@ -268,6 +282,43 @@ for (const kind of MAIN_KINDS) {
         await busyGuard.release();
         behind.end();
         expect(await behind.exitsWithin(5000)).to.deep.equal({ code: 0, signal: null });
+      });
+
+      it('acquire(0) whose connection drops before its answer settles, and leaves the lock free', async () => {
+        const n = name('try-drop');
+        const client = await connect(proxy.port);
+        const lock = new RedisLock(client, n);
+        await (await lock.acquire()).release();
+        proxy.stall();
+        const tried = lock.acquire(0).then(
+          (guard) => ({ guard }),
+          (reason: unknown) => ({ reason }),
+        );
+        await new Promise((r) => setTimeout(r, 100));
+        proxy.drop();
+        proxy.resume();
+        const outcome = await within(tried, 2000, 'the try settled');
+        // node-redis rejects a command lost with its connection; ioredis sends it again on the new one.
+        if ('reason' in outcome) expect(outcome.reason).to.be.instanceOf(Error);
+        else await outcome.guard?.release();
+        const free = await new RedisLock(await connect(), n).acquire(0);
+        expect(free, 'the lock is free').to.not.equal(undefined);
+        await free!.release();
+      });
+
+      it('a release whose connection drops before its answer: the next waiter gets the lock once the client reconnects, not at the lease’s end', async () => {
+        const n = name('release-drop');
+        const guard = await new RedisLock(await connect(proxy.port), n).acquire(); // the default lease: 30 s
+        const next = new RedisLock(await connect(), n).acquire();
+        await subscribed(server);
+        proxy.stall();
+        const released = guard.release().catch((error: unknown) => error);
+        await new Promise((r) => setTimeout(r, 100));
+        proxy.drop();
+        proxy.resume();
+        const error = await released;
+        if (error !== undefined) expect(error, 'release() rejects with the client’s error').to.be.instanceOf(Error);
+        await (await within(next, 3000, 'the next waiter got the lock')).release();
       });
 
       it('connections dropped by the proxy while tasks wait: the waits are served once it passes traffic again', async () => {

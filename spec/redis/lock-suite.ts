@@ -10,8 +10,18 @@ import { TimeoutError } from '../../lib/index.js';
 import { LeaseLostError, type RedisGuard, type RedisLock, type RedisSemaphore } from '../../lib/redis/index.js';
 import { badWaitArguments } from '../event-suite.js';
 import { abortListeners, recorder, track } from '../helpers.js';
-import { type AnyClient, type ClientKind, closeClient } from './clients.js';
-import { SETTLE, endedOnTime, noSubscriptions, since, subscribed, timerBaseline, useRedis } from './context.js';
+import { type AnyClient, type ClientKind, closeClient, delayNextScript } from './clients.js';
+import {
+  SETTLE,
+  endedOnTime,
+  heapAfterGc,
+  noSubscriptions,
+  since,
+  subscribed,
+  timerBaseline,
+  useRedis,
+} from './context.js';
+import { within } from './fleet.js';
 import { eventually } from './server.js';
 
 export interface LockFactory {
@@ -228,6 +238,27 @@ export function redisLockSuite(kind: ClientKind, factory: LockFactory): void {
         await noSubscriptions(redis.server);
       });
 
+      it('acquire(0) whose grant is seen after its lease ran out gives it back and resolves undefined, never waiting in line', async () => {
+        const name = redis.name();
+        const client = await redis.connect();
+        const other = create(await redis.connect(), name);
+        await (await create(client, name).acquire()).release(); // the scripts are loaded
+        let behind: Promise<RedisGuard> | undefined;
+        // The try's answer comes 150 ms late (a lease of 50 ms): meanwhile another joins the line.
+        delayNextScript(client, async () => {
+          behind = other.acquire();
+          await new Promise((r) => setTimeout(r, 150));
+        });
+        const tried = await within(create(client, name, { lease: 50 }).acquire(0), 1000, 'the try settled');
+        expect(tried).to.equal(undefined);
+        const guard = await within(behind!, 2000, 'the waiter behind got the lock');
+        await guard.release();
+        const free = await create(client, name).acquire(0);
+        expect(free, 'nothing of the try is left in line').to.not.equal(undefined);
+        await free!.release();
+        await noSubscriptions(redis.server);
+      });
+
       it('acquire(ms) resolves undefined when the lock is not granted in time, and leaves the line', async () => {
         const timers = await timerBaseline();
         const name = redis.name();
@@ -412,6 +443,11 @@ export function redisLockSuite(kind: ClientKind, factory: LockFactory): void {
         for (const lease of [0, 0.5, -1, NaN, Infinity]) {
           expect(() => create(client, 'n', { lease }), `lease ${lease}`).to.throw(RangeError, /lease/);
         }
+        // Finite, and 1 or more, but beyond what a timer can count: the message says the bound.
+        expect(() => create(client, 'n', { lease: 2 ** 31 }), 'lease 2 ** 31').to.throw(
+          RangeError,
+          /options\.lease .*2147483647.*got 2147483648/,
+        );
         for (const lease of ['100', null, {}]) {
           expect(() => create(client, 'n', { lease: lease as number }), `lease ${String(lease)}`).to.throw(
             TypeError,
@@ -505,6 +541,23 @@ export function redisLockSuite(kind: ClientKind, factory: LockFactory): void {
         for (const w of waits) await (await w)?.release();
         expect(await persistent()).to.have.members(first);
         await noSubscriptions(redis.server);
+      });
+
+      it('calls rejected at once (a bad argument, an aborted signal) keep no memory for their names', async () => {
+        const client = await redis.connect();
+        const name = redis.name();
+        const signal = AbortSignal.abort();
+        const calls = async (from: number, count: number) => {
+          for (let i = from; i < from + count; i++) {
+            const l = create(client, `${name}-${i}`);
+            await l.acquire({ signal }).catch(() => undefined);
+            await l.lock('soon' as unknown as number).catch(() => undefined);
+          }
+        };
+        await calls(0, 500);
+        const before = heapAfterGc();
+        await calls(500, 5000);
+        expect(heapAfterGc() - before, 'bytes kept after calls on 5,000 names').to.be.below(1_000_000);
       });
 
       it('a process whose waits have settled and whose client is closed has no timer left', async () => {

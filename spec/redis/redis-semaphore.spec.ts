@@ -4,7 +4,7 @@
  */
 import { expect } from 'chai';
 import { type RedisGuard, RedisSemaphore } from '../../lib/redis/index.js';
-import { MAIN_KINDS } from './clients.js';
+import { MAIN_KINDS, destroyClient } from './clients.js';
 import { noSubscriptions, subscribed, useRedis } from './context.js';
 
 for (const kind of MAIN_KINDS) {
@@ -46,6 +46,21 @@ for (const kind of MAIN_KINDS) {
       expect(gb.token).to.be.above(ga.token);
       await Promise.all([held[2]!.release(), ga.release(), gb.release()]);
       await noSubscriptions(redis.server);
+    });
+
+    it('thousands of holders that died together are cleared by the next call, which is served', async () => {
+      const name = redis.name();
+      const survivor = new RedisSemaphore(await redis.connect(), name, 10_000);
+      const kept = await survivor.acquire(); // held throughout (its lease keeps the name's keys)
+      const dying = await redis.connect();
+      const many = new RedisSemaphore(dying, name, 10_000, { lease: 2500 });
+      const held = await Promise.all(Array.from({ length: 8100 }, () => many.acquire(0)));
+      expect(held.filter((g) => g !== undefined)).to.have.length(8100);
+      destroyClient(dying); // their process is gone: no upkeep, no release
+      await new Promise((r) => setTimeout(r, 2600)); // past their leases
+      const guard = await survivor.acquire(0);
+      expect(guard, 'a permit for the next one').to.not.equal(undefined);
+      await Promise.all([guard!.release(), kept.release()]);
     });
 
     it('never more than `permits` holders among tasks of two clients taking turns', async () => {
