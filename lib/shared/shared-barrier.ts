@@ -96,7 +96,12 @@
  * thread), or at once when the ender is a page's main thread: its waiters still report how their round
  * ended when they find their seat DEAD, or a BrokenBarrierError if another thread has taken the seat
  * since, and the barrier breaks. In Node the engine drops a terminated worker's waiters 0.3-2 ms after
- * `terminate()`; a round completed before that counts the worker as there. A worker terminated while it
+ * `terminate()`; a round completed before that counts the worker as there, and the seat its ender told
+ * (the notify woke the waiter the engine still had) stays TOLD: a thread that finds every seat taken
+ * frees it for anyone (TOLD → DEAD, how its round ended kept) once it has seen it the very same at each
+ * of its looks for STALE ms (1 s, seats.ts). A live thread that leaves its told seat unclaimed that long
+ * (busy or descheduled) learns how its round ended from the DEAD seat, or, if another thread has taken
+ * the seat since, its tasks reject as those of a thread taken for gone do. A worker terminated while it
  * is not at the barrier is not noticed: call abort() on its behalf.
  *
  * A thread terminated while it waits in the hall, or polls its seat, is not found: the bell wakes every
@@ -152,6 +157,7 @@ import {
   SEATS,
   STATE,
   WAITING,
+  Watch,
   canWaitAsync,
   sleep,
   takeSeat,
@@ -211,6 +217,8 @@ interface Core {
   readonly at: number;
   /** The group in line for the round this object last counted a task in. */
   group: Group | undefined;
+  /** What this object saw of each seat when it found every seat taken (see {@link bury}). */
+  watch: Watch | undefined;
 }
 
 /** One round's record, for its waiters: why it broke, once it has (undefined: it passed). */
@@ -279,6 +287,29 @@ function log(core: Core, round: number, how: number): void {
 }
 
 /**
+ * Every seat is taken: frees, for anyone, the seats that showed the very same TOLD word at each of this
+ * object's looks for STALE ms (seats.ts), TOLD → DEAD with its round and how it ended: their thread was
+ * told, and terminated before it claimed (the notify that told it woke an engine waiter the engine had
+ * not dropped yet). True when it freed one. A seat seen in any other state is forgotten, so that a TOLD
+ * word that comes back 8192 rounds later is not taken for the one seen before.
+ */
+function bury(core: Core): boolean {
+  const words = core.words;
+  const watch = (core.watch ??= new Watch());
+  const now = watch.now();
+  let freed = false;
+  for (let i = 0, at = core.at + 1; i < SEATS; i++, at++) {
+    const v = Atomics.load(words, at);
+    if ((v & STATE) !== TOLD) watch.forget(i);
+    else if (watch.stale(i, v, 0, now)) {
+      if (Atomics.compareExchange(words, at, v, (v & ~STATE) | DEAD) === v) freed = true;
+      watch.forget(i);
+    }
+  }
+  return freed;
+}
+
+/**
  * A notify of a told seat woke nobody: its thread is gone, or it is live and between two engine waiters
  * (a late notify of an earlier round took the one it had; it registers another as soon as its event loop
  * runs). Where this thread may block, it gives the owner 31 ms (1, 2, 4, 8, 16) to show it is live: by
@@ -336,7 +367,8 @@ class Group {
    */
   publish(): void {
     const words = this.core.words;
-    const seat = takeSeat(words, this.core.at + 1, 1);
+    let seat = takeSeat(words, this.core.at + 1, 1);
+    if (seat < 0 && bury(this.core)) seat = takeSeat(words, this.core.at + 1, 1);
     this.published = true;
     if (seat < 0) {
       this.hall = true;
@@ -687,7 +719,7 @@ export class SharedBarrier {
     this.buffer = memory.buffer;
     this.byteOffset = memory.byteOffset;
     this.parties = n;
-    this.#core = { words: memory.words, at: memory.index + 1, group: undefined };
+    this.#core = { words: memory.words, at: memory.index + 1, group: undefined, watch: undefined };
     if (!SharedBarrier.#prepared) {
       // Set up by the first barrier made, not in the class body (see core/inspect.ts).
       SharedBarrier.#prepared = inspectable(SharedBarrier.prototype, 'SharedBarrier', (b) => ({

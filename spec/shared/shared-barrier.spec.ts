@@ -801,6 +801,44 @@ describe('SharedBarrier: races, another thread stepping in between two steps of 
       expect(p.value).to.equal(0);
       expectClean(a!);
     });
+
+    it('SharedBarrier: a seat left told by a thread gone before it claimed is freed by a thread that finds every seat taken and sees it unchanged for 1 s', async () => {
+      const [a, b] = threads(2, 2);
+      const w = wordsOf(a);
+      // Round 0 passed; 31 threads were told so, and were terminated before they claimed their seats; the
+      // last seat is RESERVED (a thread between two steps): nobody frees that one.
+      for (let i = 0; i < 31; i++) Atomics.store(w, SEAT + i, told(0, PASSED));
+      Atomics.store(w, SEAT + 31, 1);
+      Atomics.store(w, STATE, ended(0, PASSED));
+      /** Lets the engine's wake-ups run (tasks of their own, which the fake clock does not run). */
+      const settle = async (p: { state: string }) => {
+        const idle = new Int32Array(new SharedArrayBuffer(4));
+        for (let i = 0; i < 200 && p.state === 'pending'; i++) await Atomics.waitAsync(idle, 0, 0, 5).value;
+      };
+      const first = track(a!.wait()); // every seat taken: a waits in the hall, and remembers the seats
+      expect(hall(a!)).to.equal(1);
+      expect(await b!.wait()).to.equal(1);
+      await settle(first);
+      expect(first.value).to.equal(0);
+      clock.tick(1_000);
+      // The owner of the first seat claims it just as a frees it: that one stays its owner's.
+      const raced = at(
+        'compareExchange',
+        (array, index, expected) => on(a!, array, index, SEAT) && expected === told(0, PASSED),
+        (real) => {
+          Atomics.store(w, SEAT, 1);
+          return real();
+        },
+      );
+      const second = track(a!.wait());
+      expect(hall(a!), 'a sits').to.equal(0);
+      expect(raced.fired).to.equal(true);
+      expect(seats(a!).map((v) => v & 7)).to.deep.equal([1, 2, ...new Array(29).fill(5), 1]);
+      expect(await b!.wait()).to.equal(1);
+      await settle(second);
+      expect(second.value).to.equal(0);
+      expect(seats(a!)[1]).to.equal(0); // a left its seat
+    });
   });
 
   it('SharedBarrier: a waiting thread taken for gone as it re-arms (a stray wake-up) still gets its index, and the barrier breaks', async () => {
