@@ -42,7 +42,9 @@
  *   is not empty, it writes the round's record in the log (a compare-exchange over an older round's
  *   record, never over a newer one's) and rings the bell; then it looks at every
  *   seat, and writes each one WAITING or POLLING for that round TOLD(how) (a compare-exchange), then
- *   notifies it. Its own thread's waiters of the round it releases at once.
+ *   notifies it; a seat still WAITING or POLLING for the round before, it tells how that one ended (the
+ *   state word it ended its round from says so), and one for a round 32 or more before, that its
+ *   outcome was lost (see the last section). Its own thread's waiters of the round it releases at once.
  * - The owner of a seat, woken (or polling, or about to answer a deadline), finds its seat TOLD: it
  *   claims it (TOLD → RESERVED), releases its queue (the index each task arrived with, or a
  *   BrokenBarrierError with the reason), notifies its own engine waiter away, and frees the seat.
@@ -126,9 +128,15 @@
  *   round's ender comes after the look, and after the record the thread settles by (at once, when its own
  *   thread ended the round): that ring, or a later one, wakes it.
  * - A thread terminated in the middle of ending a round (between its compare-exchange and its notifies,
- *   or its ring) leaves the threads it did not tell waiting, as any lock would be left held. One held up
- *   there while 32 more rounds ended finds a newer record in its round's place, and leaves it: the
- *   hall's threads of its round reject (lost), as below.
+ *   or its ring: not only microseconds, for a notify that wakes nobody is checked again for up to 31 ms)
+ *   leaves the seats it did not tell in line for that round, and their threads waiting until the next
+ *   round ends: its ender tells them (they are in line for the round before its own); should it be
+ *   terminated as it tells too, the ender of a round 32 or more later tells them their outcome was lost.
+ *   Where every thread waits for its round's news before it arrives again, the next round cannot end:
+ *   they wait as under a lock left held. No seat stays in line for a round that ended, so no ender of
+ *   a round with the same number, 8192 rounds later, takes one for its own (and its thread for gone).
+ *   An ender held up there while 32 more rounds ended finds a newer record in its round's place, and
+ *   leaves it: the hall's threads of its round reject (lost), as below.
  * - The log holds the last 32 rounds that ended while anyone was in the hall. A thread in the hall that
  *   looks only after 32 more rounds ended finds its round's record replaced: its tasks reject (how their
  *   round ended was lost), whatever it was. That takes its event loop not running (busy, descheduled)
@@ -196,7 +204,7 @@ const WHY = [
   'abort() was called',
   'reset() was called',
   'a waiting thread was terminated',
-  'how its round ended was lost: its thread, without a seat, fell 32 rounds behind', // LOG_SIZE
+  'how its round ended was lost: its thread fell 32 rounds behind, or the thread ending it was terminated as it told', // LOG_SIZE
 ];
 
 const roundOf = (state: number) => state >>> 19;
@@ -234,9 +242,11 @@ function close(core: Core, state: number, how: number): boolean {
 /**
  * Tells how `round` (which this thread just ended) ended: to the hall, if anyone is there (the log, then
  * the bell), to every seat in line for it, and to this object's own group at once. A thread found gone
- * in a round that passed breaks the barrier.
+ * in a round that passed breaks the barrier. `before` is how the round before ended (the state word this
+ * thread ended `round` from said so): a seat still in line for that round, which its ender did not tell,
+ * is told now; one in line for a round 32 or more rounds before, that its round's outcome was lost.
  */
-function tell(core: Core, round: number, how: number): void {
+function tell(core: Core, round: number, how: number, before: number): void {
   const words = core.words;
   const own = core.group;
   if (Atomics.load(words, core.at + HALL) !== 0) {
@@ -249,7 +259,11 @@ function tell(core: Core, round: number, how: number): void {
   for (let i = 0, at = core.at + 1; i < SEATS; i++, at++) {
     const v = Atomics.load(words, at);
     const state = v & STATE;
-    if ((state !== WAITING && state !== POLLING) || v >>> 6 !== round || at === own?.seat) continue;
+    if ((state !== WAITING && state !== POLLING) || at === own?.seat) continue;
+    if (v >>> 6 !== round) {
+      untold(words, at, v, round, before);
+      continue;
+    }
     const told = seatWord(TOLD, how, round);
     // A polling seat's thread may be blocked in waitSync: notify it too, but waking nobody proves nothing.
     if (
@@ -266,9 +280,26 @@ function tell(core: Core, round: number, how: number): void {
   if (gone && how === PASSED) {
     for (;;) {
       const state = Atomics.load(words, core.at);
-      if (close(core, state, TERMINATED)) return tell(core, roundOf(state), TERMINATED);
+      if (close(core, state, TERMINATED)) return tell(core, roundOf(state), TERMINATED, endOf(state));
     }
   }
+}
+
+/**
+ * A seat in line for another round than `round`, which this thread just ended, the round before having
+ * ended `before`. In line for the round before: its ender has not told it yet, or never will (it was
+ * terminated as it told, its notifies undone): told now, how that round ended (a compare-exchange, so
+ * told once). In line for a round 32 to 4095 rounds before: told that how its round ended was lost, as a
+ * thread in the hall is once the log has no record of its round left. Otherwise (2 to 31 rounds before,
+ * its ender still telling; or a newer round) it is left as it is. A seat told so whose thread is gone
+ * stays TOLD until a thread that finds every seat taken frees it (bury): nobody breaks the barrier for
+ * it, and no ender of a round with the same number, 8192 rounds later, mistakes it for a seat of its own.
+ */
+function untold(words: Int32Array, at: number, v: number, round: number, before: number): void {
+  const r = v >>> 6;
+  const behind = (round - r) & ROUNDS;
+  const how = behind === 1 ? before : behind >= LOG_SIZE && behind < (ROUNDS + 1) / 2 ? LOST : -1;
+  if (how >= 0 && Atomics.compareExchange(words, at, v, seatWord(TOLD, how, r)) === v) Atomics.notify(words, at);
 }
 
 /**
@@ -452,7 +483,7 @@ class Group {
       if (roundOf(state) !== this.round) return this.catchUp();
       if (close(core, state, how)) {
         first?.();
-        return tell(core, this.round, how);
+        return tell(core, this.round, how, endOf(state));
       }
     }
   }
@@ -904,7 +935,7 @@ export class SharedBarrier {
     const core = this.#core;
     for (;;) {
       const state = Atomics.load(core.words, core.at);
-      if (close(core, state, how)) return tell(core, roundOf(state), how);
+      if (close(core, state, how)) return tell(core, roundOf(state), how, endOf(state));
     }
   }
 
@@ -933,7 +964,7 @@ export class SharedBarrier {
       if (index === last || !willWait) {
         const end = index === last ? PASSED : TIMED_OUT;
         if (!close(core, state, end)) continue;
-        tell(core, round, end);
+        tell(core, round, end, how);
         if (end === PASSED) return { group: undefined, index };
         throw this.#broke(method, WHY[end]!);
       }
