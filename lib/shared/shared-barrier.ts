@@ -42,7 +42,9 @@
  *   is not empty, it writes the round's record in the log (a compare-exchange over an older round's
  *   record, never over a newer one's) and rings the bell; then it looks at every
  *   seat, and writes each one WAITING or POLLING for that round TOLD(how) (a compare-exchange), then
- *   notifies it. Its own thread's waiters of the round it releases at once.
+ *   notifies it; a seat still WAITING or POLLING for the round before, it tells how that one ended (the
+ *   state word it ended its round from says so), and one for a round 32 or more before, that its
+ *   outcome was lost (see the last section). Its own thread's waiters of the round it releases at once.
  * - The owner of a seat, woken (or polling, or about to answer a deadline), finds its seat TOLD: it
  *   claims it (TOLD → RESERVED), releases its queue (the index each task arrived with, or a
  *   BrokenBarrierError with the reason), notifies its own engine waiter away, and frees the seat.
@@ -96,7 +98,12 @@
  * thread), or at once when the ender is a page's main thread: its waiters still report how their round
  * ended when they find their seat DEAD, or a BrokenBarrierError if another thread has taken the seat
  * since, and the barrier breaks. In Node the engine drops a terminated worker's waiters 0.3-2 ms after
- * `terminate()`; a round completed before that counts the worker as there. A worker terminated while it
+ * `terminate()`; a round completed before that counts the worker as there, and the seat its ender told
+ * (the notify woke the waiter the engine still had) stays TOLD: a thread that finds every seat taken
+ * frees it for anyone (TOLD → DEAD, how its round ended kept) once it has seen it the very same at each
+ * of its looks for STALE ms (1 s, seats.ts). A live thread that leaves its told seat unclaimed that long
+ * (busy or descheduled) learns how its round ended from the DEAD seat, or, if another thread has taken
+ * the seat since, its tasks reject as those of a thread taken for gone do. A worker terminated while it
  * is not at the barrier is not noticed: call abort() on its behalf.
  *
  * A thread terminated while it waits in the hall, or polls its seat, is not found: the bell wakes every
@@ -121,9 +128,15 @@
  *   round's ender comes after the look, and after the record the thread settles by (at once, when its own
  *   thread ended the round): that ring, or a later one, wakes it.
  * - A thread terminated in the middle of ending a round (between its compare-exchange and its notifies,
- *   or its ring) leaves the threads it did not tell waiting, as any lock would be left held. One held up
- *   there while 32 more rounds ended finds a newer record in its round's place, and leaves it: the
- *   hall's threads of its round reject (lost), as below.
+ *   or its ring: not only microseconds, for a notify that wakes nobody is checked again for up to 31 ms)
+ *   leaves the seats it did not tell in line for that round, and their threads waiting until the next
+ *   round ends: its ender tells them (they are in line for the round before its own); should it be
+ *   terminated as it tells too, the ender of a round 32 or more later tells them their outcome was lost.
+ *   Where every thread waits for its round's news before it arrives again, the next round cannot end:
+ *   they wait as under a lock left held. No seat stays in line for a round that ended, so no ender of
+ *   a round with the same number, 8192 rounds later, takes one for its own (and its thread for gone).
+ *   An ender held up there while 32 more rounds ended finds a newer record in its round's place, and
+ *   leaves it: the hall's threads of its round reject (lost), as below.
  * - The log holds the last 32 rounds that ended while anyone was in the hall. A thread in the hall that
  *   looks only after 32 more rounds ended finds its round's record replaced: its tasks reject (how their
  *   round ended was lost), whatever it was. That takes its event loop not running (busy, descheduled)
@@ -161,6 +174,7 @@ import {
   SEATS,
   STATE,
   WAITING,
+  Watch,
   canWaitAsync,
   sleep,
   takeSeat,
@@ -199,7 +213,7 @@ const WHY = [
   'abort() was called',
   'reset() was called',
   'a waiting thread was terminated',
-  'how its round ended was lost: its thread, without a seat, fell 32 rounds behind', // LOG_SIZE
+  'how its round ended was lost: its thread fell 32 rounds behind, or the thread ending it was terminated as it told', // LOG_SIZE
 ];
 
 const roundOf = (state: number) => state >>> 19;
@@ -220,6 +234,8 @@ interface Core {
   readonly at: number;
   /** The group in line for the round this object last counted a task in. */
   group: Group | undefined;
+  /** What this object saw of each seat when it found every seat taken (see {@link bury}). */
+  watch: Watch | undefined;
 }
 
 /** One round's record, for its waiters: why it broke, once it has (undefined: it passed). */
@@ -235,9 +251,11 @@ function close(core: Core, state: number, how: number): boolean {
 /**
  * Tells how `round` (which this thread just ended) ended: to the hall, if anyone is there (the log, then
  * the bell), to every seat in line for it, and to this object's own group at once. A thread found gone
- * in a round that passed breaks the barrier.
+ * in a round that passed breaks the barrier. `before` is how the round before ended (the state word this
+ * thread ended `round` from said so): a seat still in line for that round, which its ender did not tell,
+ * is told now; one in line for a round 32 or more rounds before, that its round's outcome was lost.
  */
-function tell(core: Core, round: number, how: number): void {
+function tell(core: Core, round: number, how: number, before: number): void {
   const words = core.words;
   const own = core.group;
   if (Atomics.load(words, core.at + HALL) !== 0) {
@@ -250,7 +268,11 @@ function tell(core: Core, round: number, how: number): void {
   for (let i = 0, at = core.at + 1; i < SEATS; i++, at++) {
     const v = Atomics.load(words, at);
     const state = v & STATE;
-    if ((state !== WAITING && state !== POLLING) || v >>> 6 !== round || at === own?.seat) continue;
+    if ((state !== WAITING && state !== POLLING) || at === own?.seat) continue;
+    if (v >>> 6 !== round) {
+      untold(words, at, v, round, before);
+      continue;
+    }
     const told = seatWord(TOLD, how, round);
     // A polling seat's thread may be blocked in waitSync: notify it too, but waking nobody proves nothing.
     if (
@@ -267,9 +289,26 @@ function tell(core: Core, round: number, how: number): void {
   if (gone && how === PASSED) {
     for (;;) {
       const state = Atomics.load(words, core.at);
-      if (close(core, state, TERMINATED)) return tell(core, roundOf(state), TERMINATED);
+      if (close(core, state, TERMINATED)) return tell(core, roundOf(state), TERMINATED, endOf(state));
     }
   }
+}
+
+/**
+ * A seat in line for another round than `round`, which this thread just ended, the round before having
+ * ended `before`. In line for the round before: its ender has not told it yet, or never will (it was
+ * terminated as it told, its notifies undone): told now, how that round ended (a compare-exchange, so
+ * told once). In line for a round 32 to 4095 rounds before: told that how its round ended was lost, as a
+ * thread in the hall is once the log has no record of its round left. Otherwise (2 to 31 rounds before,
+ * its ender still telling; or a newer round) it is left as it is. A seat told so whose thread is gone
+ * stays TOLD until a thread that finds every seat taken frees it (bury): nobody breaks the barrier for
+ * it, and no ender of a round with the same number, 8192 rounds later, mistakes it for a seat of its own.
+ */
+function untold(words: Int32Array, at: number, v: number, round: number, before: number): void {
+  const r = v >>> 6;
+  const behind = (round - r) & ROUNDS;
+  const how = behind === 1 ? before : behind >= LOG_SIZE && behind < (ROUNDS + 1) / 2 ? LOST : -1;
+  if (how >= 0 && Atomics.compareExchange(words, at, v, seatWord(TOLD, how, r)) === v) Atomics.notify(words, at);
 }
 
 /**
@@ -285,6 +324,29 @@ function log(core: Core, round: number, how: number): void {
     if ((r & 1) === 1 && (((r >>> 4) - round - 1) & ROUNDS) < (ROUNDS + 1) / 2 - 1) return;
     if (Atomics.compareExchange(words, at, r, record(round, how)) === r) return;
   }
+}
+
+/**
+ * Every seat is taken: frees, for anyone, the seats that showed the very same TOLD word at each of this
+ * object's looks for STALE ms (seats.ts), TOLD → DEAD with its round and how it ended: their thread was
+ * told, and terminated before it claimed (the notify that told it woke an engine waiter the engine had
+ * not dropped yet). True when it freed one. A seat seen in any other state is forgotten, so that a TOLD
+ * word that comes back 8192 rounds later is not taken for the one seen before.
+ */
+function bury(core: Core): boolean {
+  const words = core.words;
+  const watch = (core.watch ??= new Watch());
+  const now = watch.now();
+  let freed = false;
+  for (let i = 0, at = core.at + 1; i < SEATS; i++, at++) {
+    const v = Atomics.load(words, at);
+    if ((v & STATE) !== TOLD) watch.forget(i);
+    else if (watch.stale(i, v, 0, now)) {
+      if (Atomics.compareExchange(words, at, v, (v & ~STATE) | DEAD) === v) freed = true;
+      watch.forget(i);
+    }
+  }
+  return freed;
 }
 
 /**
@@ -345,7 +407,8 @@ class Group {
    */
   publish(): void {
     const words = this.core.words;
-    const seat = takeSeat(words, this.core.at + 1, 1);
+    let seat = takeSeat(words, this.core.at + 1, 1);
+    if (seat < 0 && bury(this.core)) seat = takeSeat(words, this.core.at + 1, 1);
     this.published = true;
     if (seat < 0) {
       this.hall = true;
@@ -429,7 +492,7 @@ class Group {
       if (roundOf(state) !== this.round) return this.catchUp();
       if (close(core, state, how)) {
         first?.();
-        return tell(core, this.round, how);
+        return tell(core, this.round, how, endOf(state));
       }
     }
   }
@@ -696,7 +759,7 @@ export class SharedBarrier {
     this.buffer = memory.buffer;
     this.byteOffset = memory.byteOffset;
     this.parties = n;
-    this.#core = { words: memory.words, at: memory.index + 1, group: undefined };
+    this.#core = { words: memory.words, at: memory.index + 1, group: undefined, watch: undefined };
     if (!SharedBarrier.#prepared) {
       // Set up by the first barrier made, not in the class body (see core/inspect.ts).
       SharedBarrier.#prepared = inspectable(SharedBarrier.prototype, 'SharedBarrier', (b) => ({
@@ -882,7 +945,7 @@ export class SharedBarrier {
     const core = this.#core;
     for (;;) {
       const state = Atomics.load(core.words, core.at);
-      if (close(core, state, how)) return tell(core, roundOf(state), how);
+      if (close(core, state, how)) return tell(core, roundOf(state), how, endOf(state));
     }
   }
 
@@ -911,7 +974,7 @@ export class SharedBarrier {
       if (index === last || !willWait) {
         const end = index === last ? PASSED : TIMED_OUT;
         if (!close(core, state, end)) continue;
-        tell(core, round, end);
+        tell(core, round, end, how);
         if (end === PASSED) return { group: undefined, index };
         throw this.#broke(method, WHY[end]!);
       }

@@ -119,10 +119,10 @@
  * → DEAD(t). A thread that counted itself and was terminated before it published leaves the count one
  * too high: nothing is lost (a release that finds fewer seats published than counted looks at every
  * seat, and lets go when there is none), only the one-seat look of release. Without
- * `Atomics.waitAsync`, a thread polls its seat (1 ms, doubling to 32 ms; the seat is POLLING): no notify
- * can tell whether it is alive, so a thread terminated while polling can be handed the lock and keep
- * it. A grant to a POLLING seat is notified all the same, for its thread may be blocked in acquireSync
- * (which publishes POLLING there too).
+ * `Atomics.waitAsync`, a thread polls its seat (from 1 ms at each turn in line, doubling to 32 ms; the
+ * seat is POLLING): no notify can tell whether it is alive, so a thread terminated while polling can be
+ * handed the lock and keep it. A grant to a POLLING seat is notified all the same, for its thread may be
+ * blocked in acquireSync (which publishes POLLING there too).
  */
 import { type WaitOptions, checkFunction, readTimeout } from '../core/arguments.js';
 import { monotonic } from '../core/clock.js';
@@ -683,6 +683,7 @@ export class SharedLock {
         }
         return this.#startPolling(); // every seat is taken: look again later
       }
+      this.#delay = 1; // a new wait in line: polling (where there is no waitAsync) starts at 1 ms again
       this.#arm();
       if (!this.#publish()) this.#handOff();
     }

@@ -139,8 +139,9 @@
  * queued, GRANTED and counted, and it keeps also the extras handed to it while no other thread waited,
  * at most one per such waiter: releases then look at that seat before letting a permit go free. A
  * thread terminated while it waits holds nobody up and absorbs nothing. Without `Atomics.waitAsync`, a
- * thread polls its seat (1 ms, doubling to 32 ms; the seat is POLLING): no notify can tell whether it is
- * alive, so a thread terminated while polling can be handed permits and keep them.
+ * thread polls its seat (from 1 ms at each turn in line, doubling to 32 ms; the seat is POLLING): no
+ * notify can tell whether it is alive, so a thread terminated while polling can be handed permits and
+ * keep them.
  */
 import { type WaitOptions, checkFunction, readCount, readTimeout } from '../core/arguments.js';
 import { monotonic } from '../core/clock.js';
@@ -783,6 +784,7 @@ export class SharedSemaphore {
         }
         return this.#startPolling(); // every seat is taken: look again later
       }
+      this.#delay = 1; // a new wait in line: polling (where there is no waitAsync) starts at 1 ms again
       this.#arm();
       this.#serve(this.#publish(this.#waiters.size - 1));
     }

@@ -241,9 +241,7 @@ describe('SharedBarrier on one thread', () => {
     const other = track(objects[33]!.wait()); // in the hall too: the log is kept while anyone is there
     for (let i = 0; i < 33; i++) b.reset(); // rounds 0 to 32: round 32's record replaces round 0's
     await until(() => late.state === 'rejected' && other.state === 'rejected', 'the seatless threads');
-    expect((late.reason as Error).message).to.match(
-      /how its round ended was lost: its thread, without a seat, fell 32 rounds behind/,
-    );
+    expect((late.reason as Error).message).to.match(/how its round ended was lost: its thread fell 32 rounds behind/);
     for (const w of seated) await until(() => w.state === 'rejected', 'the seated threads');
     expect(hall(b)).to.equal(0);
     expect(engineWaiters(b)).to.equal(0);
@@ -598,9 +596,7 @@ describe('SharedBarrier: races, another thread stepping in between two steps of 
     expect(held.fired).to.equal(true);
     expect(Atomics.load(w, LOG)).to.equal(logged(32, PASSED));
     await until(() => p.state === 'rejected', 'a rejected');
-    expect((p.reason as Error).message).to.match(
-      /how its round ended was lost: its thread, without a seat, fell 32 rounds behind/,
-    );
+    expect((p.reason as Error).message).to.match(/how its round ended was lost: its thread fell 32 rounds behind/);
     takeEverySeat(a, 0);
     expectClean(a!);
   });
@@ -780,6 +776,64 @@ describe('SharedBarrier: races, another thread stepping in between two steps of 
     expectClean(a!);
   });
 
+  it('SharedBarrier: a seat its round’s ender never told (terminated as it told) is told by the next round’s ender, and breaks nothing 8192 rounds later', async () => {
+    const [a, b] = threads(2, 2);
+    const w = wordsOf(a);
+    // Round 8191 (the one before round 0, modulo 8192) ended, and its ender was terminated before it told
+    // the seat of a thread that is gone too.
+    Atomics.store(w, SEAT + 5, (8191 << 6) | 2);
+    expect(await Promise.all([a!.wait(), b!.wait()])).to.have.members([0, 1]);
+    expect(Atomics.load(w, SEAT + 5), 'told by the ender of round 0').to.equal(told(8191, PASSED));
+    for (let round = 1; round <= 8192; round++) await Promise.all([a!.wait(), b!.wait()]);
+    expect(a!.broken).to.equal(false);
+    Atomics.store(w, SEAT + 5, 0);
+    expectClean(a!);
+  });
+
+  it('SharedBarrier: a thread its round’s ender did not tell (terminated as it told) learns how its round ended when the next round ends', async () => {
+    const [a, b, c] = threads(2, 3);
+    const w = wordsOf(a);
+    const p = track(c!.wait()); // index 0 of round 0
+    await flush();
+    // Another thread arrives last, ends round 0, and is terminated before it tells c's seat.
+    Atomics.store(w, STATE, ended(0, PASSED));
+    await flush();
+    expect(p.state).to.equal('pending');
+    expect(await Promise.all([a!.wait(), b!.wait()])).to.have.members([0, 1]); // round 1: its ender tells c
+    await until(() => p.state === 'fulfilled', 'c told');
+    expect(p.value).to.equal(0);
+    expectClean(a!);
+  });
+
+  it('SharedBarrier: a seat in line for a round 32 or more rounds back is told its outcome was lost; one 2 to 31 rounds back, or in line for a newer round, is left as it is', async () => {
+    const [a, b, c, d] = threads(2, 4);
+    const w = wordsOf(a);
+    const lost = track(c!.wait()); // round 0, seat 0
+    await flush();
+    Atomics.store(w, STATE, ended(29, PASSED)); // rounds 0 to 29 ended elsewhere, c not told
+    const later = track(d!.wait()); // round 30, seat 1
+    await flush();
+    Atomics.store(w, STATE, ended(31, PASSED)); // rounds 30 and 31 too, d not told yet
+    Atomics.store(w, SEAT + 10, (33 << 6) | 2); // a thread in line for round 33 already, as seen by a slow ender
+    expect(await Promise.all([a!.wait(), b!.wait()])).to.have.members([0, 1]); // round 32
+    await brokenWith(
+      (async () => {
+        await until(() => lost.state !== 'pending', 'c told');
+        if (lost.state === 'rejected') throw lost.reason;
+      })(),
+      /how its round ended was lost/,
+    );
+    expect(Atomics.load(w, SEAT + 1), "d's seat, left to its round's ender").to.equal((30 << 6) | 2);
+    expect(Atomics.load(w, SEAT + 10)).to.equal((33 << 6) | 2);
+    Atomics.store(w, SEAT + 10, 0);
+    Atomics.store(w, SEAT + 1, told(30, PASSED)); // as round 30's ender does
+    Atomics.notify(w, SEAT + 1);
+    await until(() => later.state === 'fulfilled', 'd told');
+    expect(later.value).to.equal(0);
+    expect(a!.broken).to.equal(false);
+    expectClean(a!);
+  });
+
   describe('with a fake clock', () => {
     let clock: ReturnType<typeof fakeClock>;
     withFakeClock((c) => (clock = c));
@@ -800,6 +854,44 @@ describe('SharedBarrier: races, another thread stepping in between two steps of 
       for (let i = 0; i < 200 && p.state === 'pending'; i++) await Atomics.waitAsync(idle, 0, 0, 5).value;
       expect(p.value).to.equal(0);
       expectClean(a!);
+    });
+
+    it('SharedBarrier: a seat left told by a thread gone before it claimed is freed by a thread that finds every seat taken and sees it unchanged for 1 s', async () => {
+      const [a, b] = threads(2, 2);
+      const w = wordsOf(a);
+      // Round 0 passed; 31 threads were told so, and were terminated before they claimed their seats; the
+      // last seat is RESERVED (a thread between two steps): nobody frees that one.
+      for (let i = 0; i < 31; i++) Atomics.store(w, SEAT + i, told(0, PASSED));
+      Atomics.store(w, SEAT + 31, 1);
+      Atomics.store(w, STATE, ended(0, PASSED));
+      /** Lets the engine's wake-ups run (tasks of their own, which the fake clock does not run). */
+      const settle = async (p: { state: string }) => {
+        const idle = new Int32Array(new SharedArrayBuffer(4));
+        for (let i = 0; i < 200 && p.state === 'pending'; i++) await Atomics.waitAsync(idle, 0, 0, 5).value;
+      };
+      const first = track(a!.wait()); // every seat taken: a waits in the hall, and remembers the seats
+      expect(hall(a!)).to.equal(1);
+      expect(await b!.wait()).to.equal(1);
+      await settle(first);
+      expect(first.value).to.equal(0);
+      clock.tick(1_000);
+      // The owner of the first seat claims it just as a frees it: that one stays its owner's.
+      const raced = at(
+        'compareExchange',
+        (array, index, expected) => on(a!, array, index, SEAT) && expected === told(0, PASSED),
+        (real) => {
+          Atomics.store(w, SEAT, 1);
+          return real();
+        },
+      );
+      const second = track(a!.wait());
+      expect(hall(a!), 'a sits').to.equal(0);
+      expect(raced.fired).to.equal(true);
+      expect(seats(a!).map((v) => v & 7)).to.deep.equal([1, 2, ...new Array(29).fill(5), 1]);
+      expect(await b!.wait()).to.equal(1);
+      await settle(second);
+      expect(second.value).to.equal(0);
+      expect(seats(a!)[1]).to.equal(0); // a left its seat
     });
   });
 

@@ -1187,6 +1187,27 @@ describe('SharedLock: races, the other thread stepping in between two steps of t
       d.release();
       expectClean(a);
     });
+
+    it('SharedLock: a thread served with more waiters queued polls for its next grant from 1 ms again, not at the 32 ms it had reached', async () => {
+      const [a, d] = threads();
+      await a.acquire();
+      const first = track(d.acquire());
+      const second = track(d.acquire());
+      clock.tick(1 + 2 + 4 + 8 + 16 + 32); // six polls with nothing granted: it polls every 32 ms now
+      await flush();
+      a.release();
+      clock.tick(32); // its next poll claims the grant, and it gets in line again for its second waiter
+      await flush();
+      expect(first.value).to.equal(true);
+      const before = clock.now;
+      clock.next();
+      expect(clock.now - before, 'the first poll of the new wait').to.equal(1);
+      d.release(); // to its own second waiter
+      await flush();
+      expect(second.value).to.equal(true);
+      d.release();
+      expectClean(a);
+    });
   });
 
   describe('with every seat taken', () => {

@@ -1411,3 +1411,29 @@ describe('SharedSemaphore: acquireSync() and the async waiters of its thread', (
     x.release();
   });
 });
+
+describe('SharedSemaphore without Atomics.waitAsync: a thread polling its seat', () => {
+  let clock: ReturnType<typeof fakeClock>;
+  withFakeClock((c) => (clock = c));
+  beforeEach(() => delete (Atomics as { waitAsync?: unknown }).waitAsync);
+  afterEach(() => (Atomics.waitAsync = realWaitAsync));
+
+  it('SharedSemaphore: a thread served with more waiters queued polls for its next permit from 1 ms again, not at the 32 ms it had reached', async () => {
+    const a = new SharedSemaphore(0);
+    const d = new SharedSemaphore(0, a.buffer); // another thread, which polls its seat
+    const first = track(d.acquire());
+    const second = track(d.acquire());
+    clock.tick(1 + 2 + 4 + 8 + 16 + 32); // six polls with nothing granted: it polls every 32 ms now
+    await flush();
+    a.release();
+    clock.tick(32);
+    await flush();
+    expect(first.value).to.equal(true);
+    a.release(); // granted to d again, its second waiter in line anew
+    clock.tick(1);
+    await flush();
+    expect(second.value, 'seen at the first poll of the new wait').to.equal(true);
+    d.release(2);
+    expect(a.value).to.equal(2);
+  });
+});
