@@ -141,6 +141,7 @@ export function sharedMemory(
         `in a buffer of ${buffer.byteLength} bytes`,
     );
   }
+  byteOffset += 0; // -0 is 0
   place(owner, name, bytes, buffer, byteOffset);
   // Whole words only: a buffer's last bytes beyond a multiple of 4 are not used.
   const words = new Int32Array(buffer, 0, buffer.byteLength >> 2);

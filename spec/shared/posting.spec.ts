@@ -4,7 +4,7 @@
  * carries (lib/shared/memory.ts). Then the same across a real worker, posted in workerData and in a message.
  */
 import { expect } from 'chai';
-import { SharedCondition, SharedEvent, SharedLock } from '../../lib/index.js';
+import { SharedBarrier, SharedCondition, SharedEvent, SharedLock, SharedSemaphore } from '../../lib/index.js';
 import { EVENT, sharedMemory } from '../../lib/shared/memory.js';
 import { startWorker, within } from '../workers/agents.js';
 import type { Posted, PostingRequest } from '../workers/posting-agent.js';
@@ -22,6 +22,19 @@ function thrown(fn: () => unknown): string {
 }
 
 describe('Posting a shared primitive: its structured clone', () => {
+  it('every shared primitive built at byteOffset -0 reads byteOffset 0, and posts it so', () => {
+    const made = [
+      new SharedEvent(new SharedArrayBuffer(SharedEvent.BYTES), -0),
+      new SharedLock(new SharedArrayBuffer(SharedLock.BYTES), -0),
+      new SharedSemaphore(1, new SharedArrayBuffer(SharedSemaphore.BYTES), -0),
+      new SharedBarrier(2, new SharedArrayBuffer(SharedBarrier.BYTES), -0),
+    ];
+    for (const x of made) {
+      expect(Object.is(x.byteOffset, 0), x.constructor.name).to.equal(true);
+      expect(Object.is((structuredClone(x) as unknown as { byteOffset: number }).byteOffset, 0)).to.equal(true);
+    }
+  });
+
   it('SharedEvent, SharedLock: a structured clone keeps exactly buffer and byteOffset, the same memory', () => {
     for (const x of [new SharedEvent(), new SharedLock()]) {
       const clone = structuredClone(x) as unknown as Record<string, unknown>;
