@@ -202,7 +202,9 @@ const MOST_NEED = 0x3fff;
  * at most one hand-off per other thread ahead of it, while at most 32 threads wait at once. Like
  * `Semaphore`, it does not track who holds a permit. A waiter that times out or is aborted, or whose
  * thread is terminated, holds nobody up and never absorbs a permit; a thread terminated while it holds a
- * permit keeps it. `acquire()` never blocks the thread; `acquireSync()` does.
+ * permit keeps it, and so does one handed a permit in the instant before the engine drops a terminated
+ * thread's waiters (with, if it had more waiters queued, the permits released while no other thread
+ * waited, one per such waiter). `acquire()` never blocks the thread; `acquireSync()` does.
  *
  * @example
  * ```ts
