@@ -166,7 +166,18 @@ async function webkit(url) {
         const version = `WebKitGTK ${created.capabilities.browserVersion}`;
         return { version, ...JSON.parse(json), errors: [] };
       }
-      if (Date.now() > deadline) throw new Error('the page never reported');
+      if (Date.now() > deadline) {
+        const where = await call('POST', `${session}/execute/sync`, {
+          script: 'return JSON.stringify(globalThis.__progress ?? null)',
+          args: [],
+        }).catch(() => 'null');
+        const progress = JSON.parse(where);
+        throw new Error(
+          progress === null
+            ? 'the page never reported'
+            : `the page never reported: ${progress.done} tests done, then "${progress.running}" never ended`,
+        );
+      }
       await new Promise((r) => setTimeout(r, 100));
     }
   } finally {

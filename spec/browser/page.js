@@ -105,8 +105,11 @@ postingTests(test, assert);
 barrierTests(test, assert);
 semaphoreTests(test, assert);
 
+// Where the run is, for a driver whose page never reports (a test that waits for ever).
+globalThis.__progress = { done: results.length, running: undefined };
 for (const { name, fn } of tests) {
   const start = performance.now();
+  globalThis.__progress = { done: results.length, running: name };
   try {
     await fn();
     results.push({ name, ok: true, ms: performance.now() - start });
